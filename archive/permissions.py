@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, and_, false, select, true
+
+from archive.extensions import db
+from archive.models import Event, Grant, Item
+
 STAFF_ONLY = "staff"
 
 
@@ -23,3 +28,94 @@ class AccessScope:
     @property
     def unrestricted(self) -> bool:
         return self.include_staff_only and self.event_ids is None and self.organisation_id is None
+
+
+def is_staff(user) -> bool:
+    """Staff and admins see and edit everything."""
+    return user.is_authenticated and user.role in ("admin", "staff")
+
+
+def is_admin(user) -> bool:
+    return user.is_authenticated and user.role == "admin"
+
+
+def may_manage_accounts(user) -> bool:
+    return is_admin(user)
+
+
+def _is_partner(user) -> bool:
+    return user.is_authenticated and user.role == "partner"
+
+
+def granted_event_ids(user) -> frozenset[int]:
+    """Events open to a partner's organisation (empty for a partner without one)."""
+    if user.organisation_id is None:
+        return frozenset()
+    rows = db.session.scalars(
+        select(Grant.event_id).where(Grant.organisation_id == user.organisation_id)
+    )
+    return frozenset(rows)
+
+
+def may_view_event(user, event: Event) -> bool:
+    if not user.is_authenticated:
+        return False
+    if _is_partner(user):
+        return event.id in granted_event_ids(user)
+    return True
+
+
+def may_view_item(user, item: Item) -> bool:
+    if is_staff(user):
+        return True
+    if not user.is_authenticated or item.visibility == STAFF_ONLY:
+        return False
+    if _is_partner(user):
+        return item.event_id in granted_event_ids(user)
+    return user.role == "researcher"
+
+
+def may_download(user, item: Item) -> bool:
+    """Whoever may see an item may download its original."""
+    return may_view_item(user, item)
+
+
+def may_edit(user, obj=None) -> bool:
+    """Events and items are edited by staff (and admins)."""
+    return is_staff(user)
+
+
+def event_filter(user) -> ColumnElement[bool]:
+    """SQL condition on `Event` for the events a user may see."""
+    if _is_partner(user):
+        return Event.id.in_(granted_event_ids(user))
+    if user.is_authenticated and user.role in ("admin", "staff", "researcher"):
+        return true()
+    return false()
+
+
+def item_filter(user) -> ColumnElement[bool]:
+    """SQL condition on `Item` (and subclasses) for the items a user may see."""
+    if is_staff(user):
+        return true()
+    if not user.is_authenticated or user.role not in ("researcher", "partner"):
+        return false()
+    shared = Item.visibility != STAFF_ONLY
+    if _is_partner(user):
+        return and_(shared, Item.event_id.in_(granted_event_ids(user)))
+    return shared
+
+
+def search_scope(user) -> AccessScope:
+    """The same rules as `item_filter`, in the shape the search engine applies."""
+    if is_staff(user):
+        return AccessScope(include_staff_only=True)
+    if _is_partner(user):
+        return AccessScope(
+            include_staff_only=False,
+            event_ids=granted_event_ids(user),
+            organisation_id=user.organisation_id if user.organisation_id is not None else -1,
+        )
+    if user.is_authenticated and user.role == "researcher":
+        return AccessScope(include_staff_only=False)
+    return AccessScope(include_staff_only=False, event_ids=frozenset())

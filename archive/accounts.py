@@ -1,0 +1,135 @@
+"""Accounts, organisations and grants: the operations shared by the CLI and admin pages.
+
+Functions add to the session and flush; the caller (a view or a command) commits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from archive.extensions import db
+from archive.models import ROLES, ApiToken, Event, Grant, Organisation, User
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
+MIN_PASSWORD = 10
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be carried out; the message says why."""
+
+
+def find_user(username: str) -> User | None:
+    name = (username or "").strip().lower()
+    return db.session.scalar(select(User).where(func.lower(User.username) == name))
+
+
+def get_user(username: str) -> User:
+    user = find_user(username)
+    if user is None:
+        raise AccountError(f"no user named {username!r}")
+    return user
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    organisation: str | None = None,
+    display_name: str = "",
+) -> User:
+    """Create an account; partners must belong to an organisation."""
+    username = username.strip()
+    if not USERNAME_RE.match(username):
+        raise AccountError(
+            "user names are 2-80 letters, digits or . _ @ -, starting with a letter or digit"
+        )
+    if find_user(username) is not None:
+        raise AccountError(f"a user named {username!r} already exists")
+    check_role(role, organisation)
+    check_password(password)
+    user = User(username=username, role=role, display_name=display_name.strip())
+    user.set_password(password)
+    if organisation:
+        user.organisation = find_or_create_organisation(organisation)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def check_role(role: str, organisation: str | None) -> None:
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    if role == "partner" and not organisation:
+        raise AccountError("a partner account needs an organisation (--org)")
+
+
+def check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(f"passwords need at least {MIN_PASSWORD} characters")
+
+
+def set_role(user: User, role: str, organisation: str | None = None) -> None:
+    org_name = organisation or (user.organisation.name if user.organisation else None)
+    check_role(role, org_name)
+    user.role = role
+    if organisation:
+        user.organisation = find_or_create_organisation(organisation)
+    user.end_sessions()  # the new role applies from the next sign-in, everywhere
+
+
+def set_password(user: User, password: str) -> None:
+    check_password(password)
+    user.set_password(password)
+
+
+def set_active(user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        user.end_sessions()
+
+
+def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """A new API token for `user`; the secret is returned once and never stored."""
+    if not user.active:
+        raise AccountError(f"{user.username} is deactivated")
+    token, secret = ApiToken.issue(user, name.strip() or "token")
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def find_organisation(name: str) -> Organisation | None:
+    key = (name or "").strip().lower()
+    return db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == key))
+
+
+def find_or_create_organisation(name: str) -> Organisation:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise AccountError("organisation names are 1-200 characters")
+    org = find_organisation(name)
+    if org is None:
+        org = Organisation(name=name)
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def add_grant(event: Event, organisation: Organisation) -> bool:
+    """Open an event to a partner organisation; False when it already was."""
+    if db.session.get(Grant, (event.id, organisation.id)) is not None:
+        return False
+    db.session.add(Grant(event=event, organisation=organisation))
+    db.session.flush()
+    return True
+
+
+def remove_grant(event: Event, organisation: Organisation) -> bool:
+    grant = db.session.get(Grant, (event.id, organisation.id))
+    if grant is None:
+        return False
+    db.session.delete(grant)
+    db.session.flush()
+    return True

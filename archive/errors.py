@@ -1,0 +1,66 @@
+"""Error pages in the site's style, and JSON errors for the API."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    401: "Sign-in needed",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    413: "File too large",
+    429: "Too many attempts",
+    500: "Server error",
+}
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)
+
+
+def handle_http_error(exc: HTTPException):
+    code = exc.code or 500
+    message = describe(exc)
+    if request.path.startswith("/api/"):
+        return jsonify(error=message), code
+    return render_page(code, message)
+
+
+def describe(exc: HTTPException) -> str:
+    if isinstance(exc, CSRFError):
+        return "The form expired or was sent from another site. Reload the page and try again."
+    if isinstance(exc, RateLimitExceeded):
+        return f"Too many attempts. Try again in {retry_minutes(exc)}."
+    if exc.code == 413:
+        from flask import current_app
+
+        return f"The upload is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MB."
+    return exc.description or exc.name
+
+
+def retry_minutes(exc: RateLimitExceeded) -> str:
+    seconds = exc.limit.limit.get_expiry() if exc.limit else 60
+    minutes = max(1, round(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def handle_unexpected(exc: Exception):
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    if request.path.startswith("/api/"):
+        return jsonify(error="internal error"), 500
+    return render_page(500, "Something went wrong on our side. It has been logged.")
+
+
+def render_page(code: int, message: str):
+    title = TITLES.get(code, "Error")
+    return render_template("errors/error.html", code=code, title=title, message=message), code

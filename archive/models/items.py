@@ -1,0 +1,117 @@
+"""Items of an event: presentations (with their pages) and photos, in one id space.
+
+Both kinds live in the `items` table (single-table inheritance on `kind`), so that an
+upload, the API and the audit log can refer to "item 42" without saying which kind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive.extensions import db
+from archive.models.common import utcnow
+from archive.models.events import Event, split_list
+from archive.models.users import User
+
+VISIBILITIES = ("shared", "staff")
+VISIBILITY_LABELS = {
+    "shared": "Shared (researchers, and partners of granted events)",
+    "staff": "Staff only",
+}
+STATES = ("queued", "processing", "ready", "failed")
+
+
+class Item(db.Model):
+    """What every stored file has: its event, original, visibility and processing state."""
+
+    __tablename__ = "items"
+    __table_args__ = (Index("ix_items_event_kind", "event_id", "kind"),)
+    __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_abstract": True}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    visibility: Mapped[str] = mapped_column(String(20), default="shared")
+
+    original_filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int]
+    mime: Mapped[str] = mapped_column(String(100))
+
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None]
+
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    processed_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()
+    uploaded_by: Mapped[User | None] = relationship()
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.original_filename
+
+
+class Presentation(Item):
+    """A slide deck (PDF) with its extracted pages."""
+
+    __mapper_args__ = {"polymorphic_identity": "presentation"}
+
+    speakers: Mapped[str] = mapped_column(Text, default="", nullable=True)
+    organisation: Mapped[str] = mapped_column(String(300), default="", nullable=True)
+    language: Mapped[str | None] = mapped_column(String(10))
+    page_count: Mapped[int | None]
+    has_text: Mapped[bool | None]
+    pdf_title: Mapped[str | None] = mapped_column(String(500))
+    pdf_author: Mapped[str | None] = mapped_column(String(500))
+    pdf_created: Mapped[datetime | None]
+    outline: Mapped[list | None] = mapped_column(JSON)
+
+    pages: Mapped[list[Page]] = relationship(
+        back_populates="presentation",
+        cascade="all, delete-orphan",
+        order_by="Page.number",
+        passive_deletes=True,
+    )
+
+    @property
+    def speaker_list(self) -> list[str]:
+        return split_list(self.speakers or "", separators=";,\n")
+
+
+class Photo(Item):
+    """An event photo; the original is kept byte for byte, thumbnails carry no EXIF."""
+
+    __mapper_args__ = {"polymorphic_identity": "photo"}
+
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    taken_at: Mapped[datetime | None]
+    camera_make: Mapped[str | None] = mapped_column(String(100))
+    camera_model: Mapped[str | None] = mapped_column(String(100))
+
+
+class Page(db.Model):
+    """One page of a presentation: its number, printed label and extracted text."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("item_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    label: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str | None] = mapped_column(String(10))
+
+    presentation: Mapped[Presentation] = relationship(back_populates="pages")

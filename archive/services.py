@@ -1,0 +1,38 @@
+"""Per-application service objects (storage, search index), created once at start-up.
+
+Views, commands and tasks reach them through `current_storage()` and friends so that a
+test app, a worker and a web process each get the ones configured for them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from archive.startup import StartupError
+from archive.storage import LocalStorage, StorageError
+
+KEY = "archive"
+
+
+def init_app(app: Flask) -> None:
+    """Create the data folders' services, stopping with one line if a folder is unusable."""
+    storage = LocalStorage(app.config["UPLOAD_DIR"])
+    try:
+        storage.ensure_layout()
+    except StorageError as exc:
+        raise StartupError(f"upload folder: {exc}") from exc
+    index_dir = Path(app.config["INDEX_DIR"])
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        probe = index_dir / ".probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise StartupError(f"index folder: cannot write to {index_dir}: {exc.strerror}") from exc
+    app.extensions[KEY] = {"storage": storage}
+
+
+def current_storage() -> LocalStorage:
+    return current_app.extensions[KEY]["storage"]

@@ -1,0 +1,195 @@
+"""The only module that knows the layout of the upload folder.
+
+    originals/ab/cd/<sha256>   every original, once per content, never named by the user
+    derived/<item id>/<name>   thumbnails and page images; rebuilt from the originals
+    tmp/                       partial writes, renamed into place only when complete
+
+Originals are written to `tmp/`, fsynced and renamed, so a crash never leaves a half-written
+file under a name that is served. Names from users never reach a path: originals are named
+by their hash and derived files by item id and a name checked against `DERIVED_NAME`.
+A networked store (S3-compatible) would implement the same methods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1024 * 1024
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+DERIVED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}\.(webp|jpg|png)$")
+
+
+class StorageError(Exception):
+    """The upload folder cannot be used (missing, unwritable, or a name is not allowed)."""
+
+
+class TooBig(StorageError):
+    """A stream exceeded the size allowed for one file."""
+
+
+@dataclass(frozen=True)
+class StoredOriginal:
+    sha256: str
+    size: int
+    created: bool  # False when the same content was already stored
+
+
+class LocalStorage:
+    """Originals and derived files in a folder on the local disk."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.originals = self.root / "originals"
+        self.derived = self.root / "derived"
+        self.tmp = self.root / "tmp"
+
+    def ensure_layout(self) -> None:
+        """Create the folders and prove they are writable, naming the path when not."""
+        for folder in (self.originals, self.derived, self.tmp):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
+                    pass
+            except OSError as exc:
+                raise StorageError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
+
+    # originals
+
+    def store_original(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredOriginal:
+        """Copy a stream into the store by content; storing the same bytes twice is a no-op."""
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(CHUNK):
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise TooBig(f"larger than the limit of {max_bytes // (1024 * 1024)} MB")
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            target = self._original_path(sha)
+            if target.exists():
+                return StoredOriginal(sha, size, created=False)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp_name, target)
+            _fsync_dir(target.parent)
+            return StoredOriginal(sha, size, created=True)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+
+    def has_original(self, sha256: str) -> bool:
+        return self._original_path(sha256).is_file()
+
+    def open_original(self, sha256: str) -> BinaryIO:
+        return self._original_path(sha256).open("rb")
+
+    @contextmanager
+    def original_file(self, sha256: str) -> Iterator[Path]:
+        """A local path to the original for extractors that need one (a remote store would
+        download to a temporary file here)."""
+        path = self._original_path(sha256)
+        if not path.is_file():
+            raise StorageError(f"original {sha256} is missing from {self.originals}")
+        yield path
+
+    def delete_original(self, sha256: str) -> None:
+        self._original_path(sha256).unlink(missing_ok=True)
+
+    def iter_originals(self) -> Iterator[str]:
+        """Every stored original's hash (for integrity checks and backups)."""
+        for path in sorted(self.originals.glob("*/*/*")):
+            if SHA256_RE.match(path.name):
+                yield path.name
+
+    def hash_original(self, sha256: str) -> str:
+        """Recompute the SHA-256 of a stored original."""
+        digest = hashlib.sha256()
+        with self.open_original(sha256) as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def _original_path(self, sha256: str) -> Path:
+        if not SHA256_RE.match(sha256):
+            raise StorageError(f"not a SHA-256 name: {sha256!r}")
+        return self.originals / sha256[:2] / sha256[2:4] / sha256
+
+    # derived files
+
+    @contextmanager
+    def staging_dir(self) -> Iterator[Path]:
+        """A private folder under tmp/ for one item's derived files; removed afterwards."""
+        path = Path(tempfile.mkdtemp(dir=self.tmp, prefix="derived-"))
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def publish_derived(self, item_id: int, staged: Path) -> None:
+        """Replace an item's derived files with the staged ones, all at once."""
+        for child in staged.iterdir():
+            if not DERIVED_NAME.match(child.name):
+                raise StorageError(f"derived file name not allowed: {child.name!r}")
+        target = self._derived_dir(item_id)
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=self.tmp, prefix="old-")) / "d"
+            os.replace(target, old)
+        os.replace(staged, target)
+        if old is not None:
+            shutil.rmtree(old.parent, ignore_errors=True)
+
+    def derived_file(self, item_id: int, name: str) -> Path | None:
+        """Path of one derived file, or None when it does not exist or the name is not ours."""
+        if not DERIVED_NAME.match(name):
+            return None
+        path = self._derived_dir(item_id) / name
+        return path if path.is_file() else None
+
+    def delete_derived(self, item_id: int) -> None:
+        shutil.rmtree(self._derived_dir(item_id), ignore_errors=True)
+
+    def iter_derived_item_ids(self) -> Iterator[int]:
+        for path in self.derived.iterdir():
+            if path.is_dir() and path.name.isdigit():
+                yield int(path.name)
+
+    def _derived_dir(self, item_id: int) -> Path:
+        return self.derived / str(int(item_id))
+
+    def usage_bytes(self) -> dict[str, int]:
+        """Bytes used by originals and by derived files."""
+        return {
+            "originals": _folder_size(self.originals),
+            "derived": _folder_size(self.derived),
+        }
+
+
+def _folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable: fsync the folder that holds the new name."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

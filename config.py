@@ -1,0 +1,78 @@
+"""Configuration: working defaults for one machine, each overridable by an environment variable.
+
+Every setting that an operator may change is read from an `ARCHIVE_*` variable here, and
+listed in the README (a test checks that). Paths default to folders beside this file;
+the database defaults to SQLite in the Flask instance folder (set by the app factory,
+because the instance path is only known there).
+"""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"ARCHIVE_{name}")
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    return _env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    """Production defaults; the same values serve the one-command demo."""
+
+    # None means: generated on first start and kept in the instance folder (mode 600).
+    SECRET_KEY = _env("SECRET_KEY")
+    # None means: sqlite:///<instance>/archive.db
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    INSTANCE_DIR = _env("INSTANCE_DIR", str(ROOT / "instance"))
+    UPLOAD_DIR = _env("UPLOAD_DIR", str(ROOT / "uploads"))
+    INDEX_DIR = _env("INDEX_DIR", str(ROOT / "index"))
+
+    MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 200)
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
+    MAX_IMAGE_PIXELS = _env_int("MAX_IMAGE_PIXELS", 100_000_000)
+    MAX_PDF_PAGES = _env_int("MAX_PDF_PAGES", 2000)
+    EXTRACT_TIMEOUT_S = _env_int("EXTRACT_TIMEOUT_S", 300)
+    EXTRACT_MEMORY_MB = _env_int("EXTRACT_MEMORY_MB", 1536)
+
+    # None means: huey's SQLite storage in the instance folder. redis://host:6379/0 switches
+    # to Redis so that several worker machines share one queue.
+    QUEUE_URL = _env("QUEUE_URL")
+    # Run tasks in the calling process instead of a worker (tests, single-shot scripts).
+    QUEUE_IMMEDIATE = _env_bool("QUEUE_IMMEDIATE", False)
+    WORKER_THREADS = _env_int("WORKER_THREADS", 1)
+
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URL", "memory://")
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    LOGIN_LIMIT = _env("LOGIN_LIMIT", "10 per 15 minutes")
+
+    SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
+    PROXY_COUNT = _env_int("PROXY_COUNT", 0)
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+
+class TestingConfig(Config):
+    """Used by the test suite; each test points the data folders at its own tmp_path."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"  # noqa: S105
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False
+    QUEUE_IMMEDIATE = True
+    EXTRACT_TIMEOUT_S = 60

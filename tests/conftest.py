@@ -1,0 +1,183 @@
+"""Shared fixtures: an app with every data folder under tmp_path, clients, users, factories."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
+
+from archive import accounts, create_app
+from archive.catalogue import EventDetails, create_event
+from archive.extensions import db
+
+PASSWORD = "correct horse battery"
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in an app context of its own (fresh `g` and database session), as
+    in production; the test's session is expired afterwards so it reads what was written."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
+
+def make_app(tmp_path: Path, **overrides):
+    """An app on its own folders and SQLite file; `overrides` change any setting."""
+    settings = {
+        "CONFIG_CLASS": "config.TestingConfig",
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "INDEX_DIR": str(tmp_path / "index"),
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'archive.db'}",
+    }
+    settings.update(overrides)
+    app = create_app(settings)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    def make(username: str, role: str = "researcher", org: str | None = None, **kw):
+        user = accounts.create_user(username, PASSWORD, role, org, **kw)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_event(app):
+    def make(slug: str = "baku-2023", title: str = "e-Government workshop", **fields):
+        event = create_event(slug, EventDetails(title=title, **fields))
+        db.session.commit()
+        return event
+
+    return make
+
+
+class Auth:
+    """Signs a test client in and out as a given user."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str, password: str = PASSWORD, **kw):
+        return self.client.post("/login", data={"username": username, "password": password}, **kw)
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """Create a user of `role` (partners get organisation ORG) and sign the client in."""
+
+    def login(role: str, username: str | None = None, org: str | None = None):
+        username = username or f"{role}-user"
+        if role == "partner":
+            org = org or "UNDP"
+        user = make_user(username, role, org)
+        response = Auth(client).login(username)
+        assert response.status_code == 302, response.data[:500]
+        return user
+
+    return login
+
+
+def csrf_token_from(html: bytes | str) -> str:
+    """The CSRF token embedded in a rendered page."""
+    text = html.decode() if isinstance(html, bytes) else html
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', text)
+    if match is None:
+        match = re.search(r'name="csrf-token" content="([^"]+)"', text)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def make_presentation(app):
+    """A ready presentation row with page texts, without running the ingest pipeline."""
+    counter = iter(range(1, 10_000))
+
+    def make(event, title="Deck", pages=("page one",), visibility="shared", status="ready", **kw):
+        from archive.models import Page, Presentation
+
+        n = next(counter)
+        item = Presentation(
+            event=event,
+            title=title,
+            visibility=visibility,
+            status=status,
+            original_filename=kw.pop("original_filename", f"deck-{n}.pdf"),
+            sha256=kw.pop("sha256", f"{n:064x}"),
+            size=kw.pop("size", 1000),
+            mime="application/pdf",
+            page_count=len(pages),
+            **kw,
+        )
+        item.pages = [Page(number=i, text=t) for i, t in enumerate(pages, start=1)]
+        db.session.add(item)
+        db.session.commit()
+        return item
+
+    return make
+
+
+@pytest.fixture
+def make_photo(app):
+    counter = iter(range(50_000, 60_000))
+
+    def make(event, title="Photo", visibility="shared", status="ready", **kw):
+        from archive.models import Photo
+
+        n = next(counter)
+        item = Photo(
+            event=event,
+            title=title,
+            visibility=visibility,
+            status=status,
+            original_filename=kw.pop("original_filename", f"photo-{n}.jpg"),
+            sha256=kw.pop("sha256", f"{n:064x}"),
+            size=kw.pop("size", 1000),
+            mime="image/jpeg",
+            **kw,
+        )
+        db.session.add(item)
+        db.session.commit()
+        return item
+
+    return make

@@ -1,0 +1,121 @@
+"""Walk every URL rule of the app for every role and check the status it answers.
+
+The table below is the app's access contract. A route without a row fails
+`test_every_route_has_a_rule`, so nobody adds a page without deciding who may open it.
+Roles: anonymous, researcher, partner (on a granted event's objects), partner_other
+(the same partner on an ungranted event's objects), staff, admin.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from archive import accounts
+from archive.extensions import db
+
+ROLES = ("anonymous", "researcher", "partner", "partner_other", "staff", "admin")
+LOGIN = "login"  # anonymous page request: redirected to the sign-in page
+API_401 = 401
+
+
+def everyone(status: int, anonymous=LOGIN) -> dict:
+    return {role: status for role in ROLES} | {"anonymous": anonymous}
+
+
+def granted_only(status: int, anonymous=LOGIN) -> dict:
+    return everyone(status, anonymous) | {"partner_other": 403}
+
+
+def staff_only(status: int, anonymous=LOGIN) -> dict:
+    return everyone(403, anonymous) | {"staff": status, "admin": status}
+
+
+def admin_only(status: int, anonymous=LOGIN) -> dict:
+    return everyone(403, anonymous) | {"admin": status}
+
+
+# (endpoint, method) -> expected status per role
+ACCESS: dict[tuple[str, str], dict] = {
+    ("static", "GET"): everyone(200, anonymous=200),
+    ("auth.login", "GET"): everyone(302, anonymous=200),
+    ("auth.login", "POST"): everyone(302, anonymous=401),
+    ("auth.logout", "POST"): everyone(302),
+    ("auth.profile", "GET"): everyone(200),
+    ("auth.create_token", "POST"): everyone(400),
+    ("auth.revoke_token", "POST"): everyone(404),
+    ("auth.change_password", "POST"): everyone(400),
+    ("web.home", "GET"): everyone(200),
+    ("events.index", "GET"): everyone(200),
+    ("events.detail", "GET"): granted_only(200),
+    ("api.me", "GET"): everyone(200, anonymous=API_401),
+}
+
+
+@pytest.fixture
+def world(make_user, make_event, make_presentation):
+    granted = make_event("granted-event", "Granted")
+    other = make_event("other-event", "Other")
+    accounts.add_grant(granted, accounts.find_or_create_organisation("UNDP"))
+    db.session.commit()
+    objects = {
+        "granted": {"slug": granted.slug, "item": make_presentation(granted, "G")},
+        "other": {"slug": other.slug, "item": make_presentation(other, "O")},
+    }
+    for role in ("researcher", "staff", "admin"):
+        make_user(role, role)
+    make_user("partner", "partner", "UNDP")
+    return objects
+
+
+def url_values(rule, target: dict) -> dict:
+    values = {}
+    for name in rule.arguments:
+        if name == "slug":
+            values[name] = target["slug"]
+        elif name in ("item_id", "id", "presentation_id", "photo_id"):
+            values[name] = target["item"].id
+        elif name == "filename":
+            values[name] = "css/app.css"
+        elif name.endswith("_id"):
+            values[name] = 999_999
+        else:
+            raise AssertionError(f"no test value for URL argument {name!r} of {rule.rule}")
+    return values
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_has_a_rule(app):
+    missing = [
+        f"{m} {r.rule} ({r.endpoint})" for r, m in routes(app) if (r.endpoint, m) not in ACCESS
+    ]
+    assert missing == [], "routes without an access rule in tests/test_access.py"
+    stale = set(ACCESS) - {(r.endpoint, m) for r, m in routes(app)}
+    assert stale == set(), "rules for routes that no longer exist"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_table(app, world, role):
+    failures = []
+    for rule, method in routes(app):
+        expected = ACCESS[(rule.endpoint, method)][role]
+        target = world["other"] if role == "partner_other" else world["granted"]
+        client = app.test_client()
+        if role != "anonymous":
+            username = "partner" if role.startswith("partner") else role
+            client.post("/login", data={"username": username, "password": "correct horse battery"})
+        with app.test_request_context():
+            url = app.url_for(rule.endpoint, **url_values(rule, target))
+        response = client.open(url, method=method)
+        response.close()
+        if expected == LOGIN:
+            ok = response.status_code == 302 and "/login" in response.headers["Location"]
+        else:
+            ok = response.status_code == expected
+        if not ok:
+            failures.append(f"{method} {url}: expected {expected}, got {response.status_code}")
+    assert failures == []
