@@ -53,6 +53,8 @@ class Item(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     processed_at: Mapped[datetime | None]
+    # Set when the search index holds this item's current documents; None means "to index".
+    indexed_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     uploaded_by: Mapped[User | None] = relationship()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 06:49:57.937247
+Create Date: 2026-11-27 06:55:27.656810
 
 """
 from alembic import op
@@ -118,6 +118,7 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.Column('processed_at', sa.DateTime(), nullable=True),
+    sa.Column('indexed_at', sa.DateTime(), nullable=True),
     sa.Column('speakers', sa.Text(), nullable=True),
     sa.Column('organisation', sa.String(length=300), nullable=True),
     sa.Column('language', sa.String(length=10), nullable=True),
