@@ -52,7 +52,7 @@ def make_pdf(tmp_path: Path) -> Callable[..., Path]:
         for lines in pages:
             add_text_page(writer, lines)
         for title, page_index in outline or []:
-            writer.add_outline_item(title, page_index)
+            writer.add_outline_item(title=title, page_number=page_index)
         if metadata:
             writer.add_metadata(metadata)
         if user_password is not None:
