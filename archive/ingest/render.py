@@ -1,0 +1,171 @@
+"""Page text and page images with pypdfium2 (imported here and nowhere else).
+
+Each page is opened once: its text layer is read, then it is rendered ONCE at the preview width
+and the thumbnail is derived from that same bitmap. The bitmap leaves this module as a plain
+`photos.RawImage` (mode, size, stride, buffer) and `photos.save_page_images` encodes it, so PIL
+stays confined to `photos.py`: pypdfium2's own `to_pil()` would import PIL behind our back and
+tie this module to PIL's API.
+
+pdfium also gives a second opinion on structure (`read_pdf_info_with_pdfium`) for files that
+pypdf cannot open.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from archive.ingest.errors import DamagedFile, PasswordProtected, TooLarge
+from archive.ingest.pdf import OutlineEntry, PdfInfo, clean_metadata_text, parse_pdf_date
+from archive.ingest.photos import PageImages, RawImage, save_page_images
+from archive.ingest.textnorm import normalise_text
+
+logger = logging.getLogger(__name__)
+
+Document = pdfium.PdfDocument  # for type hints elsewhere, without importing pypdfium2 there
+
+MAX_PAGE_CHARS = 200_000  # a page beyond this is not prose; keep the index sane
+MAX_ASPECT = 4  # a page image is at most 4x as tall as wide (receipt-like pages are clipped)
+MAX_OUTLINE_ENTRIES = 500
+MAX_OUTLINE_DEPTH = 6
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """One page's normalised text and the names of its image files (None if not rendered)."""
+
+    number: int
+    text: str
+    preview: str | None = None
+    thumbnail: str | None = None
+
+
+def open_pdf(path: Path | str, filename: str) -> Document:
+    """Open a PDF with the empty password (the caller closes it); raise `PasswordProtected` or
+    `DamagedFile`."""
+    try:
+        return pdfium.PdfDocument(str(path), password="")
+    except pdfium.PdfiumError as exc:
+        if exc.err_code == pdfium_c.FPDF_ERR_PASSWORD:
+            raise PasswordProtected(
+                filename, "password-protected PDF (it needs a password to open)"
+            ) from exc
+        raise DamagedFile(filename, f"damaged or malformed PDF (pdfium: {exc})") from exc
+
+
+def check_pdfium_page_count(doc: Document, filename: str, max_pages: int) -> int:
+    """Return pdfium's page count, refusing empty documents and those over the limit."""
+    count = len(doc)
+    if count < 1:
+        raise DamagedFile(filename, "damaged or malformed PDF (it has no pages)")
+    if count > max_pages:
+        raise TooLarge(filename, f"too many pages ({count}; the limit is {max_pages})")
+    return count
+
+
+def read_pdf_info_with_pdfium(doc: Document, page_count: int) -> PdfInfo:
+    """Build `PdfInfo` from pdfium when pypdf could not read the file."""
+    meta = doc.get_metadata_dict()
+    return PdfInfo(
+        page_count=page_count,
+        title=clean_metadata_text(meta.get("Title")),
+        author=clean_metadata_text(meta.get("Author")),
+        subject=clean_metadata_text(meta.get("Subject")),
+        created=parse_pdf_date(clean_metadata_text(meta.get("CreationDate"))),
+        page_labels=[page_label(doc, index) for index in range(page_count)],
+        outline=read_outline(doc),
+        was_encrypted=pdfium_c.FPDF_GetSecurityHandlerRevision(doc) != -1,
+    )
+
+
+def page_label(doc: Document, index: int) -> str:
+    """Return the printed label of a page, or its 1-based number."""
+    try:
+        label = " ".join((doc.get_page_label(index) or "").split())
+    except pdfium.PdfiumError:
+        label = ""
+    return label[:32] or str(index + 1)
+
+
+def read_outline(doc: Document) -> list[OutlineEntry]:
+    """Return the bookmarks, depth-first, capped in count and depth."""
+    entries: list[OutlineEntry] = []
+    try:
+        for bookmark in doc.get_toc(max_depth=MAX_OUTLINE_DEPTH):
+            title = clean_metadata_text(bookmark.get_title())
+            dest = bookmark.get_dest()
+            index = dest.get_index() if dest is not None else None
+            if title:
+                page = index + 1 if index is not None else None
+                entries.append(OutlineEntry(title, page, bookmark.level + 1))
+            if len(entries) >= MAX_OUTLINE_ENTRIES:
+                break
+    except pdfium.PdfiumError:
+        logger.debug("pdfium could not read the outline")
+    return entries
+
+
+def render_pages(
+    doc: Document,
+    out_dir: Path | str,
+    page_count: int,
+    preview_width: int,
+    thumb_width: int,
+) -> Iterator[RenderedPage]:
+    """Yield each page's text and write its preview and thumbnail into `out_dir`."""
+    for index in range(page_count):
+        yield render_page(doc, index, Path(out_dir), preview_width, thumb_width)
+
+
+def render_page(
+    doc: Document, index: int, out_dir: Path, preview_width: int, thumb_width: int
+) -> RenderedPage:
+    """Read one page's text and render its images; an unloadable page yields empty text."""
+    number = index + 1
+    try:
+        page = doc[index]
+    except pdfium.PdfiumError:
+        logger.warning("pdfium could not load page %d", number)
+        return RenderedPage(number, "")
+    try:
+        text = page_text(page)
+        images = render_images(page, out_dir, f"page-{number:04d}", preview_width, thumb_width)
+    finally:
+        page.close()
+    if images is None:
+        return RenderedPage(number, text)
+    return RenderedPage(number, text, images.preview, images.thumbnail)
+
+
+def page_text(page: pdfium.PdfPage) -> str:
+    """Return the page's text layer, normalised; "" when there is none."""
+    textpage = page.get_textpage()
+    try:
+        return normalise_text(textpage.get_text_range()[:MAX_PAGE_CHARS])
+    finally:
+        textpage.close()
+
+
+def render_images(
+    page: pdfium.PdfPage, out_dir: Path, stem: str, preview_width: int, thumb_width: int
+) -> PageImages | None:
+    """Render the page once at the preview width; save preview and thumbnail from that bitmap."""
+    width, height = page.get_width(), page.get_height()
+    if not (width > 0 and height > 0):
+        return None
+    scale = min(preview_width / width, MAX_ASPECT * preview_width / height)
+    try:
+        bitmap = page.render(scale=scale, rev_byteorder=True, may_draw_forms=False)
+    except pdfium.PdfiumError as exc:
+        logger.warning("pdfium could not render %s: %s", stem, exc)
+        return None
+    try:
+        raw = RawImage(bitmap.mode, bitmap.width, bitmap.height, bitmap.stride, bitmap.buffer)
+        return save_page_images(raw, out_dir, stem, min(thumb_width, bitmap.width))
+    finally:
+        bitmap.close()
