@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from archive.fulltext import SearchIndex
 from archive.startup import StartupError
 from archive.storage import LocalStorage, StorageError
 
@@ -31,8 +32,13 @@ def init_app(app: Flask) -> None:
         probe.unlink()
     except OSError as exc:
         raise StartupError(f"index folder: cannot write to {index_dir}: {exc.strerror}") from exc
-    app.extensions[KEY] = {"storage": storage}
+    app.extensions[KEY] = {"storage": storage, "index": SearchIndex(index_dir)}
 
 
 def current_storage() -> LocalStorage:
     return current_app.extensions[KEY]["storage"]
+
+
+def current_index() -> SearchIndex:
+    """This process's search index (one per process; it keeps its searcher open)."""
+    return current_app.extensions[KEY]["index"]

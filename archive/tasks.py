@@ -105,8 +105,10 @@ def _recover_items() -> None:
     """Periodic sweep: re-queue items whose worker died or whose lease ran out."""
     from archive import ingest
 
-    for item_id in ingest.recoverable_items(worker_host()):
+    for item_id in ingest.recoverable_items(worker_host(), queue_empty=pending_count() == 0):
         enqueue_processing(item_id)
+    for item_id in ingest.unindexed_items():
+        enqueue_indexing(item_id)
 
 
 def worker_host() -> str:

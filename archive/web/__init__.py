@@ -1,5 +1,5 @@
 """Page blueprints, one module per page area."""
 
-from archive.web import events, home
+from archive.web import events, home, items
 
-BLUEPRINTS = [home.bp, events.bp]
+BLUEPRINTS = [home.bp, events.bp, items.bp]

@@ -1,0 +1,135 @@
+"""From database rows to search documents: the one place that maps items to index fields.
+
+Called after commits (the index is a cache of the database): when an item becomes ready,
+when its fields or visibility change, when its event or the event's grants change, and by
+`flask reindex`, which rebuilds everything from the stored page text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from archive.extensions import db
+from archive.fulltext import ItemDoc, PageText, RebuildReport
+from archive.models import Event, Item, Photo, Presentation
+from archive.models.common import utcnow
+from archive.services import current_index
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+def item_doc(item: Item) -> ItemDoc:
+    """The index fields of one item and its event."""
+    event = item.event
+    is_deck = isinstance(item, Presentation)
+    taken = item.taken_at.date() if isinstance(item, Photo) and item.taken_at else None
+    return ItemDoc(
+        item_id=item.id,
+        kind=item.kind,
+        title=item.display_title,
+        speakers=tuple(item.speaker_list) if is_deck else (),
+        organisations=(item.organisation,) if is_deck and item.organisation else (),
+        language=item.language if is_deck else None,
+        visibility=item.visibility,
+        event_id=event.id,
+        event_slug=event.slug,
+        event_title=event.title,
+        event_start=event.start_date,
+        event_end=event.end_date,
+        city=event.city,
+        country=event.country,
+        tags=tuple(event.tag_list),
+        granted_org_ids=event.granted_org_ids,
+        item_date=taken or event.start_date,
+    )
+
+
+def page_texts(item: Item) -> list[PageText]:
+    """A deck's pages, or a photo's caption as its single page."""
+    if isinstance(item, Presentation):
+        return [PageText(p.number, p.label, p.text, p.language) for p in item.pages]
+    return [PageText(1, None, item.title or "", None)]
+
+
+def index_item(item_id: int) -> None:
+    """Make the index agree with the database about one item (add, replace or remove)."""
+    item = db.session.get(Item, item_id)
+    if item is None or item.status != "ready":
+        current_index().remove_item(item_id)
+        return
+    current_index().index_item(item_doc(item), page_texts(item))
+    mark_indexed([item_id])
+
+
+def remove_item(item_id: int) -> None:
+    current_index().remove_item(item_id)
+
+
+def index_event(event_id: int) -> None:
+    """Refresh every ready item of an event (after its details or grants changed)."""
+    ids = db.session.scalars(
+        select(Item.id).where(Item.event_id == event_id, Item.status == "ready")
+    ).all()
+    for start in range(0, len(ids), BATCH):
+        index_batch(ids[start : start + BATCH])
+
+
+def index_batch(item_ids: list[int]) -> None:
+    """Index many items with one index commit."""
+    items = load_items(item_ids)
+    current_index().index_items((item_doc(i), page_texts(i)) for i in items)
+    mark_indexed([i.id for i in items])
+
+
+def load_items(item_ids: list[int]) -> list[Item]:
+    query = (
+        select(Item)
+        .where(Item.id.in_(item_ids), Item.status == "ready")
+        .options(selectinload(Item.event).selectinload(Event.grants))
+    )
+    items = list(db.session.scalars(query))
+    decks = [i.id for i in items if isinstance(i, Presentation)]
+    if decks:  # load the pages of all decks in one query
+        db.session.scalars(
+            select(Presentation).where(Presentation.id.in_(decks)).options(selectinload(Presentation.pages))
+        ).all()
+    return items
+
+
+def mark_indexed(item_ids: list[int]) -> None:
+    if item_ids:
+        db.session.execute(update(Item).where(Item.id.in_(item_ids)).values(indexed_at=utcnow()))
+        db.session.commit()
+
+
+def rebuild(progress: Callable[[int], None] | None = None) -> RebuildReport:
+    """Rebuild the whole index from the database into a new generation, then swap it in."""
+    started = utcnow()
+    report = current_index().rebuild(iter_ready_items(), progress=progress)
+    failed = {item_id for item_id, _ in report.failed}
+    db.session.execute(
+        update(Item)
+        .where(Item.status == "ready", Item.processed_at <= started, Item.id.not_in(failed))
+        .values(indexed_at=utcnow())
+    )
+    db.session.commit()
+    return report
+
+
+def iter_ready_items() -> Iterator[tuple[ItemDoc, list[PageText]]]:
+    """Every ready item with its pages, in batches so that memory stays flat."""
+    ids = db.session.scalars(select(Item.id).where(Item.status == "ready").order_by(Item.id)).all()
+    for start in range(0, len(ids), BATCH):
+        for item in load_items(ids[start : start + BATCH]):
+            yield item_doc(item), page_texts(item)
+        db.session.expunge_all()
+
+
+def count_ready_items() -> int:
+    return db.session.scalar(select(db.func.count()).select_from(Item).where(Item.status == "ready"))
