@@ -26,6 +26,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import Stemmer
 from whoosh.analysis import Token, Tokenizer
@@ -42,14 +43,13 @@ _CJK = (
     "\U00020000-\U0002fa1f"
 )
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-_LETTER = rf"(?:[^\W_{_CJK}]|[{_MARKS}])"
+LETTER = rf"(?:[^\W_{_CJK}]|[{_MARKS}])"  # one character of a (non-CJK) word
 _JOINER = r"[._/\-'\u2019\u2010\u2011]"
-_TOKEN_RE = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>{_LETTER}+(?:{_JOINER}+{_LETTER}+)*)")
-_PART_RE = re.compile(rf"{_LETTER}+")
+_TOKEN_RE = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>{LETTER}+(?:{_JOINER}+{LETTER}+)*)")
+_PART_RE = re.compile(rf"{LETTER}+")
 
 
-@dataclass(frozen=True, slots=True)
-class RawToken:
+class RawToken(NamedTuple):
     """A token as cut from the text, before normalisation."""
 
     text: str
@@ -59,28 +59,68 @@ class RawToken:
     whole: bool  # True for the whole of a joined name ("e-government"), emitted with its parts
 
 
-def iter_raw_tokens(text: str) -> Iterator[RawToken]:
-    """Cut text into words, name parts plus wholes, and CJK bigrams, with positions."""
+_HAS_JOINER = re.compile(_JOINER).search
+_HAS_CJK = re.compile(rf"[{_CJK}]").search
+_SIMPLE_WORDS = re.compile(r"[^\W_]+").findall
+_HAS_CJK_OR_MARK = re.compile(rf"[{_CJK}{_MARKS}]").search
+
+
+def word_pieces(text: str) -> list[str]:
+    """Every non-CJK word or name part, as it appears in the text (with repeats)."""
+    if _HAS_CJK_OR_MARK(text):
+        return _PART_RE.findall(text)
+    return _SIMPLE_WORDS(text)  # the same result, twice as fast
+
+
+def has_cjk(text: str) -> bool:
+    return _HAS_CJK(text) is not None
+
+
+_last_cut: tuple[str, list[tuple[str, int, int, int, bool]]] = ("", [])
+
+
+def _cut(text: str) -> list[tuple[str, int, int, int, bool]]:
+    """Raw tokens as plain tuples; the last result is kept because Whoosh analyses the same
+    text twice in a row (the exact and the folded field)."""
+    global _last_cut
+    last_text, last_tokens = _last_cut
+    if text is last_text or text == last_text:
+        return last_tokens
+    tokens: list[tuple[str, int, int, int, bool]] = []
+    append = tokens.append
     pos = 0
     for match in _TOKEN_RE.finditer(text):
-        start = match.start()
+        start, end = match.span()
         run = match.group()
         if match.lastgroup == "cjk":
             if len(run) == 1:
-                yield RawToken(run, pos, start, start + 1, False)
+                append((run, pos, start, end, False))
                 pos += 1
                 continue
             for i in range(len(run) - 1):
-                yield RawToken(run[i : i + 2], pos, start + i, start + i + 2, False)
+                append((run[i : i + 2], pos, start + i, start + i + 2, False))
                 pos += 1
+            continue
+        if not _HAS_JOINER(run):
+            if end - start <= MAX_TOKEN_CHARS:
+                append((run, pos, start, end, False))
+            pos += 1
             continue
         parts = list(_PART_RE.finditer(run))
         if len(parts) > 1 and len(run) <= MAX_TOKEN_CHARS:
-            yield RawToken(run, pos, start, match.end(), True)
+            append((run, pos, start, end, True))
         for part in parts:
             if part.end() - part.start() <= MAX_TOKEN_CHARS:
-                yield RawToken(part.group(), pos, start + part.start(), start + part.end(), False)
+                append((part.group(), pos, start + part.start(), start + part.end(), False))
             pos += 1
+    _last_cut = (text, tokens)
+    return tokens
+
+
+def iter_raw_tokens(text: str) -> Iterator[RawToken]:
+    """Cut text into words, name parts plus wholes, and CJK bigrams, with positions."""
+    for token in _cut(text):
+        yield RawToken(*token)
 
 
 def _build_fold_table() -> dict[int, str | None]:
@@ -206,17 +246,17 @@ class ArchiveTokenizer(Tokenizer):
             yield token
             return
         norm = exact_form if self.mode == EXACT else folded_form
-        for raw in iter_raw_tokens(value):
-            token.text = norm(raw.text)
+        for text, pos, start, end, _ in _cut(value):
+            token.text = norm(text)
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
-                token.original = raw.text
+                token.original = text
             if positions:
-                token.pos = start_pos + raw.pos
+                token.pos = start_pos + pos
             if chars:
-                token.startchar = start_char + raw.start
-                token.endchar = start_char + raw.end
+                token.startchar = start_char + start
+                token.endchar = start_char + end
             yield token
 
 

@@ -11,11 +11,22 @@ the only markup added.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from archive.fulltext.analysis import analyse_words, exact_form, fold, folded_form, iter_raw_tokens
+from archive.fulltext.analysis import (
+    LETTER,
+    analyse_words,
+    exact_form,
+    fold,
+    folded_form,
+    has_cjk,
+    iter_raw_tokens,
+    word_pieces,
+)
 
 SNIPPET_CHARS = 240
 CONTEXT_CHARS = 50
@@ -26,6 +37,7 @@ class Highlighter:
     """Decides which tokens of a text match a set of query terms ("word", "a phrase", "pre*")."""
 
     def __init__(self, terms: Iterable[str]):
+        terms = list(terms)
         self.exact: set[str] = set()
         self.folded: set[str] = set()
         self.prefixes: list[tuple[str, str]] = []
@@ -42,6 +54,9 @@ class Highlighter:
                     self.exact.add(word.exact_whole)
                     self.folded.add(word.folded_whole)
         self._seen: dict[str, bool] = {}
+        self._hits: set[str] = set()
+        self._misses: set[str] = set()
+        self.cjk = any(has_cjk(t) for t in terms)
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.prefixes)
@@ -61,6 +76,30 @@ class Highlighter:
         """Character spans of hits, merged where they overlap (a whole name and its part)."""
         if not self:
             return []
+        if self.cjk:
+            return self._token_spans(text)
+        # Fast path: test each distinct word once, then find the hits with one regex.
+        words = set(word_pieces(text))
+        new = list(words - self._hits - self._misses)
+        if new:
+            exact, folded = self.exact, self.folded
+            found = {
+                word
+                for word, low, fol in zip(
+                    new, map(str.lower, new), map(folded_form, new), strict=True
+                )
+                if low in exact or fol in folded
+            }
+            if self.prefixes:
+                found.update(w for w in new if w not in found and self.is_hit(w))
+            self._hits |= found
+            self._misses.update(w for w in new if w not in found)
+        hits = words & self._hits
+        if not hits:
+            return []
+        return [m.span() for m in _hit_pattern(frozenset(hits)).finditer(text)]
+
+    def _token_spans(self, text: str) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         for token in iter_raw_tokens(text):
             if self.is_hit(token.text):
@@ -89,6 +128,12 @@ class Highlighter:
         lead = _ELLIPSIS if start > 0 else ""
         tail = _ELLIPSIS if end < len(text) else ""
         return Markup("{}{}{}").format(lead, out, tail)
+
+
+@lru_cache(maxsize=256)
+def _hit_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!{LETTER})(?:{alternatives})(?!{LETTER})")
 
 
 def _best_window(spans: list[tuple[int, int]], width: int) -> tuple[int, int]:

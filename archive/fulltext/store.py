@@ -188,14 +188,16 @@ class SearchIndex:
         self,
         items: Iterable[ItemPages],
         progress: Callable[[int], None] | None = None,
+        procs: int | None = None,
     ) -> RebuildReport:
         """Build a new generation from `items`, then swap it in; the old one serves meanwhile.
 
         `progress(n)` is called after each item with the number of items done so far. Items
         whose documents cannot be built are logged, skipped and listed in the report. On any
         other error the new generation is removed and RebuildError raised; the current index
-        is untouched.
+        is untouched. `procs` writer processes share the indexing (default: up to 2 CPUs).
         """
+        procs = procs or min(2, os.cpu_count() or 1)
         started = time.monotonic()
         with self._rebuild_lock():
             with self._write_lock():
@@ -207,7 +209,7 @@ class SearchIndex:
             report = RebuildReport(generation)
             swapped = False
             try:
-                self._fill(gen_dir, items, progress, report)
+                self._fill(gen_dir, items, progress, report, procs)
                 with self._write_lock():
                     ix = whoosh_index.open_dir(str(gen_dir))
                     self._replay_journal(ix)
@@ -242,9 +244,12 @@ class SearchIndex:
         )
         return report
 
-    def _fill(self, gen_dir: Path, items, progress, report: RebuildReport) -> None:
+    def _fill(self, gen_dir: Path, items, progress, report: RebuildReport, procs: int) -> None:
         ix = whoosh_index.open_dir(str(gen_dir))
-        writer = ix.writer(limitmb=REBUILD_LIMITMB, timeout=self.lock_timeout)
+        # Several processes each build their own segment (no final merge, which is the slow
+        # and memory-hungry part); limitmb bounds each one's posting pool.
+        options = {"procs": procs, "multisegment": True} if procs > 1 else {}
+        writer = ix.writer(limitmb=REBUILD_LIMITMB // procs, timeout=self.lock_timeout, **options)
         try:
             for item, pages in items:
                 try:
@@ -260,7 +265,7 @@ class SearchIndex:
                 if progress is not None:
                     progress(report.items)
         except BaseException:
-            writer.cancel()
+            _cancel(writer)
             raise
         writer.commit()
 
@@ -417,6 +422,15 @@ class SearchIndex:
                 return True
             fcntl.flock(handle, fcntl.LOCK_UN)
             return False
+
+
+def _cancel(writer) -> None:
+    # Whoosh's MpWriter.cancel() cannot stop its worker processes (it flips a flag in the
+    # parent's copy), so stop them here before the directory is removed.
+    for task in getattr(writer, "tasks", []):
+        task.terminate()
+        task.join()
+    writer.cancel()
 
 
 def _create_generation(gen_dir: Path) -> Path:
