@@ -1,0 +1,44 @@
+"""The input contract: what callers hand to the index (plain values, no ORM objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+PRESENTATION = "presentation"
+PHOTO = "photo"
+SHARED = "shared"
+STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class ItemDoc:
+    """One presentation or one photo, with the fields of its event."""
+
+    item_id: int
+    kind: str  # "presentation" | "photo"
+    title: str  # presentation title, or photo caption
+    speakers: tuple[str, ...]
+    organisations: tuple[str, ...]  # speakers' organisations
+    language: str | None  # item language if set by staff
+    visibility: str  # "shared" | "staff"
+    event_id: int
+    event_slug: str
+    event_title: str
+    event_start: date | None
+    event_end: date | None
+    city: str
+    country: str
+    tags: tuple[str, ...]
+    granted_org_ids: tuple[int, ...]  # partner organisations the event is granted to
+    item_date: date | None  # photo taken-at date, else event start
+
+
+@dataclass(frozen=True)
+class PageText:
+    """The text of one page (or of a photo's caption, as page 1)."""
+
+    number: int  # 1-based page number
+    label: str | None  # printed page label if the PDF has one
+    text: str  # already normalised page text
+    language: str | None  # detected page language code ("en", "ru", "az", ...)

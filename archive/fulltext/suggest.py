@@ -1,0 +1,78 @@
+""" "Did you mean": spelling corrections from the index vocabulary, checked against the scope.
+
+Candidates come from the exact fields' vocabulary (Whoosh's DFA-based `terms_within`, so
+the word list is skipped through, not scanned). The vocabulary holds words of documents the
+user may not see, so a candidate is only used when it finds something within the user's
+scope, and the corrected query as a whole is only offered when it has results in scope.
+"""
+
+from __future__ import annotations
+
+from archive.fulltext.analysis import analyse_words
+from archive.fulltext.engine import IndexView, Node, all_of
+from archive.fulltext.query import CompiledQuery, compile_query, word_node
+
+SPELLING_FIELDS = ("body_x", "title_x", "people_x")
+MIN_WORD = 4
+CANDIDATES = 6
+
+
+def suggest(view: IndexView, compiled: CompiledQuery, scope: Node, text: str) -> str | None:
+    """A corrected query text with results in scope, or None."""
+    replacements: list[tuple[int, int, str]] = []
+    for word in compiled.words:
+        analysed = analyse_words(word.text)
+        if len(analysed) != 1 or analysed[0].exact_whole or len(analysed[0].exact_parts) != 1:
+            continue
+        exact = analysed[0].exact_parts[0]
+        if len(exact) < MIN_WORD or not exact.isalpha():
+            continue
+        if _count(view, all_of([word_node(analysed[0]), scope])):
+            continue
+        for candidate in _candidates(view, exact):
+            found = analyse_words(candidate)
+            if found and _count(view, all_of([word_node(found[0]), scope])):
+                replacements.append((word.start, word.end, candidate))
+                break
+    if not replacements:
+        return None
+    corrected = compiled.text
+    for start, end, candidate in sorted(replacements, reverse=True):
+        corrected = corrected[:start] + candidate + corrected[end:]
+    again = compile_query(corrected, view.searcher.reader())
+    if again.notices or not _count(view, all_of([again.node, scope])):
+        return None
+    return corrected
+
+
+def _count(view: IndexView, node: Node) -> int:
+    return len(view.match(node))
+
+
+def _candidates(view: IndexView, word: str) -> list[str]:
+    maxdist = 1 if len(word) <= 5 else 2
+    found: dict[str, int] = {}
+    for reader, _ in view.searcher.reader().leaf_readers():
+        for fieldname in SPELLING_FIELDS:
+            for candidate in reader.terms_within(fieldname, word, maxdist, prefix=1):
+                if candidate != word and candidate.isalpha():
+                    found[candidate] = found.get(candidate, 0) + reader.doc_frequency(
+                        fieldname, candidate
+                    )
+    ranked = sorted(found, key=lambda c: (_distance(word, c), -found[c], c))
+    return ranked[:CANDIDATES]
+
+
+def _distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment) of two short words."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]

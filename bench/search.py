@@ -1,0 +1,232 @@
+"""Benchmark the full-text index: build speed, index size, search latency.
+
+    python bench/search.py                  # 10,000 pages (about a minute)
+    python bench/search.py --pages 100000   # the long form (several minutes, ~1.5 GB RAM)
+
+Generates N synthetic 300-word pages (English, Russian and Azerbaijani words, Zipf-distributed
+over a real core vocabulary plus a long synthetic tail; deterministic for a given --seed) as
+decks of 5-40 pages in 200 events, plus photos, builds them with `SearchIndex.rebuild()` into a
+temporary directory, then times `SearchIndex.search()` (facets, grouping, snippets and all)
+for a mix of typical queries in a partner scope and an unrestricted scope.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from archive.fulltext import ItemDoc, PageText, SearchIndex, SearchRequest  # noqa: E402
+from archive.permissions import AccessScope  # noqa: E402
+
+ENGLISH = """the of and to in a is that for on with as by are this be from at or an it not
+which government digital public service services data citizens development e-government
+online system systems national policy strategy information technology access infrastructure
+security cyber transformation innovation agency ministry state management platform open
+sector private partnership cooperation regional international experience best practice
+practices challenges opportunities trust transparency accountability efficiency quality
+provision legal framework divide personal protection rights freedoms participation survey
+index ranking country countries region global trends case study studies implementation
+capacity building training skills civil servants administration reform reforms budget
+investment broadband mobile internet identity signature registry interoperability standards
+cloud artificial intelligence analytics portal one-stop shop centre center citizen-centric
+inclusive sustainable goals agenda united nations programme program project projects results
+evaluation monitoring indicators performance outcomes impact growth economy economic social
+health education procurement tax customs justice court municipal local governance decision
+making evidence based research report review assessment maturity model roadmap vision mission
+leadership institutional coordination committee council working group workshop conference
+session panel discussion presentation keynote speaker expert experts network knowledge sharing
+""".split()
+RUSSIAN = """правительство правительства правительству электронное электронного электронной
+государственные государственных услуги услуг услугам цифровая цифровой цифровых цифровизация
+трансформация развитие развития стратегия стратегии граждан гражданам граждане данные данных
+система системы систем информационные информационных технологии технологий безопасность
+доступ доступа портал портала реформа реформы государственной службы служба служащих
+министерство министерства агентство агентства сотрудничество партнерство опыт практики
+практика проблемы возможности доверие прозрачность подотчетность эффективность качество
+предоставление правовая база защита прав свобод участие обследование индекс рейтинг страна
+страны регион регионы глобальные тенденции исследование внедрение потенциал обучение навыки
+администрация бюджет инвестиции широкополосный мобильный интернет идентификация подпись
+реестр совместимость стандарты облако искусственный интеллект аналитика центр обслуживания
+населения устойчивое цели программа проект проекты результаты оценка мониторинг показатели
+""".split()
+AZERBAIJANI = """hökumət hökumətin elektron rəqəmsal dövlət xidmət xidmətləri xidmətlərin
+vətəndaş vətəndaşlar vətəndaşların məlumat məlumatların sistem sistemi inkişaf inkişafı
+strategiya siyasət texnologiya texnologiyalar təhlükəsizlik kibertəhlükəsizlik giriş
+platforma portal islahat islahatlar nazirlik nazirliyi agentlik agentliyi əməkdaşlıq
+tərəfdaşlıq təcrübə problemlər imkanlar etimad şəffaflıq hesabatlılıq səmərəlilik keyfiyyət
+hüquqi çərçivə müdafiə hüquqlar azadlıqlar iştirak sorğu indeks reytinq ölkə ölkələr region
+qlobal meyllər tədqiqat tətbiq potensial təlim bacarıqlar qulluqçular idarəetmə büdcə
+investisiya mobil internet şəxsiyyət imza reyestr standartlar bulud süni intellekt analitika
+mərkəz asan dayanıqlı məqsədlər proqram layihə layihələr nəticələr qiymətləndirmə monitorinq
+göstəricilər innovasiya çağırışlar üstünlüklər müraciət ərizə qeydiyyat şəbəkə bilik
+""".split()
+ALPHABETS = {
+    "en": ("bcdfghklmnprstvz", "aeiou"),
+    "ru": ("бвгджзклмнпрстфхцчш", "аеиоуыэюя"),
+    "az": ("bcçdfgğhxjklmnpqrsştvyz", "aeəıioöuü"),
+}
+QUERY_WORDS = {
+    "en": ENGLISH[40:],
+    "ru": RUSSIAN,
+    "az": AZERBAIJANI,
+}
+
+
+def synthetic_vocabulary(rng: random.Random, language: str, core: list[str], size: int):
+    consonants, vowels = ALPHABETS[language]
+    words = list(dict.fromkeys(core))
+    seen = set(words)
+    while len(words) < size:
+        syllables = rng.randint(2, 4)
+        word = "".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(syllables))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    weights = [1.0 / (rank + 1) ** 1.07 for rank in range(len(words))]
+    return words, weights
+
+
+def corpus(pages: int, seed: int):
+    """Yield (ItemDoc, [PageText]) for about `pages` pages plus ~8% photos."""
+    rng = random.Random(seed)
+    vocab = {
+        "en": synthetic_vocabulary(rng, "en", ENGLISH, 30_000),
+        "ru": synthetic_vocabulary(rng, "ru", RUSSIAN, 20_000),
+        "az": synthetic_vocabulary(rng, "az", AZERBAIJANI, 15_000),
+    }
+    languages = ["en"] * 6 + ["ru"] * 3 + ["az"] * 2
+    events = []
+    for event_id in range(1, 201):
+        start = date(2015, 1, 1) + timedelta(days=rng.randint(0, 3600))
+        title = " ".join(rng.choices(vocab["en"][0][40:300], k=4)).capitalize()
+        events.append((event_id, start, title))
+    item_id = 0
+    made = 0
+    while made < pages:
+        event_id, start, event_title = rng.choice(events)
+        item_id += 1
+        language = rng.choice(languages)
+        words, weights = vocab[language]
+        is_photo = rng.random() < 0.08
+        count = 1 if is_photo else min(rng.randint(5, 40), pages - made)
+        texts = [" ".join(rng.choices(words, weights, k=300)) for _ in range(count)]
+        title = " ".join(rng.choices(words[20:400], k=5)).capitalize()
+        item = ItemDoc(
+            item_id=item_id,
+            kind="photo" if is_photo else "presentation",
+            title=title,
+            speakers=(f"Speaker {rng.randint(1, 400)}",),
+            organisations=(f"Organisation {rng.randint(1, 60)}",),
+            language=None,
+            visibility="staff" if rng.random() < 0.05 else "shared",
+            event_id=event_id,
+            event_slug=f"event-{event_id}",
+            event_title=event_title,
+            event_start=start,
+            event_end=start + timedelta(days=1),
+            city="Baku",
+            country="Azerbaijan",
+            tags=(),
+            granted_org_ids=(event_id % 10,),
+            item_date=start,
+        )
+        if is_photo:
+            texts = [" ".join(rng.choices(words[:2000], k=12))]
+        else:
+            made += count
+        yield item, [PageText(n + 1, None, t, language) for n, t in enumerate(texts)]
+
+
+def queries(seed: int, count: int) -> list[tuple[str, str]]:
+    rng = random.Random(seed + 1)
+    out = []
+    for _ in range(count):
+        language = rng.choice(["en", "en", "ru", "az"])
+        words = QUERY_WORDS[language]
+        a, b = rng.sample(words, 2)
+        out.append(("one word", a))
+        out.append(("two words", f"{a} {b}"))
+        out.append(("phrase", f'"{a} {b}"'))
+        out.append(("filter", f"{a} year:2018..2021"))
+        out.append(("prefix", f"{a[:4]}*"))
+    rng.shuffle(out)
+    return out
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def report(label: str, values: list[float]) -> None:
+    print(
+        f"  {label:<22} n={len(values):<4} p50 {percentile(values, 50):7.1f} ms   "
+        f"p95 {percentile(values, 95):7.1f} ms   p99 {percentile(values, 99):7.1f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--queries", type=int, default=60, help="queries of each type")
+    parser.add_argument("--keep", help="build into this directory and keep it")
+    args = parser.parse_args()
+
+    root = Path(args.keep or tempfile.mkdtemp(prefix="fulltext-bench-"))
+    index = SearchIndex(root)
+    started = time.perf_counter()
+    result = index.rebuild(corpus(args.pages, args.seed))
+    seconds = time.perf_counter() - started
+    size = sum(f.stat().st_size for f in (root / result.generation).rglob("*") if f.is_file())
+    print(
+        f"pages {args.pages:,}: {result.documents:,} documents (with photos), "
+        f"{result.items:,} items"
+    )
+    print(
+        f"build {seconds:.1f} s = {result.documents / seconds:.0f} documents/s, "
+        f"index {size / 1e6:.1f} MB"
+    )
+
+    scopes = {
+        "unrestricted": AccessScope(include_staff_only=True),
+        # a partner of organisation 3, with some events in its list
+        "partner": AccessScope(False, frozenset(range(3, 201, 5)), 3),
+    }
+    started = time.perf_counter()
+    index.search(SearchRequest("government", scopes["unrestricted"]))
+    first = (time.perf_counter() - started) * 1000
+    print(f"first search (opens the searcher, reads columns): {first:.0f} ms")
+
+    plan = queries(args.seed, args.queries)
+    for scope_name, scope in scopes.items():
+        by_type: dict[str, list[float]] = {}
+        for kind, text in plan:
+            started = time.perf_counter()
+            page = index.search(SearchRequest(text, scope))
+            by_type.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+            assert page.total_hits >= 0
+        everything = [v for values in by_type.values() for v in values]
+        print(f"search, {scope_name} scope (facets, grouping, snippets):")
+        for kind, values in by_type.items():
+            report(kind, values)
+        report("all", everything)
+        print(f"  mean {statistics.mean(everything):.1f} ms")
+    index.close()
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()
