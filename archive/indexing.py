@@ -97,7 +97,9 @@ def load_items(item_ids: list[int]) -> list[Item]:
     decks = [i.id for i in items if isinstance(i, Presentation)]
     if decks:  # load the pages of all decks in one query
         db.session.scalars(
-            select(Presentation).where(Presentation.id.in_(decks)).options(selectinload(Presentation.pages))
+            select(Presentation)
+            .where(Presentation.id.in_(decks))
+            .options(selectinload(Presentation.pages))
         ).all()
     return items
 
@@ -132,4 +134,6 @@ def iter_ready_items() -> Iterator[tuple[ItemDoc, list[PageText]]]:
 
 
 def count_ready_items() -> int:
-    return db.session.scalar(select(db.func.count()).select_from(Item).where(Item.status == "ready"))
+    return db.session.scalar(
+        select(db.func.count()).select_from(Item).where(Item.status == "ready")
+    )

@@ -2,9 +2,20 @@
 
 from flask import Flask
 
-from archive.cli import accounts, events
+from archive.cli import accounts, demo, events, ingest, search, service
 
 
 def init_app(app: Flask) -> None:
-    for command in (accounts.users, accounts.grants, events.events):
+    commands = (
+        accounts.users,
+        accounts.grants,
+        events.events,
+        ingest.import_command,
+        ingest.reprocess,
+        search.reindex,
+        service.worker,
+        service.serve,
+        demo.demo,
+    )
+    for command in commands:
         app.cli.add_command(command)

@@ -46,8 +46,16 @@ def worker(workers, worker_type):
 def serve(host, port, web_workers, queue_workers):
     """Run gunicorn and a queue worker side by side; Ctrl-C stops both."""
     bin_dir = os.path.dirname(sys.executable)
-    web = [os.path.join(bin_dir, "gunicorn"), "-w", str(web_workers), "-b", f"{host}:{port}",
-           "--access-logfile", "-", "archive:create_app()"]
+    web = [
+        os.path.join(bin_dir, "gunicorn"),
+        "-w",
+        str(web_workers),
+        "-b",
+        f"{host}:{port}",
+        "--access-logfile",
+        "-",
+        "archive:create_app()",
+    ]
     work = [sys.executable, "-m", "flask", "--app", "archive", "worker", "-w", str(queue_workers)]
     children = [subprocess.Popen(work), subprocess.Popen(web)]
     click.echo(f"\nWorkshop Archive is running at http://{host}:{port}/  (Ctrl-C to stop)\n")

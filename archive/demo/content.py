@@ -43,11 +43,26 @@ PRESENTATIONS = [
         "organisation": "UN DESA",
         "language": "en",
         "slides": [
-            ("The 2022 UN E-Government Survey", "Main findings and global trends\nVincenzo Aguaro, Digital Government Branch, UN DESA"),
-            ("Global trends", "The E-Government Development Index (EGDI) keeps rising in every region.\nMore countries offer online services for business registration and social protection."),
-            ("The digital divide", "The digital divide persists between and within countries.\nLeaving no one behind means designing services with the most vulnerable groups."),
-            ("Regional picture", "Countries of Eastern Europe and Central Asia moved up in the rankings.\nAzerbaijan improved its online services and telecommunication infrastructure."),
-            ("Recommendations", "Invest in digital skills, data governance and cybersecurity.\nMeasure user satisfaction and citizen trust in e-Government services."),
+            (
+                "The 2022 UN E-Government Survey",
+                "Main findings and global trends\nVincenzo Aguaro, Digital Government Branch, UN DESA",
+            ),
+            (
+                "Global trends",
+                "The E-Government Development Index (EGDI) keeps rising in every region.\nMore countries offer online services for business registration and social protection.",
+            ),
+            (
+                "The digital divide",
+                "The digital divide persists between and within countries.\nLeaving no one behind means designing services with the most vulnerable groups.",
+            ),
+            (
+                "Regional picture",
+                "Countries of Eastern Europe and Central Asia moved up in the rankings.\nAzerbaijan improved its online services and telecommunication infrastructure.",
+            ),
+            (
+                "Recommendations",
+                "Invest in digital skills, data governance and cybersecurity.\nMeasure user satisfaction and citizen trust in e-Government services.",
+            ),
         ],
     },
     {
@@ -57,10 +72,22 @@ PRESENTATIONS = [
         "organisation": "Astana Civil Service Hub",
         "language": "en",
         "slides": [
-            ("Cooperation for digital government", "Alikhan Baimenov, Chairman of the Steering Committee, ACSH"),
-            ("Why cooperate", "New digital tools and the data revolution can increase efficiency, transparency and accountability."),
-            ("A proper legal framework", "e-Government needs a legal framework that addresses the digital divide\nand safeguards personal information."),
-            ("Citizens first", "Citizens' rights and freedoms should be placed at the forefront of digital transformation."),
+            (
+                "Cooperation for digital government",
+                "Alikhan Baimenov, Chairman of the Steering Committee, ACSH",
+            ),
+            (
+                "Why cooperate",
+                "New digital tools and the data revolution can increase efficiency, transparency and accountability.",
+            ),
+            (
+                "A proper legal framework",
+                "e-Government needs a legal framework that addresses the digital divide\nand safeguards personal information.",
+            ),
+            (
+                "Citizens first",
+                "Citizens' rights and freedoms should be placed at the forefront of digital transformation.",
+            ),
         ],
     },
     {
@@ -70,10 +97,22 @@ PRESENTATIONS = [
         "organisation": "Innovation and Digital Development Agency",
         "language": "az",
         "slides": [
-            ("Elektron hökumətin inkişafı", "ASAN xidmət təcrübəsi\nİnnovasiya və Rəqəmsal İnkişaf Agentliyi"),
-            ("ASAN xidmət mərkəzləri", "Vətəndaşlara dövlət xidmətləri bir pəncərədən göstərilir.\nXidmətlər şəffaf, sürətli və əlçatandır."),
-            ("Rəqəmsal hökumət", "Hökumət xidmətlərinin elektronlaşdırılması davam edir.\nKibertəhlükəsizlik mərkəzi məlumatların qorunmasını təmin edir."),
-            ("Tərəfdaşlıq", "Beynəlxalq təşkilatlarla əməkdaşlıq təcrübə mübadiləsini gücləndirir."),
+            (
+                "Elektron hökumətin inkişafı",
+                "ASAN xidmət təcrübəsi\nİnnovasiya və Rəqəmsal İnkişaf Agentliyi",
+            ),
+            (
+                "ASAN xidmət mərkəzləri",
+                "Vətəndaşlara dövlət xidmətləri bir pəncərədən göstərilir.\nXidmətlər şəffaf, sürətli və əlçatandır.",
+            ),
+            (
+                "Rəqəmsal hökumət",
+                "Hökumət xidmətlərinin elektronlaşdırılması davam edir.\nKibertəhlükəsizlik mərkəzi məlumatların qorunmasını təmin edir.",
+            ),
+            (
+                "Tərəfdaşlıq",
+                "Beynəlxalq təşkilatlarla əməkdaşlıq təcrübə mübadiləsini gücləndirir.",
+            ),
         ],
     },
     {
@@ -83,17 +122,45 @@ PRESENTATIONS = [
         "organisation": "International Telecommunication Union",
         "language": "ru",
         "slides": [
-            ("Электронное правительство и цифровая инклюзия", "Наталья Мочу, Региональный директор МСЭ"),
-            ("Цифровой разрыв", "Цифровой разрыв сохраняется между городом и селом.\nДоступ к широкополосной связи остаётся условием развития."),
-            ("Роль правительства", "Правительства создают условия для цифровых услуг\nи защищают персональные данные граждан."),
-            ("Сотрудничество", "Региональное сотрудничество ускоряет цифровую трансформацию\nгосударственного управления."),
+            (
+                "Электронное правительство и цифровая инклюзия",
+                "Наталья Мочу, Региональный директор МСЭ",
+            ),
+            (
+                "Цифровой разрыв",
+                "Цифровой разрыв сохраняется между городом и селом.\nДоступ к широкополосной связи остаётся условием развития.",
+            ),
+            (
+                "Роль правительства",
+                "Правительства создают условия для цифровых услуг\nи защищают персональные данные граждан.",
+            ),
+            (
+                "Сотрудничество",
+                "Региональное сотрудничество ускоряет цифровую трансформацию\nгосударственного управления.",
+            ),
         ],
     },
 ]
 
 PHOTOS = [
-    {"file": "opening-ceremony.jpg", "title": "Opening ceremony of the workshop", "taken": "2023:07:25 09:40:00"},
-    {"file": "asan-service-center-visit.jpg", "title": "Participants visit the ASAN Service Center", "taken": "2023:07:25 15:10:00"},
-    {"file": "keynote-egov-survey.jpg", "title": "Keynote on the 2022 E-Government Survey", "taken": "2023:07:26 10:05:00"},
-    {"file": "group-photo.jpg", "title": "Group photo of the participants", "taken": "2023:07:26 17:30:00"},
+    {
+        "file": "opening-ceremony.jpg",
+        "title": "Opening ceremony of the workshop",
+        "taken": "2023:07:25 09:40:00",
+    },
+    {
+        "file": "asan-service-center-visit.jpg",
+        "title": "Participants visit the ASAN Service Center",
+        "taken": "2023:07:25 15:10:00",
+    },
+    {
+        "file": "keynote-egov-survey.jpg",
+        "title": "Keynote on the 2022 E-Government Survey",
+        "taken": "2023:07:26 10:05:00",
+    },
+    {
+        "file": "group-photo.jpg",
+        "title": "Group photo of the participants",
+        "taken": "2023:07:26 17:30:00",
+    },
 ]

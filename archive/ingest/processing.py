@@ -10,6 +10,7 @@ database commit comes before the index update; an item whose index update was lo
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
 from flask import current_app
@@ -63,8 +64,9 @@ def claim(item_id: int, worker: str) -> bool:
     return result.rowcount == 1
 
 
-def process_item(item_id: int, worker: str) -> str | None:
-    """Run the whole pipeline for one item; returns its final status, or None if not claimed."""
+def process_item(item_id: int, worker: str, index: bool = True) -> str | None:
+    """Run the whole pipeline for one item; returns its final status, or None if not claimed.
+    Bulk imports pass `index=False` and index many items in one commit afterwards."""
     if not claim(item_id, worker):
         return None
     item = db.session.get(Item, item_id)
@@ -75,9 +77,12 @@ def process_item(item_id: int, worker: str) -> str | None:
         return item.status
     except Exception as exc:  # a bug must fail this item, not the worker
         logger.exception("processing item %d failed unexpectedly", item_id)
-        mark_failed(item, "internal", f"{item.original_filename}: internal error ({type(exc).__name__})")
+        mark_failed(
+            item, "internal", f"{item.original_filename}: internal error ({type(exc).__name__})"
+        )
         return item.status
-    index_after_commit(item.id)
+    if index:
+        index_after_commit(item.id)
     return "ready"
 
 
@@ -144,7 +149,18 @@ def mark_failed(item: Item, code: str, message: str) -> None:
     item.processed_at = utcnow()
     db.session.commit()
     current_storage().delete_derived(item.id)
+    remove_from_index(item.id)
     logger.warning("item %d failed: %s", item.id, message)
+
+
+def remove_from_index(item_id: int) -> None:
+    """A failed re-extraction must not leave the old pages searchable."""
+    from archive import indexing
+
+    try:
+        indexing.remove_item(item_id)
+    except Exception:
+        logger.exception("could not remove failed item %d from the index", item_id)
 
 
 def index_after_commit(item_id: int) -> None:
@@ -155,3 +171,17 @@ def index_after_commit(item_id: int) -> None:
         indexing.index_item(item_id)
     except Exception:
         logger.exception("indexing item %d failed; it will be re-indexed by recovery", item_id)
+
+
+def reprocess_item(item_id: int) -> tuple[str, str | None]:
+    """Extract an item again from its original (after an extractor upgrade or a failure)."""
+    db.session.execute(
+        update(Item)
+        .where(Item.id == item_id, Item.status != "processing")
+        .values(status="queued", error=None, error_code=None, attempts=0)
+    )
+    db.session.commit()
+    process_item(item_id, f"reprocess:{os.getpid()}")
+    item = db.session.get(Item, item_id)
+    db.session.refresh(item)
+    return item.status, item.error

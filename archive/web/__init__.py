@@ -1,5 +1,5 @@
 """Page blueprints, one module per page area."""
 
-from archive.web import events, home, items
+from archive.web import events, home, items, presentations
 
-BLUEPRINTS = [home.bp, events.bp, items.bp]
+BLUEPRINTS = [home.bp, events.bp, items.bp, presentations.bp]

@@ -1,0 +1,210 @@
+"""Bulk import of a folder tree: store and queue every file, then see each one through.
+
+Used by `flask import`: a folder of files for one event, or a folder per event described
+by an `event.toml`. The command returns only when every file is ready or failed, and a
+second run adds nothing (identical files are reported as duplicates).
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+
+from archive import catalogue, indexing
+from archive.catalogue import EventDetails, EventError
+from archive.extensions import db
+from archive.ingest.intake import FieldError, ItemFields, accept_file, check_fields
+from archive.ingest.processing import process_item
+from archive.models import Event, Item
+from archive.services import current_storage
+
+logger = logging.getLogger(__name__)
+
+METADATA_FILE = "event.toml"
+INDEX_BATCH = 100
+
+
+@dataclass
+class ImportReport:
+    """What an import did, file by file."""
+
+    imported: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, int]] = field(default_factory=list)  # (file, existing item id)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    pages: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class MetadataError(ValueError):
+    """An event.toml that cannot be used; the message names the file and the field."""
+
+
+def list_files(folder: Path) -> list[Path]:
+    """Every regular file under `folder`, skipping hidden files, symlinks and metadata."""
+    files = []
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts) or path.is_symlink():
+            continue
+        if path.is_file() and path.name != METADATA_FILE:
+            files.append(path)
+    return files
+
+
+def import_folder(
+    folder: Path,
+    event: Event,
+    defaults: ItemFields,
+    per_file: dict[str, ItemFields] | None = None,
+    progress: Callable[[int], None] | None = None,
+    jobs: int = 1,
+    report: ImportReport | None = None,
+) -> ImportReport:
+    """Import every file of `folder` into `event`; `per_file` overrides fields by file name."""
+    report = report or ImportReport()
+    accepted = []
+    for path in list_files(folder):
+        relative = path.relative_to(folder).as_posix()
+        fields = (per_file or {}).get(relative, defaults)
+        item_id = accept_path(path, relative, event, fields, report)
+        if item_id is not None:
+            accepted.append((relative, item_id))
+        elif progress:
+            progress(1)
+    process_all(accepted, report, progress, jobs)
+    return report
+
+
+def accept_path(path: Path, relative: str, event: Event, fields: ItemFields, report) -> int | None:
+    """Store one file and create its item; record duplicates and rejections."""
+    with path.open("rb") as stream:
+        outcome = accept_file(
+            current_storage(),
+            stream,
+            path.name,
+            event,
+            None,
+            fields,
+            max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
+        )
+    db.session.commit()
+    if outcome.duplicate_of is not None:
+        report.duplicates.append((relative, outcome.duplicate_of.id))
+        return None
+    if outcome.item is None:
+        report.failed.append((relative, outcome.error or "rejected"))
+        return None
+    return outcome.item.id
+
+
+def process_all(accepted, report: ImportReport, progress, jobs: int) -> None:
+    """Extract every accepted item here (`jobs` at a time) and index them in batches."""
+    app = current_app._get_current_object()
+    worker = f"import:{id(report)}"
+
+    def run(item_id: int) -> str | None:
+        with app.app_context():
+            try:
+                return process_item(item_id, worker, index=False)
+            finally:
+                db.session.remove()
+
+    ready: list[int] = []
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for (relative, item_id), status in zip(accepted, pool.map(run, [i for _, i in accepted])):
+            record_outcome(relative, item_id, status, report, ready)
+            if len(ready) >= INDEX_BATCH:
+                indexing.index_batch(ready)
+                ready.clear()
+            if progress:
+                progress(1)
+    if ready:
+        indexing.index_batch(ready)
+
+
+def record_outcome(relative: str, item_id: int, status, report: ImportReport, ready: list) -> None:
+    item = db.session.get(Item, item_id)
+    db.session.refresh(item)
+    if item.status == "ready":
+        report.imported.append(relative)
+        report.pages += getattr(item, "page_count", None) or 0
+        ready.append(item_id)
+    elif item.status == "failed":
+        report.failed.append((relative, item.error or "failed"))
+    else:  # claimed by a running worker meanwhile: it will finish it
+        report.imported.append(relative)
+
+
+def read_metadata(path: Path) -> tuple[str, EventDetails, ItemFields, dict[str, ItemFields]]:
+    """Parse an event.toml: the event's slug and details, default and per-file item fields."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise MetadataError(f"{path}: cannot read ({exc})") from exc
+    slug = str(data.get("slug") or path.parent.name)
+    details = EventDetails(
+        title=str(data.get("title") or ""),
+        start_date=to_date(data.get("start"), path, "start"),
+        end_date=to_date(data.get("end"), path, "end"),
+        city=str(data.get("city", "")),
+        country=str(data.get("country", "")),
+        venue=str(data.get("venue", "")),
+        organisers=str(data.get("organisers", "")),
+        description=str(data.get("description", "")),
+        tags=[str(t) for t in data.get("tags", [])],
+    )
+    defaults = fields_from(data.get("defaults", {}), path, "defaults")
+    per_file = {}
+    for entry in data.get("files", []):
+        name = str(entry.get("name", ""))
+        if not name or name.startswith("/") or ".." in Path(name).parts:
+            raise MetadataError(f"{path}: file name {name!r} must be relative to its folder")
+        per_file[Path(name).as_posix()] = fields_from(
+            {**asdict_fields(defaults), **entry}, path, name
+        )
+    return slug, details, defaults, per_file
+
+
+def asdict_fields(fields: ItemFields) -> dict:
+    return {k: getattr(fields, k) for k in ItemFields.__dataclass_fields__}
+
+
+def fields_from(data: dict, path: Path, where: str) -> ItemFields:
+    fields = ItemFields(**{k: str(data[k]) for k in ItemFields.__dataclass_fields__ if k in data})
+    try:
+        check_fields(fields)
+    except FieldError as exc:
+        raise MetadataError(f"{path} [{where}]: {exc}") from exc
+    return fields
+
+
+def to_date(value, path: Path, name: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return catalogue.parse_date(str(value), name)
+    except EventError as exc:
+        raise MetadataError(f"{path}: {exc}") from exc
+
+
+def event_for_folder(folder: Path) -> tuple[Event, ItemFields, dict[str, ItemFields]]:
+    """The event an event folder describes, created on first import."""
+    slug, details, defaults, per_file = read_metadata(folder / METADATA_FILE)
+    event = catalogue.find_event(slug)
+    if event is None:
+        try:
+            event = catalogue.create_event(slug, details)
+        except EventError as exc:
+            raise MetadataError(f"{folder / METADATA_FILE}: {exc}") from exc
+        db.session.commit()
+    return event, defaults, per_file
