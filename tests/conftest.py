@@ -137,14 +137,15 @@ def make_presentation(app):
         from archive.models import Page, Presentation
 
         n = next(counter)
+        stored = store_bytes(kw.pop("content", f"%PDF-1.4 deck {n}".encode()))
         item = Presentation(
             event=event,
             title=title,
             visibility=visibility,
             status=status,
             original_filename=kw.pop("original_filename", f"deck-{n}.pdf"),
-            sha256=kw.pop("sha256", f"{n:064x}"),
-            size=kw.pop("size", 1000),
+            sha256=stored.sha256,
+            size=stored.size,
             mime="application/pdf",
             page_count=len(pages),
             **kw,
@@ -165,14 +166,15 @@ def make_photo(app):
         from archive.models import Photo
 
         n = next(counter)
+        stored = store_bytes(kw.pop("content", f"photo {n}".encode()))
         item = Photo(
             event=event,
             title=title,
             visibility=visibility,
             status=status,
             original_filename=kw.pop("original_filename", f"photo-{n}.jpg"),
-            sha256=kw.pop("sha256", f"{n:064x}"),
-            size=kw.pop("size", 1000),
+            sha256=stored.sha256,
+            size=stored.size,
             mime="image/jpeg",
             **kw,
         )
@@ -181,3 +183,23 @@ def make_photo(app):
         return item
 
     return make
+
+
+def store_bytes(content: bytes):
+    """Put bytes into the app's storage as an original."""
+    import io
+
+    from archive.services import current_storage
+
+    return current_storage().store_original(io.BytesIO(content))
+
+
+def publish_files(item_id: int, names: dict[str, bytes]) -> None:
+    """Give an item derived files (thumbnails, previews) without running the extractors."""
+    from archive.services import current_storage
+
+    storage = current_storage()
+    with storage.staging_dir() as staged:
+        for name, content in names.items():
+            (staged / name).write_bytes(content)
+        storage.publish_derived(item_id, staged)

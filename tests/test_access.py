@@ -12,6 +12,7 @@ import pytest
 
 from archive import accounts
 from archive.extensions import db
+from tests.conftest import publish_files
 
 ROLES = ("anonymous", "researcher", "partner", "partner_other", "staff", "admin")
 LOGIN = "login"  # anonymous page request: redirected to the sign-in page
@@ -47,20 +48,32 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("web.home", "GET"): everyone(200),
     ("events.index", "GET"): everyone(200),
     ("events.detail", "GET"): granted_only(200),
+    ("search.results", "GET"): everyone(200),
+    ("presentations.view", "GET"): granted_only(200),
+    ("items.view", "GET"): granted_only(302),
+    ("items.download", "GET"): granted_only(200),
+    ("items.photo_image", "GET"): granted_only(200),
+    ("items.page_image", "GET"): granted_only(200),
     ("api.me", "GET"): everyone(200, anonymous=API_401),
+    ("api.upload_items", "POST"): staff_only(400, anonymous=API_401),
+    ("api.list_items", "GET"): granted_only(200, anonymous=API_401),
+    ("api.get_item", "GET"): granted_only(200, anonymous=API_401),
 }
 
 
 @pytest.fixture
-def world(make_user, make_event, make_presentation):
+def world(make_user, make_event, make_presentation, make_photo):
     granted = make_event("granted-event", "Granted")
     other = make_event("other-event", "Other")
     accounts.add_grant(granted, accounts.find_or_create_organisation("UNDP"))
     db.session.commit()
-    objects = {
-        "granted": {"slug": granted.slug, "item": make_presentation(granted, "G")},
-        "other": {"slug": other.slug, "item": make_presentation(other, "O")},
-    }
+    objects = {}
+    for name, event in (("granted", granted), ("other", other)):
+        deck = make_presentation(event, f"Deck {name}")
+        photo = make_photo(event, f"Photo {name}")
+        publish_files(deck.id, {"page-0001-thumb.webp": b"RIFF", "page-0001-preview.jpg": b"JPG"})
+        publish_files(photo.id, {"grid.webp": b"RIFF", "lightbox.jpg": b"JPG"})
+        objects[name] = {"slug": event.slug, "item": deck, "photo": photo}
     for role in ("researcher", "staff", "admin"):
         make_user(role, role)
     make_user("partner", "partner", "UNDP")
@@ -72,8 +85,12 @@ def url_values(rule, target: dict) -> dict:
     for name in rule.arguments:
         if name == "slug":
             values[name] = target["slug"]
-        elif name in ("item_id", "id", "presentation_id", "photo_id"):
-            values[name] = target["item"].id
+        elif name == "item_id":
+            values[name] = target["photo" if "photo" in rule.endpoint else "item"].id
+        elif name == "number":
+            values[name] = 1
+        elif name == "size":
+            values[name] = "grid" if "photo" in rule.endpoint else "thumb"
         elif name == "filename":
             values[name] = "css/app.css"
         elif name.endswith("_id"):

@@ -549,6 +549,8 @@ class IndexView:
         self.parts: list[tuple[Segment, int, np.ndarray]] = []
         seen = set()
         for reader, offset in searcher.reader().leaf_readers():
+            if reader.segment() is None:  # an empty index has a reader without segments
+                continue
             segid = reader.segment().segment_id()
             seen.add(segid)
             segment = cache.get(segid)

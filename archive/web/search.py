@@ -1,0 +1,77 @@
+"""The search page: query box, facets, results grouped by presentation, photo strip."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from archive import permissions
+from archive.fulltext import SYNTAX_HELP, SearchRequest
+from archive.fulltext.results import FACETS, SORTS
+from archive.services import current_index
+from archive.web.access import require_login
+
+bp = Blueprint("search", __name__, url_prefix="/search")
+bp.before_request(require_login)
+
+FACET_TITLES = {
+    "type": "Type",
+    "event": "Event",
+    "year": "Year",
+    "org": "Organisation",
+    "lang": "Language",
+}
+PER_PAGE = 10
+
+
+@bp.get("/")
+def results():
+    args = request.args
+    text = args.get("q", "").strip()[:500]
+    filters = {name: tuple(args.getlist(name))[:20] for name in FACETS if args.getlist(name)}
+    sort = args.get("sort", "relevance")
+    page = current_index().search(
+        SearchRequest(
+            text=text,
+            scope=permissions.search_scope(current_user),
+            filters=filters,
+            sort=sort if sort in SORTS else "relevance",
+            page=max(1, args.get("page", 1, type=int)),
+            per_page=PER_PAGE,
+        )
+    )
+    searched = bool(text or filters)
+    return render_template(
+        "search/results.html",
+        result=page,
+        searched=searched,
+        text=text,
+        sort=page.sort,
+        sorts=SORTS,
+        facet_titles=FACET_TITLES,
+        syntax_help=SYNTAX_HELP,
+        toggle_url=toggle_url,
+        page_url=page_url,
+    )
+
+
+def current_args() -> MultiDict:
+    return MultiDict(request.args.items(multi=True))
+
+
+def toggle_url(facet: str, value: str) -> str:
+    """The URL with one facet value added or removed (and back to the first page)."""
+    args = current_args()
+    values = args.getlist(facet)
+    args.setlist(facet, [v for v in values if v != value] if value in values else values + [value])
+    args.pop("page", None)
+    return url_for("search.results", **args.to_dict(flat=False))
+
+
+def page_url(number: int, **changes) -> str:
+    args = current_args()
+    args["page"] = str(number)
+    for key, value in changes.items():
+        args[key] = value
+    return url_for("search.results", **args.to_dict(flat=False))
