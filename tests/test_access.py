@@ -48,6 +48,26 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("events.index", "GET"): everyone(200),
     ("events.detail", "GET"): granted_only(200),
     ("api.me", "GET"): everyone(200, anonymous=API_401),
+    # Administration: admins only, guarded once on the blueprint.
+    ("admin.index", "GET"): admin_only(200),
+    ("admin.users", "GET"): admin_only(200),
+    ("admin.create_user", "GET"): admin_only(200),
+    ("admin.create_user", "POST"): admin_only(400),
+    ("admin.edit_user", "GET"): admin_only(404),
+    ("admin.edit_user", "POST"): admin_only(404),
+    ("admin.reset_password", "POST"): admin_only(404),
+    ("admin.deactivate_user", "POST"): admin_only(404),
+    ("admin.reactivate_user", "POST"): admin_only(404),
+    ("admin.organisations", "GET"): admin_only(200),
+    ("admin.organisations", "POST"): admin_only(400),
+    ("admin.organisation", "GET"): admin_only(404),
+    ("admin.grant_event", "POST"): admin_only(404),
+    ("admin.events", "GET"): admin_only(200),
+    ("admin.event_access", "GET"): admin_only(200),
+    ("admin.grant_organisation", "POST"): admin_only(400),
+    ("admin.revoke_grant", "POST"): admin_only(404),
+    ("admin.audit_log", "GET"): admin_only(200),
+    ("admin.storage_summary", "GET"): admin_only(200),
 }
 
 

@@ -1,5 +1,6 @@
 """Page blueprints, one module per page area."""
 
+from archive import admin
 from archive.web import events, home
 
-BLUEPRINTS = [home.bp, events.bp]
+BLUEPRINTS = [home.bp, events.bp, admin.bp]
