@@ -48,6 +48,15 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("events.index", "GET"): everyone(200),
     ("events.detail", "GET"): granted_only(200),
     ("api.me", "GET"): everyone(200, anonymous=API_401),
+    # Staff edit events. An authorised POST of an empty form changes nothing and answers 400
+    # (the form again, with its errors); routes about a missing object (id 999999) answer 404
+    # before looking at the form. Deleting needs the slug echoed back, so an empty POST is 400.
+    ("event_edit.create", "GET"): staff_only(200),
+    ("event_edit.create", "POST"): staff_only(400),
+    ("event_edit.edit", "GET"): staff_only(200),
+    ("event_edit.edit", "POST"): staff_only(400),
+    ("event_edit.delete", "GET"): staff_only(200),
+    ("event_edit.delete", "POST"): staff_only(400),
     # Administration: admins only, guarded once on the blueprint.
     ("admin.index", "GET"): admin_only(200),
     ("admin.users", "GET"): admin_only(200),
