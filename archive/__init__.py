@@ -15,6 +15,7 @@ from werkzeug.utils import import_string
 
 from archive import api, auth, cli, errors, security, services, startup, web
 from archive.extensions import csrf, db, limiter, migrate
+from archive.web import filters
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     startup.check_database(app.config["SQLALCHEMY_DATABASE_URI"])
     init_extensions(app)
     register_blueprints(app)
+    filters.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     register_commands(app)

@@ -62,7 +62,7 @@ def check_role(role: str, organisation: str | None) -> None:
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
     if role == "partner" and not organisation:
-        raise AccountError("a partner account needs an organisation (--org)")
+        raise AccountError("a partner account needs an organisation")
 
 
 def check_password(password: str) -> None:
@@ -84,10 +84,51 @@ def set_password(user: User, password: str) -> None:
     user.set_password(password)
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: User, active: bool, actor: User | None = None) -> None:
+    """Allow or block sign-in; `actor` (an admin) may not deactivate their own account."""
+    if not active and actor is not None and actor.id == user.id:
+        raise AccountError("You cannot deactivate your own account; ask another admin.")
     user.active = active
     if not active:
         user.end_sessions()
+
+
+def set_display_name(user: User, display_name: str) -> None:
+    name = (display_name or "").strip()
+    if len(name) > 200:
+        raise AccountError("display names are at most 200 characters")
+    user.display_name = name
+
+
+def update_user(
+    user: User,
+    *,
+    display_name: str,
+    role: str,
+    organisation: str | None,
+    actor: User | None = None,
+) -> list[str]:
+    """Apply an admin's edit and return the changes made; a new role or organisation ends the
+    account's sessions, and an admin may not demote themselves."""
+    organisation = (organisation or "").strip() or None
+    check_role(role, organisation)
+    if actor is not None and actor.id == user.id and role != user.role:
+        raise AccountError("You cannot change your own role; ask another admin.")
+    changes = []
+    if (display_name or "").strip() != user.display_name:
+        set_display_name(user, display_name)
+        changes.append(f"display name {user.display_name!r}")
+    if role != user.role:
+        changes.append(f"role {user.role} -> {role}")
+        user.role = role
+    old_org = user.organisation.name if user.organisation else None
+    if (organisation or "").lower() != (old_org or "").lower():
+        changes.append(f"organisation {old_org or '-'} -> {organisation or '-'}")
+        user.organisation = find_or_create_organisation(organisation) if organisation else None
+    if any(c.startswith(("role", "organisation")) for c in changes):
+        user.end_sessions()  # access changed: every session signs in again
+    db.session.flush()
+    return changes
 
 
 def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
@@ -103,6 +144,14 @@ def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
 def find_organisation(name: str) -> Organisation | None:
     key = (name or "").strip().lower()
     return db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == key))
+
+
+def create_organisation(name: str) -> Organisation:
+    """A new partner organisation; names are unique regardless of case."""
+    existing = find_organisation(name)
+    if existing is not None:
+        raise AccountError(f"an organisation named {existing.name!r} already exists")
+    return find_or_create_organisation(name)
 
 
 def find_or_create_organisation(name: str) -> Organisation:

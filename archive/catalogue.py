@@ -6,16 +6,28 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from archive.extensions import db
-from archive.models import Event
+from archive.models import Event, Item, Page, Photo, Presentation
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}[a-z0-9]$")
+# Path segments of event pages that a slug must not shadow (/events/new).
+RESERVED_SLUGS = frozenset({"new"})
 
 
 class EventError(ValueError):
     """Event details that cannot be saved; the message says which field and why."""
+
+
+@dataclass(frozen=True)
+class EventContents:
+    """What deleting an event takes with it: counts, and the files to clean up afterwards."""
+
+    presentations: int
+    photos: int
+    item_ids: tuple[int, ...] = ()
+    sha256s: tuple[str, ...] = ()
 
 
 @dataclass
@@ -56,6 +68,8 @@ def create_event(slug: str, details: EventDetails) -> Event:
             f"slug {slug!r}: use 2-120 lower-case letters, digits and hyphens, "
             "starting and ending with a letter or digit"
         )
+    if slug in RESERVED_SLUGS:
+        raise EventError(f"slug {slug!r} is reserved for a page of the site; choose another")
     if find_event(slug) is not None:
         raise EventError(f"an event with slug {slug!r} already exists")
     event = Event(slug=slug)
@@ -63,6 +77,50 @@ def create_event(slug: str, details: EventDetails) -> Event:
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def suggest_slug(title: str) -> str:
+    """A free slug derived from a title: `slugify`, then -2, -3, ... when it is taken."""
+    base = slugify(title)[:110].strip("-") or "event"
+    if len(base) < 2 or base in RESERVED_SLUGS:
+        base = f"event-{base}".strip("-")
+    slug, n = base, 1
+    while find_event(slug) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def event_contents(event: Event) -> EventContents:
+    """Everything stored under an event, whatever its visibility."""
+    rows = db.session.execute(
+        select(Item.id, Item.sha256, Item.kind).where(Item.event_id == event.id)
+    ).all()
+    kinds = [kind for _, _, kind in rows]
+    return EventContents(
+        presentations=kinds.count(Presentation.__mapper__.polymorphic_identity),
+        photos=kinds.count(Photo.__mapper__.polymorphic_identity),
+        item_ids=tuple(item_id for item_id, _, _ in rows),
+        sha256s=tuple(sorted({sha for _, sha, _ in rows})),
+    )
+
+
+def delete_event(event: Event) -> EventContents:
+    """Delete an event with its grants, items and pages; returns what the caller must remove
+    from storage once the deletion is committed."""
+    contents = event_contents(event)
+    if contents.item_ids:
+        db.session.execute(delete(Page).where(Page.item_id.in_(contents.item_ids)))
+        db.session.execute(delete(Item).where(Item.id.in_(contents.item_ids)))
+    db.session.delete(event)
+    db.session.flush()
+    return contents
+
+
+def unused_originals(sha256s) -> list[str]:
+    """Of these originals, the ones no item refers to any more (safe to delete)."""
+    used = set(db.session.scalars(select(Item.sha256).where(Item.sha256.in_(list(sha256s)))))
+    return [sha for sha in sha256s if sha not in used]
 
 
 def apply_details(event: Event, details: EventDetails) -> None:

@@ -58,6 +58,35 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("api.upload_items", "POST"): staff_only(400, anonymous=API_401),
     ("api.list_items", "GET"): granted_only(200, anonymous=API_401),
     ("api.get_item", "GET"): granted_only(200, anonymous=API_401),
+    # Staff edit events. An authorised POST of an empty form changes nothing and answers 400
+    # (the form again, with its errors); routes about a missing object (id 999999) answer 404
+    # before looking at the form. Deleting needs the slug echoed back, so an empty POST is 400.
+    ("event_edit.create", "GET"): staff_only(200),
+    ("event_edit.create", "POST"): staff_only(400),
+    ("event_edit.edit", "GET"): staff_only(200),
+    ("event_edit.edit", "POST"): staff_only(400),
+    ("event_edit.delete", "GET"): staff_only(200),
+    ("event_edit.delete", "POST"): staff_only(400),
+    # Administration: admins only, guarded once on the blueprint.
+    ("admin.index", "GET"): admin_only(200),
+    ("admin.users", "GET"): admin_only(200),
+    ("admin.create_user", "GET"): admin_only(200),
+    ("admin.create_user", "POST"): admin_only(400),
+    ("admin.edit_user", "GET"): admin_only(404),
+    ("admin.edit_user", "POST"): admin_only(404),
+    ("admin.reset_password", "POST"): admin_only(404),
+    ("admin.deactivate_user", "POST"): admin_only(404),
+    ("admin.reactivate_user", "POST"): admin_only(404),
+    ("admin.organisations", "GET"): admin_only(200),
+    ("admin.organisations", "POST"): admin_only(400),
+    ("admin.organisation", "GET"): admin_only(404),
+    ("admin.grant_event", "POST"): admin_only(404),
+    ("admin.events", "GET"): admin_only(200),
+    ("admin.event_access", "GET"): admin_only(200),
+    ("admin.grant_organisation", "POST"): admin_only(400),
+    ("admin.revoke_grant", "POST"): admin_only(404),
+    ("admin.audit_log", "GET"): admin_only(200),
+    ("admin.storage_summary", "GET"): admin_only(200),
 }
 
 

@@ -1,5 +1,14 @@
 """Page blueprints, one module per page area."""
 
-from archive.web import events, home, items, presentations, search
+from archive import admin
+from archive.web import event_edit, events, home, items, presentations, search
 
-BLUEPRINTS = [home.bp, events.bp, items.bp, presentations.bp, search.bp]
+BLUEPRINTS = [
+    home.bp,
+    events.bp,
+    event_edit.bp,
+    items.bp,
+    presentations.bp,
+    search.bp,
+    admin.bp,
+]

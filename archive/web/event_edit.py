@@ -1,0 +1,104 @@
+"""Creating, editing and deleting events (staff): forms on top of `archive.catalogue`."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from archive import audit, catalogue, permissions, services
+from archive.catalogue import EventContents, EventError
+from archive.extensions import db
+from archive.models import Event
+from archive.web.access import require_login
+from archive.web.forms import DeleteEventForm, EventForm, NewEventForm, form_status, sentence
+
+logger = logging.getLogger(__name__)
+bp = Blueprint("event_edit", __name__, url_prefix="/events")
+bp.before_request(require_login)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create():
+    if not permissions.may_edit(current_user):
+        abort(403)
+    form = NewEventForm()
+    if not form.validate_on_submit():
+        return render_template("events/form.html", form=form, event=None), form_status()
+    slug = (form.slug.data or "").strip() or catalogue.suggest_slug(form.title.data)
+    try:
+        event = catalogue.create_event(slug, form.details())
+    except EventError as exc:
+        db.session.rollback()
+        flash(sentence(exc), "error")
+        return render_template("events/form.html", form=form, event=None), 400
+    audit.record(current_user, "event.create", event, summary=event.title, ip=request.remote_addr)
+    db.session.commit()
+    flash(f"Event “{event.title}” created.", "success")
+    return redirect(url_for("events.detail", slug=event.slug))
+
+
+@bp.route("/<slug>/edit", methods=["GET", "POST"])
+def edit(slug: str):
+    event = load_editable_event(slug)
+    # Prefill only on GET: a POST is judged by what it sent, never topped up from the row.
+    form = EventForm(obj=event) if request.method == "GET" else EventForm()
+    if not form.validate_on_submit():
+        return render_template("events/form.html", form=form, event=event), form_status()
+    try:
+        catalogue.apply_details(event, form.details())
+    except EventError as exc:
+        db.session.rollback()
+        flash(sentence(exc), "error")
+        return render_template("events/form.html", form=form, event=event), 400
+    audit.record(current_user, "event.update", event, summary=event.title, ip=request.remote_addr)
+    db.session.commit()
+    flash(f"Event “{event.title}” saved.", "success")
+    return redirect(url_for("events.detail", slug=event.slug))
+
+
+@bp.route("/<slug>/delete", methods=["GET", "POST"])
+def delete(slug: str):
+    event = load_editable_event(slug)
+    contents = catalogue.event_contents(event)
+    form = DeleteEventForm()
+    if not form.validate_on_submit() or form.confirm.data != event.slug:
+        form.confirm.data = event.slug
+        return render_template(
+            "events/delete.html", event=event, contents=contents, form=form
+        ), form_status()
+    title = event.title
+    summary = f"{title}: {contents.presentations} presentations, {contents.photos} photos"
+    audit.record(current_user, "event.delete", event, summary=summary, ip=request.remote_addr)
+    contents = catalogue.delete_event(event)
+    db.session.commit()
+    remove_stored_files(contents)
+    flash(
+        f"Event “{title}” deleted with {contents.presentations} presentations "
+        f"and {contents.photos} photos.",
+        "success",
+    )
+    return redirect(url_for("events.index"))
+
+
+def load_editable_event(slug: str) -> Event:
+    """The event, or 404; 403 when this user may not edit it."""
+    event = db.one_or_404(select(Event).where(Event.slug == slug))
+    if not permissions.may_edit(current_user, event):
+        abort(403)
+    return event
+
+
+def remove_stored_files(contents: EventContents) -> None:
+    """After the commit: derived files of every deleted item, and originals no item uses.
+
+    A stand-in until the item-deletion service lands; both steps are idempotent, so a crash
+    here leaves only orphan files that an integrity check can sweep."""
+    storage = services.current_storage()
+    for item_id in contents.item_ids:
+        storage.delete_derived(item_id)
+    for sha in catalogue.unused_originals(contents.sha256s):
+        storage.delete_original(sha)
+    logger.info("deleted files of %d items", len(contents.item_ids))
