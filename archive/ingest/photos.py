@@ -8,6 +8,9 @@ Formats (measured on a 24 MP JPEG and on rendered slide pages, one core): large 
 sizes; small ones (photo grid, page thumbnail) are WebP, about a third smaller than JPEG for
 ~1 ms, because a grid page shows dozens of them. JPEG has no alpha, so transparent images are
 flattened onto white for it.
+
+Pillow's warnings are filtered with `warnings.catch_warnings`, which is process-wide: run this
+inside the sandbox child (as `run_extraction` does), not from several threads at once.
 """
 
 from __future__ import annotations

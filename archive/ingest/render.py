@@ -143,8 +143,12 @@ def render_page(
 
 
 def page_text(page: pdfium.PdfPage) -> str:
-    """Return the page's text layer, normalised; "" when there is none."""
-    textpage = page.get_textpage()
+    """Return the page's text layer, normalised; "" when there is none or it is unreadable."""
+    try:
+        textpage = page.get_textpage()
+    except pdfium.PdfiumError:
+        logger.warning("pdfium could not read a text layer")
+        return ""
     try:
         return normalise_text(textpage.get_text_range()[:MAX_PAGE_CHARS])
     finally:
