@@ -65,6 +65,9 @@ def run_sandboxed(
     started = time.monotonic()
     try:
         payload = read_until_eof(read_fd, started + timeout_s)
+    except BaseException:  # e.g. KeyboardInterrupt in the worker: leave no child behind
+        kill_group(pid)
+        raise
     finally:
         os.close(read_fd)
     if payload is None:
