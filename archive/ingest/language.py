@@ -44,6 +44,9 @@ def preload() -> None:
 def identifier() -> Any:
     """Return the shared identifier, loading it on first use."""
     global _identifier
+    # Lock-free once loaded: a child forked while another thread held the lock must not wait.
+    if _identifier is not None:
+        return _identifier
     with _lock:
         if _identifier is None:
             from py3langid.langid import MODEL_FILE, LanguageIdentifier

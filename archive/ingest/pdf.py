@@ -2,7 +2,9 @@
 
 pypdf is imported here and nowhere else. pypdf's page count is the archive's page count
 whenever pypdf can open the file (see `archive.ingest.extract`). Every pypdf failure becomes a
-typed `IngestError`, so callers never see a pypdf exception.
+typed `IngestError`, so callers never see a pypdf exception. pypdf's warnings are silenced with
+`warnings.catch_warnings`, which is process-wide: run this inside the sandbox child (as
+`run_extraction` does), not from several threads of one process at once.
 """
 
 from __future__ import annotations

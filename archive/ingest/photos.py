@@ -8,6 +8,9 @@ Formats (measured on a 24 MP JPEG and on rendered slide pages, one core): large 
 sizes; small ones (photo grid, page thumbnail) are WebP, about a third smaller than JPEG for
 ~1 ms, because a grid page shows dozens of them. JPEG has no alpha, so transparent images are
 flattened onto white for it.
+
+Pillow's warnings are filtered with `warnings.catch_warnings`, which is process-wide: run this
+inside the sandbox child (as `run_extraction` does), not from several threads at once.
 """
 
 from __future__ import annotations
@@ -308,8 +311,8 @@ def save_page_images(raw: RawImage, out_dir: Path | str, stem: str, thumb_width:
     """Encode a rendered page as a JPEG preview and a WebP thumbnail derived from the same
     pixels."""
     out = Path(out_dir)
-    size = (raw.width, raw.height)
-    page = Image.frombuffer("RGB", size, raw.pixels, "raw", raw.mode, raw.stride, 1)
+    size, mode = (raw.width, raw.height), "RGBX" if len(raw.mode) == 4 else "RGB"
+    page = Image.frombuffer(mode, size, raw.pixels, "raw", raw.mode, raw.stride, 1)
     names = PageImages(f"{stem}-preview.jpg", f"{stem}-thumb.webp")
     page.save(out / names.preview, "JPEG", **JPEG_OPTIONS)
     save_webp(shrink_to_width(page, thumb_width), out / names.thumbnail)

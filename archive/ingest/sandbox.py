@@ -51,7 +51,12 @@ def run_sandboxed(
 ) -> T:
     """Return `func(*args)` computed in a forked child, or raise the matching `IngestError`."""
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_fd)
+        os.close(write_fd)
+        raise  # the machine is out of processes or memory: a worker problem, not the file's
     if pid == 0:  # child: never returns
         os.close(read_fd)
         run_child(func, args, memory_mb, write_fd)
@@ -60,6 +65,9 @@ def run_sandboxed(
     started = time.monotonic()
     try:
         payload = read_until_eof(read_fd, started + timeout_s)
+    except BaseException:  # e.g. KeyboardInterrupt in the worker: leave no child behind
+        kill_group(pid)
+        raise
     finally:
         os.close(read_fd)
     if payload is None:
@@ -73,19 +81,20 @@ def run_sandboxed(
 def run_child(func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int, fd: int) -> None:
     """In the child: limit memory, run `func`, send a pickled outcome through `fd`, exit."""
     try:
-        set_process_group(0)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        limit_address_space(memory_mb)
-        outcome = call_and_capture(func, args)
-        send(fd, outcome)
+        send(fd, call_and_capture(func, args, memory_mb))
     finally:
         os._exit(0)
 
 
-def call_and_capture(func: Callable[..., Any], args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Run `func` and describe its result or failure as a picklable tuple."""
+def call_and_capture(
+    func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int
+) -> tuple[Any, ...]:
+    """Set the child up, run `func`, and describe its result or failure as a picklable tuple."""
     try:
+        set_process_group(0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        limit_address_space(memory_mb)
         return ("ok", func(*args))
     except IngestError as exc:
         return ("ingest-error", exc.code, exc.filename, exc.reason)
@@ -154,9 +163,10 @@ def kill_group(pid: int) -> None:
 
 def interpret(payload: bytes, status: int, filename: str, memory_mb: int) -> Any:
     """Turn the child's pickled outcome (or its death) into a result or an `IngestError`."""
-    if not payload:
-        raise died_without_result(status, filename, memory_mb)
-    outcome = pickle.loads(payload)  # noqa: S301 - written by our own forked child
+    try:
+        outcome = pickle.loads(payload)  # noqa: S301 - written by our own forked child
+    except (pickle.UnpicklingError, EOFError, ValueError):  # nothing, or cut short by a kill
+        raise died_without_result(status, filename, memory_mb) from None
     kind = outcome[0]
     if kind == "ok":
         return outcome[1]

@@ -6,7 +6,7 @@ import zlib
 from datetime import datetime
 
 import pytest
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageCms, PngImagePlugin
 
 from archive.ingest.errors import DamagedFile, TooLarge
 from archive.ingest.photos import process_photo
@@ -143,3 +143,21 @@ def test_garbage_png_is_damaged(tmp_path, out_dir):
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + zlib.compress(b"nonsense") * 3)
     with pytest.raises(DamagedFile):
         process(path, out_dir)
+
+
+def test_embedded_icc_profile_is_not_published(tmp_path, out_dir):
+    path = tmp_path / "srgb.jpg"
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.new("RGB", (50, 40), "orange").save(path, icc_profile=srgb)
+    info = process(path, out_dir)
+    for name in (info.lightbox, info.grid):
+        with Image.open(out_dir / name) as im:
+            assert "icc_profile" not in im.info
+
+
+def test_16_bit_greyscale_is_scaled_not_clipped(tmp_path, out_dir):
+    path = tmp_path / "scan16.png"
+    Image.new("I;16", (40, 40), 32768).save(path)
+    info = process(path, out_dir)
+    grey = derived(out_dir, info.lightbox).getpixel((20, 20))
+    assert grey == pytest.approx((128, 128, 128), abs=3)

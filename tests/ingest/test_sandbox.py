@@ -99,3 +99,8 @@ def test_works_from_a_worker_thread():
     worker.start()
     worker.join(10)
     assert results and results[0] != os.getpid()
+
+
+def test_child_exiting_without_a_result_is_a_clear_error():
+    with pytest.raises(DamagedFile, match=r"extraction failed \(exit status 3\)"):
+        sandboxed(lambda: os._exit(3))
