@@ -13,7 +13,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
-from archive import api, auth, cli, errors, security, services, startup, web
+from archive import api, auth, cli, errors, security, services, startup, tasks, web
 from archive.extensions import csrf, db, limiter, migrate
 from archive.web import filters
 
@@ -36,6 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     configure_logging(app)
     startup.prepare_instance(app)
     services.init_app(app)
+    tasks.init_app(app)
     startup.check_database(app.config["SQLALCHEMY_DATABASE_URI"])
     init_extensions(app)
     register_blueprints(app)

@@ -117,12 +117,6 @@ def delete_event(event: Event) -> EventContents:
     return contents
 
 
-def unused_originals(sha256s) -> list[str]:
-    """Of these originals, the ones no item refers to any more (safe to delete)."""
-    used = set(db.session.scalars(select(Item.sha256).where(Item.sha256.in_(list(sha256s)))))
-    return [sha for sha in sha256s if sha not in used]
-
-
 def apply_details(event: Event, details: EventDetails) -> None:
     """Validate and copy the editable fields onto an event."""
     title = details.title.strip()

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from archive import accounts, catalogue, services
+from archive import accounts, catalogue, materials, services
 from archive.extensions import db
 from archive.models import AuditEntry, Event, Grant, Item, Page
 from tests.conftest import PASSWORD, csrf_token_from, make_app
@@ -171,7 +171,7 @@ def test_staff_delete_an_event_with_its_items_and_files(client, staff, make_even
 
 
 def test_only_originals_no_item_uses_count_as_unused(full_event):
-    assert catalogue.unused_originals([full_event["sha"], "f" * 64]) == ["f" * 64]
+    assert materials.unused_originals([full_event["sha"], "f" * 64]) == ["f" * 64]
 
 
 def test_delete_needs_the_confirmation_field(client, staff, full_event):

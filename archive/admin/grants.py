@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
-from archive import accounts, audit
+from archive import accounts, audit, tasks
 from archive.accounts import AccountError
 from archive.admin.blueprint import bp
 from archive.admin.forms import (
@@ -26,10 +26,9 @@ EVENT_ORDER = (Event.start_date.desc().nulls_last(), Event.title)
 
 
 def notify_grants_changed(event: Event) -> None:
-    """Ask the task queue, when one is wired, to refresh the event's search documents."""
-    queue = current_app.extensions.get("archive.queue")
-    if queue:
-        queue["tasks"]["reindex_event"](event.id)
+    """Refresh the event's search documents (they carry its granted organisations).
+    Revocations take effect at once anyway: partner searches filter by granted events."""
+    tasks.enqueue_event_reindex(event.id)
 
 
 @bp.route("/organisations/", methods=["GET", "POST"])

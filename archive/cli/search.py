@@ -25,7 +25,9 @@ def reindex():
         try:
             report = indexing.rebuild(progress)
         except FulltextError as exc:
-            raise click.ClickException(f"reindex failed, the old index is untouched: {exc}")
+            raise click.ClickException(
+                f"reindex failed, the old index is untouched: {exc}"
+            ) from exc
     click.echo(
         f"Indexed {report.items} item(s) as {report.documents} document(s) "
         f"in {report.seconds:.1f} s ({report.generation})."

@@ -121,7 +121,9 @@ def process_all(accepted, report: ImportReport, progress, jobs: int) -> None:
 
     ready: list[int] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for (relative, item_id), status in zip(accepted, pool.map(run, [i for _, i in accepted])):
+        for (relative, item_id), status in zip(
+            accepted, pool.map(run, [i for _, i in accepted]), strict=True
+        ):
             record_outcome(relative, item_id, status, report, ready)
             if len(ready) >= INDEX_BATCH:
                 indexing.index_batch(ready)

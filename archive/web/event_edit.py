@@ -8,8 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from archive import audit, catalogue, permissions, services
-from archive.catalogue import EventContents, EventError
+from archive import audit, catalogue, materials, permissions, tasks
+from archive.catalogue import EventError
 from archive.extensions import db
 from archive.models import Event
 from archive.web.access import require_login
@@ -55,6 +55,7 @@ def edit(slug: str):
         return render_template("events/form.html", form=form, event=event), 400
     audit.record(current_user, "event.update", event, summary=event.title, ip=request.remote_addr)
     db.session.commit()
+    tasks.enqueue_event_reindex(event.id)  # event fields are copied into every page document
     flash(f"Event “{event.title}” saved.", "success")
     return redirect(url_for("events.detail", slug=event.slug))
 
@@ -74,7 +75,7 @@ def delete(slug: str):
     audit.record(current_user, "event.delete", event, summary=summary, ip=request.remote_addr)
     contents = catalogue.delete_event(event)
     db.session.commit()
-    remove_stored_files(contents)
+    materials.purge(materials.Removed(contents.item_ids, contents.sha256s))
     flash(
         f"Event “{title}” deleted with {contents.presentations} presentations "
         f"and {contents.photos} photos.",
@@ -89,16 +90,3 @@ def load_editable_event(slug: str) -> Event:
     if not permissions.may_edit(current_user, event):
         abort(403)
     return event
-
-
-def remove_stored_files(contents: EventContents) -> None:
-    """After the commit: derived files of every deleted item, and originals no item uses.
-
-    A stand-in until the item-deletion service lands; both steps are idempotent, so a crash
-    here leaves only orphan files that an integrity check can sweep."""
-    storage = services.current_storage()
-    for item_id in contents.item_ids:
-        storage.delete_derived(item_id)
-    for sha in catalogue.unused_originals(contents.sha256s):
-        storage.delete_original(sha)
-    logger.info("deleted files of %d items", len(contents.item_ids))

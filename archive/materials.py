@@ -1,0 +1,91 @@
+"""Changing and deleting items (presentations and photos) after they were uploaded.
+
+Database changes are flushed here and committed by the caller; the file and index side
+effects come after the commit (`purge`, `indexing.index_item`) and are idempotent, so a
+crash between the two leaves at worst an orphan file that `flask check --repair` removes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from archive import indexing
+from archive.extensions import db
+from archive.ingest.intake import FieldError, ItemFields, check_fields
+from archive.models import Item, Presentation
+from archive.services import current_storage
+
+logger = logging.getLogger(__name__)
+
+EDITABLE = ("title", "speakers", "organisation", "language", "visibility")
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What a deletion leaves to clean up once it is committed."""
+
+    item_ids: tuple[int, ...]
+    sha256s: tuple[str, ...]
+
+
+def update_item(item: Item, changes: dict[str, str]) -> list[str]:
+    """Apply the given fields (only those present); returns the names that changed."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise FieldError(f"cannot change {', '.join(sorted(unknown))}")
+    current = {name: getattr(item, name, "") or "" for name in EDITABLE}
+    merged = {**current, **{k: (v or "").strip() for k, v in changes.items()}}
+    check_fields(ItemFields(**merged))
+    changed = []
+    for name, value in merged.items():
+        if not hasattr(item, name) or value == current[name]:
+            continue
+        if name in ("speakers", "organisation", "language") and not isinstance(item, Presentation):
+            continue
+        setattr(item, name, value or (None if name == "language" else ""))
+        changed.append(name)
+    return changed
+
+
+def delete_items(items: Iterable[Item]) -> Removed:
+    """Delete item rows (pages go with them); call `purge` with the result after commit."""
+    items = list(items)
+    removed = Removed(tuple(i.id for i in items), tuple(sorted({i.sha256 for i in items})))
+    for item in items:
+        db.session.delete(item)
+    db.session.flush()
+    return removed
+
+
+def purge(removed: Removed) -> None:
+    """After the commit: drop search documents, derived files and unused originals."""
+    storage = current_storage()
+    for item_id in removed.item_ids:
+        try:
+            indexing.remove_item(item_id)
+        except Exception:  # the index is a cache; `check --repair` removes strays later
+            logger.exception("could not remove item %d from the index", item_id)
+        storage.delete_derived(item_id)
+    for sha in unused_originals(removed.sha256s):
+        storage.delete_original(sha)
+
+
+def unused_originals(sha256s: Iterable[str]) -> list[str]:
+    """Of these originals, the ones no item refers to any more (safe to delete)."""
+    sha256s = list(sha256s)
+    used = set(db.session.scalars(select(Item.sha256).where(Item.sha256.in_(sha256s))))
+    return [sha for sha in sha256s if sha not in used]
+
+
+def reindex_after_commit(item_ids: Iterable[int]) -> None:
+    """Changed fields or visibility take effect in search at once (no queue in between)."""
+    for item_id in item_ids:
+        try:
+            indexing.index_item(item_id)
+        except Exception:
+            logger.exception("could not re-index item %d; recovery will retry", item_id)
+            db.session.rollback()
