@@ -134,7 +134,11 @@ class SearchIndex:
             self._view = None
             self._pointer_key = key
         elif not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
+            # Not `Searcher.refresh()`: it reuses the old reader of any segment whose id is
+            # unchanged, so deletions committed since (remove_item) stayed visible; it also
+            # fails on an empty index. A new searcher reads the current deletion sets.
+            self._searcher.close()
+            self._searcher = self._ix.searcher()
         if self._view is None or self._view.searcher is not self._searcher:
             self._view = IndexView(self._searcher, self._segments)
         return self._view
