@@ -462,6 +462,8 @@ class Evaluator:
         return Hits(ids, scores)
 
     def _phrase(self, node: Phrase, within: np.ndarray | None) -> Hits:
+        if not node.words:
+            return Hits.empty()
         if len(node.words) == 1:
             return self._term(Term(node.field, node.words[0], node.boost))
         candidates = within
@@ -549,6 +551,8 @@ class IndexView:
         self.parts: list[tuple[Segment, int, np.ndarray]] = []
         seen = set()
         for reader, offset in searcher.reader().leaf_readers():
+            if reader.segment() is None:  # Whoosh's reader of an empty index
+                continue
             segid = reader.segment().segment_id()
             seen.add(segid)
             segment = cache.get(segid)

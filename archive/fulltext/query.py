@@ -313,9 +313,9 @@ class Compiler:
         positives = [c for c in children if not isinstance(c, Not)]
         negatives = [c.child for c in children if isinstance(c, Not)]
         node = all_of(self.compile(c, negated) for c in positives)
-        plain = [c for c in positives if isinstance(c, Word) and not c.prefix]
-        if len(plain) >= 2 and not isinstance(node, NoDocs):
-            node = Bonus(node, self._phrase_bonus(" ".join(w.text for w in plain)))
+        plain = " ".join(c.text for c in positives if isinstance(c, Word) and not c.prefix)
+        if len(analyse_words(plain)) >= 2 and not isinstance(node, NoDocs | Every):
+            node = Bonus(node, self._phrase_bonus(plain))
         if negatives:
             node = Without(node, any_of(self.compile(c, not negated) for c in negatives))
         return node
@@ -330,6 +330,8 @@ class Compiler:
     def _word(self, word: Word, negated: bool) -> Node:
         if word.prefix:
             return self._prefix(word, TEXT_FIELDS, negated)
+        if not analyse_words(word.text):  # punctuation only
+            return Every()
         if not negated:
             self._highlight(word.text)
             if word.start >= 0:
@@ -424,7 +426,12 @@ class Compiler:
             low, high = _parse_range(value, _parse_date, "is not a valid date (try 2023-07-01)")
             low_ord = low[0].toordinal() if low else None
             high_ord = high[1].toordinal() if high else None
-            ranges = [ColumnRange("c_from", None, high_ord), ColumnRange("c_to", low_ord, None)]
+            # Overlap of the document's [c_from, c_to] with the asked range.
+            ranges = []
+            if high_ord is not None:
+                ranges.append(ColumnRange("c_from", None, high_ord))
+            if low_ord is not None:
+                ranges.append(ColumnRange("c_to", low_ord, None))
             return all_of(ranges)
         if name == "type":
             kind = TYPE_VALUES.get(value.lower())

@@ -134,7 +134,10 @@ class SearchIndex:
             self._view = None
             self._pointer_key = key
         elif not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
+            if self._searcher.reader().segments():
+                self._searcher = self._searcher.refresh()  # re-uses unchanged segments
+            else:  # Whoosh cannot refresh a reader of an empty index
+                self._searcher = self._ix.searcher()
         if self._view is None or self._view.searcher is not self._searcher:
             self._view = IndexView(self._searcher, self._segments)
         return self._view
