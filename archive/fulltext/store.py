@@ -117,10 +117,17 @@ class SearchIndex:
             self._current_view()
 
     def close(self) -> None:
+        """Release the searcher and cached arrays (the next call reopens them)."""
         with self._state:
-            self._searcher = self._view = self._ix = None
+            self._close_searcher()
+            self._view = self._ix = None
             self._pointer_key = None
             self._segments.clear()
+
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
 
     def _current_view(self) -> IndexView:
         key = self._stat_pointer()
@@ -129,15 +136,17 @@ class SearchIndex:
             key = self._stat_pointer()
         if key != self._pointer_key or self._searcher is None:
             self._ix = self._open(self._read_pointer())
+            self._close_searcher()
             self._searcher = self._ix.searcher()
             self._segments.clear()
             self._view = None
             self._pointer_key = key
         elif not self._searcher.up_to_date():
-            if self._searcher.reader().segments():
-                self._searcher = self._searcher.refresh()  # re-uses unchanged segments
-            else:  # Whoosh cannot refresh a reader of an empty index
-                self._searcher = self._ix.searcher()
+            # Not Searcher.refresh(): it re-uses a segment's reader when the segment id is
+            # unchanged, keeping that segment's old deletions (a removed item would stay
+            # visible). Opening readers is cheap; the arrays cached per segment are kept.
+            old, self._searcher = self._searcher, self._ix.searcher()
+            old.close()
         if self._view is None or self._view.searcher is not self._searcher:
             self._view = IndexView(self._searcher, self._segments)
         return self._view
