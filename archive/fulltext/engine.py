@@ -444,9 +444,11 @@ class Evaluator:
         if isinstance(node, Bonus):
             required = self.hits(node.required, within)
             optional = self.hits(node.optional, required.ids)
-            pos = np.searchsorted(required.ids, optional.ids)
+            _, left, right = np.intersect1d(
+                required.ids, optional.ids, assume_unique=True, return_indices=True
+            )
             scores = required.scores.copy()
-            scores[pos] += optional.scores
+            scores[left] += optional.scores[right]
             return Hits(required.ids, scores)
         raise TypeError(f"cannot evaluate {node!r}")
 
