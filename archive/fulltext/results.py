@@ -59,6 +59,12 @@ TYPE_LABELS = {PRESENTATION: "Presentations", PHOTO: "Photos"}
 
 @dataclass(frozen=True)
 class SearchRequest:
+    """One search: query text (see SYNTAX_HELP), the user's scope and the page wanted.
+
+    `filters` are facet selections by facet name ("event", "year", "org", "lang", "type"),
+    with values as in `FacetValue.value`. `pages_per_group` counts the best page too.
+    """
+
     text: str
     scope: AccessScope
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # facet selections
@@ -108,6 +114,8 @@ class FacetValue:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """A page of results; every count and value in it lies within the request's scope."""
+
     query_text: str
     groups: list[ResultGroup]
     photos: list[PhotoHit]

@@ -266,3 +266,12 @@ def test_item_language_is_used_when_a_page_has_none(index, search):
     )
     assert search("lang:az").groups[0].best.page == 1
     assert search("lang:en").groups[0].best.page == 2
+
+
+def test_a_deck_without_text_is_found_by_its_title(index, search):
+    from tests.fulltext.fulltext_helpers import make_item
+
+    index.index_item(make_item(1, title="Scanned budget slides"), [])
+    (group,) = search("budget").groups
+    assert group.best.page == 1
+    assert group.best.snippet == ""
