@@ -89,6 +89,7 @@ class SearchIndex:
         self._searcher = None
         self._view: IndexView | None = None
         self._segments: dict[str, Segment] = {}
+        self._pid = os.getpid()
 
     # ------------------------------------------------------------------ reading
 
@@ -112,9 +113,12 @@ class SearchIndex:
             return ids
 
     def check(self) -> None:
-        """Raise SchemaVersionError or IndexCorruptError if the index cannot be used."""
-        with self._state:
-            self._current_view()
+        """Raise SchemaVersionError or IndexCorruptError if the index cannot be used.
+
+        Opens nothing that stays open, so it is safe in an app factory before workers fork.
+        """
+        if self._stat_pointer() is not None:
+            self._open(self._read_pointer())
 
     def close(self) -> None:
         """Release the searcher and cached arrays (the next call reopens them)."""
@@ -130,6 +134,10 @@ class SearchIndex:
             self._searcher = None
 
     def _current_view(self) -> IndexView:
+        if self._pid != os.getpid():  # forked (gunicorn --preload): never share open files
+            self._searcher = self._view = self._ix = None
+            self._segments = {}
+            self._pid = os.getpid()
         key = self._stat_pointer()
         if key is None:
             self._create_if_missing()

@@ -310,3 +310,16 @@ def test_damaged_index_raises_and_is_not_wiped(tmp_path, damage):
     with pytest.raises(IndexCorruptError):
         SearchIndex(tmp_path).index_item(make_item(2), pages("x"))
     assert generations(tmp_path) == ["gen-000001"]
+
+
+def test_a_forked_worker_opens_its_own_searcher(tmp_path):
+    index = SearchIndex(tmp_path)
+    index.index_item(make_item(1), pages("budget"))
+    assert found(index, "budget") == [1]  # the parent has a searcher open
+
+    def child():
+        index.index_item(make_item(2), pages("budget"))
+        assert found(index, "budget") == [1, 2]
+
+    assert _run_processes((child, ())) == [0]
+    assert found(index, "budget") == [1, 2]
