@@ -96,10 +96,16 @@ class Without(Node):
 
 @dataclass(frozen=True)
 class Bonus(Node):
-    """Documents of `required`, scored higher where `optional` also matches (AND MAYBE)."""
+    """Documents of `required`, scored higher where `optional` also matches (AND MAYBE).
+
+    With `best`, only that many of the highest-scoring required documents (per segment) are
+    checked for the optional part: a phrase bonus for two common words would otherwise
+    check positions in tens of thousands of pages that rank nowhere near the first page.
+    """
 
     required: Node
     optional: Node
+    best: int | None = None
 
     def to_whoosh(self) -> wq.Query:
         return wq.AndMaybe(self.required.to_whoosh(), self.optional.to_whoosh())
@@ -443,7 +449,11 @@ class Evaluator:
             return positive.take(~self.mask(node.negative)[positive.ids])
         if isinstance(node, Bonus):
             required = self.hits(node.required, within)
-            optional = self.hits(node.optional, required.ids)
+            candidates = required.ids
+            if node.best is not None and candidates.size > node.best:
+                top = np.argpartition(-required.scores, node.best - 1)[: node.best]
+                candidates = np.sort(candidates[top])
+            optional = self.hits(node.optional, candidates)
             _, left, right = np.intersect1d(
                 required.ids, optional.ids, assume_unique=True, return_indices=True
             )

@@ -70,6 +70,7 @@ PREFIX_TERMS = 30  # most frequent expansions kept per field
 PREFIX_SCAN = 3000  # lexicon entries looked at per field before giving up
 PREFIX_FIELDS = ("title", "people", "body")
 PHRASE_BONUS = {"title": 3.0, "body": 2.0}
+PHRASE_BONUS_CHECKED = 1000  # best-scoring pages per segment checked for the phrase bonus
 FIELD_NAMES = ("event", "speaker", "org", "year", "date", "type", "lang")
 TYPE_VALUES = {
     "photo": PHOTO,
@@ -315,7 +316,7 @@ class Compiler:
         node = all_of(self.compile(c, negated) for c in positives)
         plain = " ".join(c.text for c in positives if isinstance(c, Word) and not c.prefix)
         if len(analyse_words(plain)) >= 2 and not isinstance(node, NoDocs | Every):
-            node = Bonus(node, self._phrase_bonus(plain))
+            node = Bonus(node, self._phrase_bonus(plain), PHRASE_BONUS_CHECKED)
         if negatives:
             node = Without(node, any_of(self.compile(c, not negated) for c in negatives))
         return node

@@ -124,3 +124,15 @@ def test_bonus_adds_optional_scores_only_to_required_matches(view):
     assert sorted(bonus) == sorted(base)
     for doc, score in bonus.items():
         assert score == pytest.approx(base[doc] + extra.get(doc, 0.0))
+
+
+def test_bonus_checks_only_the_best_required_documents(view):
+    required = AnyOf((Term("body_x", "alpha"), Term("body_x", "beta")))
+    optional = Phrase("body_x", ("alpha", "beta"))
+    full = engine_results(view, Bonus(required, optional))
+    limited = engine_results(view, Bonus(required, optional, best=5))
+    base = engine_results(view, required)
+    assert sorted(limited) == sorted(full)
+    boosted = {d for d in limited if limited[d] > base[d]}
+    assert 0 < len(boosted) <= 5 * len(view.parts)
+    assert all(limited[d] == pytest.approx(full[d]) for d in boosted)
