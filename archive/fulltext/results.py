@@ -147,23 +147,16 @@ def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
     base = view.match(all_of([compiled.node, scope]))
     notices = list(compiled.notices)
     flags = _selection_flags(base, request.filters, notices)
-    everything = np.ones(len(base), dtype=bool)
-    final_mask = everything.copy()
+    facets = _facets(view, base, flags, request.filters)
+    final_mask = np.ones(len(base), dtype=bool)
     for flag in flags.values():
         final_mask &= flag
-    facets = {}
-    for name in FACETS:
-        mask = everything.copy()
-        for other, flag in flags.items():
-            if other != name:
-                mask &= flag
-        facets[name] = _facet(view, base, name, mask, request.filters.get(name, ()))
     final = base.subset(final_mask)
     highlighter = Highlighter(compiled.terms)
     groups, total_groups, photos, total_photos = _results(view, final, request, highlighter)
     suggestion = None
     if len(final) <= 3:
-        suggestion = suggest(view, compiled, scope, request.text)
+        suggestion = suggest(view, compiled, scope)
     return SearchPage(
         query_text=request.text,
         groups=groups,
@@ -217,6 +210,23 @@ def _selection_flags(
         else:
             notices.append(f"The filter “{name}” is unknown and was ignored.")
     return flags
+
+
+def _facets(
+    view: IndexView,
+    base: MatchSet,
+    flags: dict[str, np.ndarray],
+    filters: dict[str, tuple[str, ...]],
+) -> dict[str, list[FacetValue]]:
+    """Every facet, each counted with the other facets' selections applied (not its own)."""
+    facets = {}
+    for name in FACETS:
+        mask = np.ones(len(base), dtype=bool)
+        for other, flag in flags.items():
+            if other != name:
+                mask &= flag
+        facets[name] = _facet(view, base, name, mask, filters.get(name, ()))
+    return facets
 
 
 def _facet(
