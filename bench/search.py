@@ -175,16 +175,7 @@ def report(label: str, values: list[float]) -> None:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=int, default=10_000)
-    parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--queries", type=int, default=60, help="queries of each type")
-    parser.add_argument("--keep", help="build into this directory and keep it")
-    args = parser.parse_args()
-
-    root = Path(args.keep or tempfile.mkdtemp(prefix="fulltext-bench-"))
-    index = SearchIndex(root)
+def build(index: SearchIndex, root: Path, args: argparse.Namespace) -> None:
     started = time.perf_counter()
     result = index.rebuild(corpus(args.pages, args.seed))
     seconds = time.perf_counter() - started
@@ -198,6 +189,25 @@ def main() -> None:
         f"index {size / 1e6:.1f} MB"
     )
 
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--queries", type=int, default=60, help="queries of each type")
+    parser.add_argument("--keep", help="build into this directory and keep it")
+    parser.add_argument("--index", help="skip the build: search an index kept with --keep")
+    args = parser.parse_args()
+
+    if args.index:
+        root = Path(args.index)
+        index = SearchIndex(root)
+        print(f"searching the index built earlier in {root}")
+    else:
+        root = Path(args.keep or tempfile.mkdtemp(prefix="fulltext-bench-"))
+        index = SearchIndex(root)
+        build(index, root, args)
+
     scopes = {
         "unrestricted": AccessScope(include_staff_only=True),
         # a partner of organisation 3, with some events in its list
@@ -207,6 +217,7 @@ def main() -> None:
     index.search(SearchRequest("government", scopes["unrestricted"]))
     first = (time.perf_counter() - started) * 1000
     print(f"first search (opens the searcher, reads columns): {first:.0f} ms")
+    print(f"{index.doc_count():,} documents in the index")
 
     plan = queries(args.seed, args.queries)
     for scope_name, scope in scopes.items():
@@ -223,7 +234,7 @@ def main() -> None:
         report("all", everything)
         print(f"  mean {statistics.mean(everything):.1f} ms")
     index.close()
-    if not args.keep:
+    if not (args.keep or args.index):
         shutil.rmtree(root, ignore_errors=True)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
 

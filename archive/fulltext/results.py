@@ -233,10 +233,7 @@ def _facet(
     view: IndexView, base: MatchSet, name: str, mask: np.ndarray, selected: tuple[str, ...]
 ) -> list[FacetValue]:
     if name in ("lang", "org"):
-        rows, values = base.term_values(name)
-        values = values[mask[rows]] if rows.size else values
-        uniq, counts = np.unique(values.astype(str), return_counts=True)
-        pairs = [(str(v), int(c)) for v, c in zip(uniq, counts, strict=True) if v]
+        pairs = [(v, c) for v, c in base.term_counts(name, mask).items() if v]
     else:
         column = {"event": "c_event", "year": "c_year", "type": "c_kind"}[name]
         data = base.column(column)[mask]
