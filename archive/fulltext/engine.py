@@ -530,8 +530,9 @@ class Evaluator:
             if word not in decoded:
                 decoded[word] = _read_positions(reader, node.field, word, candidates)
             owner, positions = decoded[word]
-            keys = np.unique(owner * shift + (positions - offset + shift // 2))
-            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+            # Sorted and unique already: owners ascend, and positions ascend within an owner.
+            keys = owner * shift + (positions - offset + shift // 2)
+            starts = keys if starts is None else _sorted_common(starts, keys)
             if starts.size == 0:
                 break
         return np.bincount(starts // shift, minlength=candidates.size).astype(np.float64)
@@ -573,6 +574,16 @@ class Evaluator:
         for child in filters:
             result = result.take(self.mask(child)[result.ids])
         return result
+
+
+def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Values in both sorted, duplicate-free arrays (binary search, no re-sorting)."""
+    if a.size > b.size:
+        a, b = b, a
+    where = np.searchsorted(b, a)
+    found = where < b.size
+    found[found] = b[where[found]] == a[found]
+    return a[found]
 
 
 def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
