@@ -17,6 +17,8 @@ def init_app(app: Flask) -> None:
         service.serve,
         demo.demo,
         ops.check,
+        ops.backup,
+        ops.restore,
     )
     for command in commands:
         app.cli.add_command(command)

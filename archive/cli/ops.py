@@ -4,11 +4,15 @@ summary; the work is done by `archive.integrity` and `archive.backup`."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
 from archive import integrity
+from archive.backup import BackupError, RestoreError, backup_archive, restore_archive
+from archive.cli.common import fail
 
 
 @click.command("check")
@@ -64,3 +68,64 @@ def advance(bar) -> Callable[[int], None]:
         done["n"] = n
 
     return progress
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+@click.option(
+    "--portable",
+    is_flag=True,
+    help="Dump an SQLite database as JSON lines too (to restore into PostgreSQL).",
+)
+def backup(path: Path, force, portable):
+    """Write the database, the originals and the secret key to PATH (.tar, .tar.gz or .tgz)
+    while the service runs; thumbnails and the index are rebuilt on restore."""
+    try:
+        report = backup_archive(path, force=force, portable=portable, stage=progress_stage)
+    except BackupError as exc:
+        fail(str(exc))
+    click.echo(
+        f"Backed up {report.items} item(s) and {report.originals} original(s) to {report.path} "
+        f"({report.bytes / 1e6:.1f} MB; database as {report.database_format})."
+    )
+    for error in report.errors:
+        click.echo(f"  error: {error}")
+    sys.exit(1 if report.errors else 0)
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--no-derived",
+    is_flag=True,
+    help="Do not make thumbnails and page images now (run `flask reprocess` later).",
+)
+def restore(path: Path, no_derived):
+    """Restore a backup into an EMPTY instance, then rebuild derived files and the index."""
+    try:
+        report = restore_archive(path, derived=not no_derived, stage=progress_stage)
+    except RestoreError as exc:
+        fail(str(exc))
+    click.echo(
+        f"Restored {report.users} user(s), {report.events} event(s), {report.items} item(s) "
+        f"and {report.originals} original(s) from {path}."
+    )
+    click.echo(f"Secret key: {report.secret_key}.")
+    if no_derived:
+        click.echo("Derived files not made: run `flask --app archive reprocess` when convenient.")
+    else:
+        click.echo(f"Derived files made again for {report.reprocessed} item(s).")
+    click.echo(f"Search index rebuilt with {report.indexed} item(s): the archive is searchable.")
+    for warning in report.warnings:
+        click.echo(f"  noted when the backup was made: {warning}")
+    for error in report.errors:
+        click.echo(f"  error: {error}")
+    sys.exit(1 if report.errors else 0)
+
+
+@contextmanager
+def progress_stage(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on standard error for one stage of a backup or restore."""
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
