@@ -167,8 +167,10 @@ def check_archive(
 
     `progress(n)` is called after each original with the number checked so far."""
     report = CheckReport(hashes_verified=verify_hashes)
-    indexed = read_index_ids(report)  # before the rows: a new item then looks unindexed
-    items = load_items()  # for a moment, never like a stray from nowhere
+    # The index is read before the rows: an item added in between is then a fresh ready
+    # item (left alone by age), not an index entry without a row.
+    indexed = read_index_ids(report)
+    items = load_items()
     report.items_checked = len(items)
     on_disk = check_originals(report, items, verify_hashes, progress)
     check_lost_originals(report, items, on_disk)
