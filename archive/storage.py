@@ -3,6 +3,8 @@
     originals/ab/cd/<sha256>   every original, once per content, never named by the user
     derived/<item id>/<name>   thumbnails and page images; rebuilt from the originals
     tmp/                       partial writes, renamed into place only when complete
+    quarantine/<sha256>        originals whose bytes no longer match their name, moved
+                               aside by `flask check --repair` for inspection
 
 Originals are written to `tmp/`, fsynced and renamed, so a crash never leaves a half-written
 file under a name that is served. Names from users never reach a path: originals are named
@@ -18,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +49,14 @@ class StoredOriginal:
     created: bool  # False when the same content was already stored
 
 
+@dataclass(frozen=True)
+class TempEntry:
+    """A file or folder left in tmp/ (a partial upload, a staging folder)."""
+
+    name: str
+    age_s: float
+
+
 class LocalStorage:
     """Originals and derived files in a folder on the local disk."""
 
@@ -54,6 +65,7 @@ class LocalStorage:
         self.originals = self.root / "originals"
         self.derived = self.root / "derived"
         self.tmp = self.root / "tmp"
+        self.quarantine = self.root / "quarantine"
 
     def ensure_layout(self) -> None:
         """Create the folders and prove they are writable, naming the path when not."""
@@ -113,10 +125,23 @@ class LocalStorage:
         self._original_path(sha256).unlink(missing_ok=True)
 
     def iter_originals(self) -> Iterator[str]:
-        """Every stored original's hash (for integrity checks and backups)."""
+        """Every stored original's hash (for integrity checks and backups); files with other
+        names, or in the wrong folder, are not originals and are skipped."""
         for path in sorted(self.originals.glob("*/*/*")):
-            if SHA256_RE.match(path.name):
-                yield path.name
+            name = path.name
+            if SHA256_RE.match(name) and path == self.originals / name[:2] / name[2:4] / name:
+                yield name
+
+    def original_age_s(self, sha256: str) -> float:
+        """Seconds since the original was written (to leave fresh uploads alone)."""
+        return time.time() - self._original_path(sha256).stat().st_mtime
+
+    def quarantine_original(self, sha256: str) -> str:
+        """Move a damaged original out of the store (kept for inspection); returns where to."""
+        self.quarantine.mkdir(parents=True, exist_ok=True)
+        target = self.quarantine / sha256
+        os.replace(self._original_path(sha256), target)
+        return str(target)
 
     def hash_original(self, sha256: str) -> str:
         """Recompute the SHA-256 of a stored original."""
@@ -171,6 +196,38 @@ class LocalStorage:
             if path.is_dir() and path.name.isdigit():
                 yield int(path.name)
 
+    def derived_names(self, item_id: int) -> set[str] | None:
+        """Names of an item's derived files, or None when it has no derived folder at all."""
+        try:
+            return {p.name for p in self._derived_dir(item_id).iterdir() if p.is_file()}
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    # temporary files
+
+    def stale_temp_entries(self, older_than_s: float) -> list[TempEntry]:
+        """Entries of tmp/ untouched for longer than `older_than_s` (left by a crash)."""
+        now = time.time()
+        entries = []
+        for path in sorted(self.tmp.iterdir()):
+            try:
+                age = now - _newest_mtime(path)
+            except FileNotFoundError:  # finished and removed while we looked
+                continue
+            if age > older_than_s:
+                entries.append(TempEntry(path.name, age))
+        return entries
+
+    def remove_temp(self, name: str) -> None:
+        """Remove one entry of tmp/ by name (a file or a whole staging folder)."""
+        if "/" in name or name in ("", ".", ".."):
+            raise StorageError(f"not a name in {self.tmp}: {name!r}")
+        path = self.tmp / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
     def _derived_dir(self, item_id: int) -> Path:
         return self.derived / str(int(item_id))
 
@@ -184,6 +241,19 @@ class LocalStorage:
 
 def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _newest_mtime(path: Path) -> float:
+    """A folder counts as touched when anything inside it was (a long extraction writes
+    page images into its staging folder one by one)."""
+    newest = path.lstat().st_mtime
+    if path.is_dir() and not path.is_symlink():
+        for child in path.rglob("*"):
+            try:
+                newest = max(newest, child.lstat().st_mtime)
+            except FileNotFoundError:
+                continue
+    return newest
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from archive.cli import accounts, demo, events, ingest, search, service
+from archive.cli import accounts, demo, events, ingest, ops, search, service
 
 
 def init_app(app: Flask) -> None:
@@ -16,6 +16,9 @@ def init_app(app: Flask) -> None:
         service.worker,
         service.serve,
         demo.demo,
+        ops.check,
+        ops.backup,
+        ops.restore,
     )
     for command in commands:
         app.cli.add_command(command)

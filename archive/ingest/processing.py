@@ -70,6 +70,7 @@ def process_item(item_id: int, worker: str, index: bool = True) -> str | None:
     if not claim(item_id, worker):
         return None
     item = db.session.get(Item, item_id)
+    filename = item.original_filename  # read now: after a database error the row is unusable
     try:
         extract_and_save(item)
     except IngestError as exc:
@@ -78,7 +79,7 @@ def process_item(item_id: int, worker: str, index: bool = True) -> str | None:
     except Exception as exc:  # a bug must fail this item, not the worker
         logger.exception("processing item %d failed unexpectedly", item_id)
         mark_failed(
-            item, "internal", f"{item.original_filename}: internal error ({type(exc).__name__})"
+            item, "internal", f"{filename}: internal error ({type(exc).__name__})"
         )
         return item.status
     if index:
