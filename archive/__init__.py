@@ -17,6 +17,7 @@ from archive import api, auth, cli, errors, security, services, startup, tasks, 
 from archive.extensions import csrf, db, limiter, migrate
 from archive.web import filters
 
+__version__ = "0.1.0"
 ROOT = Path(__file__).resolve().parent.parent
 
 

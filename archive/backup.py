@@ -301,7 +301,7 @@ def build_manifest(snapshot: Snapshot, originals, members, errors) -> dict:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created_at": utcnow().isoformat(timespec="seconds") + "Z",
-        "app_version": getattr(archive, "__version__", "unversioned"),
+        "app_version": archive.__version__,
         "index_schema_version": SCHEMA_VERSION,
         "alembic_revision": snapshot.revision,
         "database": {"format": snapshot.format, "dialect": db.engine.url.get_backend_name()},
