@@ -22,6 +22,8 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
+from pickle import loads  # noqa: S403 - Whoosh's own posting values, not untrusted data
 
 import numpy as np
 from whoosh import query as wq
@@ -32,6 +34,7 @@ from whoosh.util.numeric import byte_to_length
 
 K1 = 1.2
 B = 0.75
+ITEM_LEVEL_FIELDS = frozenset({"title", "people", "orgs", "tags", "event"})  # same on every page
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 _EMPTY_IDS = np.zeros(0, dtype=np.int32)
 _EMPTY_SCORES = np.zeros(0, dtype=np.float64)
@@ -96,10 +99,16 @@ class Without(Node):
 
 @dataclass(frozen=True)
 class Bonus(Node):
-    """Documents of `required`, scored higher where `optional` also matches (AND MAYBE)."""
+    """Documents of `required`, scored higher where `optional` also matches (AND MAYBE).
+
+    With `best`, only that many of the highest-scoring required documents (per segment) are
+    checked for the optional part: a phrase bonus for two common words would otherwise
+    check positions in tens of thousands of pages that rank nowhere near the first page.
+    """
 
     required: Node
     optional: Node
+    best: int | None = None
 
     def to_whoosh(self) -> wq.Query:
         return wq.AndMaybe(self.required.to_whoosh(), self.optional.to_whoosh())
@@ -198,9 +207,15 @@ class Segment:
     size: int
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     lengths: dict[str, np.ndarray] = field(default_factory=dict)
-    postings: _Lru = field(default_factory=lambda: _Lru(2_000_000))
-    masks: _Lru = field(default_factory=lambda: _Lru(20_000_000))
+    postings: _Lru = field(init=False)
+    masks: _Lru = field(init=False)
     codes: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Budgets in array entries: room for the posting lists of ~150 common words (about
+        # 50 MB at 100,000 pages) and ~50 filter masks (permission scopes, facet values).
+        self.postings = _Lru(max(200_000, 60 * self.size))
+        self.masks = _Lru(max(1_000_000, 50 * self.size))
 
     def column(self, name: str) -> np.ndarray:
         """A numeric column as an int64 array indexed by segment docnum."""
@@ -300,34 +315,44 @@ def _read_postings(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.nd
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
 
 
-def _read_positions(reader, fieldname: str, text: str, docs: np.ndarray) -> list[list[int]]:
-    """Token positions of a term in each of `docs` (sorted docnums that contain the term)."""
+def _read_positions(
+    reader, fieldname: str, text: str, docs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of a term in `docs` (sorted docnums that all contain the term).
+
+    Returns flat arrays (index into `docs`, position), one row per occurrence. Whoosh stores
+    a posting's positions as a pickled list of deltas; only the blocks holding `docs` are read.
+    """
     matcher = _leaf_matcher(reader, fieldname, text)
-    fmt = reader.schema[fieldname].format
-    out: list[list[int]] = []
+    values: list[bytes] = []
     if matcher is None:
-        return [[] for _ in docs]
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if not isinstance(matcher, W3LeafMatcher):
         for doc in docs.tolist():
             matcher.skip_to(doc)
-            out.append(fmt.decode_positions(matcher.value()))
-        return out
-    i = 0
-    n = docs.size
-    while i < n:
-        if docs[i] <= matcher._maxid:
-            matcher._read_data()
-            deltas, _, values = matcher._data
-            ids = np.cumsum(np.array(deltas, dtype=np.int64)).astype(np.int32)
-            upto = int(np.searchsorted(docs, matcher._maxid, side="right"))
-            where = np.searchsorted(ids, docs[i:upto])
-            for j in where.tolist():
-                out.append(fmt.decode_positions(values[j]))
-            i = upto
-        if i >= n or matcher._lastblock:
-            break
-        matcher._goto(matcher._nextoffset)
-    return out
+            values.append(matcher.value())
+    else:
+        i, n = 0, docs.size
+        while i < n:
+            if docs[i] <= matcher._maxid:
+                matcher._read_data()
+                deltas, _, block_values = matcher._data
+                ids = np.cumsum(np.array(deltas, dtype=np.int64))
+                upto = int(np.searchsorted(docs, matcher._maxid, side="right"))
+                values.extend(block_values[j] for j in np.searchsorted(ids, docs[i:upto]).tolist())
+                i = upto
+            if i >= n or matcher._lastblock:
+                break
+            matcher._goto(matcher._nextoffset)
+    # A value is a 4-byte count and a pickled list of position deltas (see whoosh.formats).
+    lists = [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]  # noqa: S301
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+    running = np.cumsum(deltas)
+    first = np.cumsum(counts) - counts  # where each posting's deltas start
+    base = np.where(first > 0, running[np.maximum(first - 1, 0)], 0) if running.size else first
+    owner = np.repeat(np.arange(len(lists)), counts)
+    return owner, running - np.repeat(base, counts)
 
 
 # ---------------------------------------------------------------------------- evaluation
@@ -443,10 +468,16 @@ class Evaluator:
             return positive.take(~self.mask(node.negative)[positive.ids])
         if isinstance(node, Bonus):
             required = self.hits(node.required, within)
-            optional = self.hits(node.optional, required.ids)
-            pos = np.searchsorted(required.ids, optional.ids)
+            candidates = required.ids
+            if node.best is not None and candidates.size > node.best:
+                top = np.argpartition(-required.scores, node.best - 1)[: node.best]
+                candidates = np.sort(candidates[top])
+            optional = self.hits(node.optional, candidates)
+            _, left, right = np.intersect1d(
+                required.ids, optional.ids, assume_unique=True, return_indices=True
+            )
             scores = required.scores.copy()
-            scores[pos] += optional.scores
+            scores[left] += optional.scores[right]
             return Hits(required.ids, scores)
         raise TypeError(f"cannot evaluate {node!r}")
 
@@ -462,6 +493,8 @@ class Evaluator:
         return Hits(ids, scores)
 
     def _phrase(self, node: Phrase, within: np.ndarray | None) -> Hits:
+        if not node.words:
+            return Hits.empty()
         if len(node.words) == 1:
             return self._term(Term(node.field, node.words[0], node.boost))
         candidates = within
@@ -470,21 +503,14 @@ class Evaluator:
             candidates = ids if candidates is None else _intersect(candidates, ids)
             if candidates.size == 0:
                 return Hits.empty()
-        reader = self.segment.reader
-        positions = {
-            word: _read_positions(reader, node.field, word, candidates)
-            for word in dict.fromkeys(node.words)
-        }
-        counts = np.zeros(candidates.size, dtype=np.float64)
-        offsets = list(enumerate(node.words))
-        for i in range(candidates.size):
-            starts = set(positions[node.words[0]][i])
-            for offset, word in offsets[1:]:
-                following = positions[word][i]
-                starts &= {p - offset for p in following}
-                if not starts:
-                    break
-            counts[i] = len(starts)
+        if node.field[:-2] in ITEM_LEVEL_FIELDS:
+            # Every page of an item repeats its title, speakers, tags and event: check one
+            # page per item and give the others the same count.
+            items = self.segment.column("c_item")[candidates]
+            _, first, inverse = np.unique(items, return_index=True, return_inverse=True)
+            counts = self._phrase_counts(node, candidates[first])[inverse.ravel()]
+        else:
+            counts = self._phrase_counts(node, candidates)
         keep = counts > 0
         ids = candidates[keep]
         if ids.size == 0:
@@ -493,6 +519,23 @@ class Evaluator:
         lengths = self.segment.field_lengths(node.field)[ids]
         scores = node.boost * _bm25(idf, counts[keep], lengths, self.stats.avg_length(node.field))
         return Hits(ids, scores)
+
+    def _phrase_counts(self, node: Phrase, candidates: np.ndarray) -> np.ndarray:
+        """How often the phrase occurs in each candidate, matching positions as arrays."""
+        shift = np.int64(1) << 32
+        starts = None
+        reader = self.segment.reader
+        decoded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for offset, word in enumerate(node.words):
+            if word not in decoded:
+                decoded[word] = _read_positions(reader, node.field, word, candidates)
+            owner, positions = decoded[word]
+            # Sorted and unique already: owners ascend, and positions ascend within an owner.
+            keys = owner * shift + (positions - offset + shift // 2)
+            starts = keys if starts is None else _sorted_common(starts, keys)
+            if starts.size == 0:
+                break
+        return np.bincount(starts // shift, minlength=candidates.size).astype(np.float64)
 
     def _union(self, parts: list[Hits]) -> Hits:
         parts = [p for p in parts if p.ids.size]
@@ -533,6 +576,16 @@ class Evaluator:
         return result
 
 
+def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Values in both sorted, duplicate-free arrays (binary search, no re-sorting)."""
+    if a.size > b.size:
+        a, b = b, a
+    where = np.searchsorted(b, a)
+    found = where < b.size
+    found[found] = b[where[found]] == a[found]
+    return a[found]
+
+
 def _intersect(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.intersect1d(a, b, assume_unique=True).astype(np.int32)
 
@@ -549,7 +602,7 @@ class IndexView:
         self.parts: list[tuple[Segment, int, np.ndarray]] = []
         seen = set()
         for reader, offset in searcher.reader().leaf_readers():
-            if reader.segment() is None:  # an empty index has a reader without segments
+            if reader.segment() is None:  # Whoosh's reader of an empty index
                 continue
             segid = reader.segment().segment_id()
             seen.add(segid)
@@ -617,34 +670,38 @@ class MatchSet:
             start += n
         return MatchSet(self.view, parts)
 
-    def term_values(self, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (match index, term text) for an ID/KEYWORD field, as index and value arrays."""
-        rows, values, start = [], [], 0
+    def term_counts(self, fieldname: str, keep: np.ndarray) -> dict[str, int]:
+        """How many matches (where `keep` is True) hold each term of an ID/KEYWORD field."""
+        counts: dict[str, int] = {}
+        start = 0
         for seg, _, hits in self.parts:
-            docs, terms = _term_table(seg, fieldname)
-            if docs.size and hits.ids.size:
-                inside = np.isin(docs, hits.ids)
-                rows.append(np.searchsorted(hits.ids, docs[inside]) + start)
-                values.append(terms[inside])
-            start += hits.ids.size
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
-        return np.concatenate(rows), np.concatenate(values)
+            docs, codes, vocabulary = _term_table(seg, fieldname)
+            n = hits.ids.size
+            if docs.size and n:
+                where = np.minimum(np.searchsorted(hits.ids, docs), n - 1)
+                inside = hits.ids[where] == docs
+                rows = where[inside]
+                chosen = codes[inside][keep[start + rows]]
+                for code, count in enumerate(np.bincount(chosen, minlength=len(vocabulary))):
+                    if count:
+                        counts[vocabulary[code]] = counts.get(vocabulary[code], 0) + int(count)
+            start += n
+        return counts
 
 
-def _term_table(segment: Segment, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
-    """Every (docnum, term) pair of a small-vocabulary field in one segment, cached."""
+def _term_table(segment: Segment, fieldname: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every (docnum, term code) pair of a small-vocabulary field in one segment, cached."""
     if fieldname not in segment.codes:
-        docs, terms = [], []
-        for btext in segment.reader.lexicon(fieldname):
-            text = btext.decode("utf-8")
+        vocabulary = [b.decode("utf-8") for b in segment.reader.lexicon(fieldname)]
+        docs, codes = [], []
+        for code, text in enumerate(vocabulary):
             ids, _ = segment.term_postings(fieldname, text)
             docs.append(ids)
-            terms.append(np.full(ids.size, text, dtype=object))
+            codes.append(np.full(ids.size, code, dtype=np.int32))
         if docs:
-            all_docs, all_terms = np.concatenate(docs), np.concatenate(terms)
+            all_docs, all_codes = np.concatenate(docs), np.concatenate(codes)
             order = np.argsort(all_docs, kind="stable")
-            segment.codes[fieldname] = (all_docs[order], all_terms[order])
+            segment.codes[fieldname] = (all_docs[order], all_codes[order], vocabulary)
         else:
-            segment.codes[fieldname] = (_EMPTY_IDS, np.zeros(0, dtype=object))
+            segment.codes[fieldname] = (_EMPTY_IDS, np.zeros(0, dtype=np.int32), [])
     return segment.codes[fieldname]

@@ -70,6 +70,7 @@ PREFIX_TERMS = 30  # most frequent expansions kept per field
 PREFIX_SCAN = 3000  # lexicon entries looked at per field before giving up
 PREFIX_FIELDS = ("title", "people", "body")
 PHRASE_BONUS = {"title": 3.0, "body": 2.0}
+PHRASE_BONUS_CHECKED = 200  # best-scoring pages per segment checked for the phrase bonus
 FIELD_NAMES = ("event", "speaker", "org", "year", "date", "type", "lang")
 TYPE_VALUES = {
     "photo": PHOTO,
@@ -313,9 +314,9 @@ class Compiler:
         positives = [c for c in children if not isinstance(c, Not)]
         negatives = [c.child for c in children if isinstance(c, Not)]
         node = all_of(self.compile(c, negated) for c in positives)
-        plain = [c for c in positives if isinstance(c, Word) and not c.prefix]
-        if len(plain) >= 2 and not isinstance(node, NoDocs):
-            node = Bonus(node, self._phrase_bonus(" ".join(w.text for w in plain)))
+        plain = " ".join(c.text for c in positives if isinstance(c, Word) and not c.prefix)
+        if len(analyse_words(plain)) >= 2 and not isinstance(node, NoDocs | Every):
+            node = Bonus(node, self._phrase_bonus(plain), PHRASE_BONUS_CHECKED)
         if negatives:
             node = Without(node, any_of(self.compile(c, not negated) for c in negatives))
         return node
@@ -330,6 +331,8 @@ class Compiler:
     def _word(self, word: Word, negated: bool) -> Node:
         if word.prefix:
             return self._prefix(word, TEXT_FIELDS, negated)
+        if not analyse_words(word.text):  # punctuation only
+            return Every()
         if not negated:
             self._highlight(word.text)
             if word.start >= 0:
@@ -386,14 +389,7 @@ class Compiler:
         if phrase:
             exact = tuple(p for w in analysed for p in w.exact_parts)
             folded = tuple(p for w in analysed for p in w.folded_parts)
-            return any_of(
-                node
-                for name in fields
-                for node in (
-                    Phrase(f"{name}_x", exact, FIELD_WEIGHTS[name] if boost else 0.0),
-                    Phrase(f"{name}_s", folded, FIELD_WEIGHTS[name] if boost else 0.0),
-                )
-            )
+            return any_of(phrase_node(name, exact, folded, boost) for name in fields)
         return all_of(word_node(w, fields, boost) for w in analysed)
 
     def _filter(self, flt: Filter, negated: bool) -> Node:
@@ -424,7 +420,12 @@ class Compiler:
             low, high = _parse_range(value, _parse_date, "is not a valid date (try 2023-07-01)")
             low_ord = low[0].toordinal() if low else None
             high_ord = high[1].toordinal() if high else None
-            ranges = [ColumnRange("c_from", None, high_ord), ColumnRange("c_to", low_ord, None)]
+            # Overlap of the document's [c_from, c_to] with the asked range.
+            ranges = []
+            if high_ord is not None:
+                ranges.append(ColumnRange("c_from", None, high_ord))
+            if low_ord is not None:
+                ranges.append(ColumnRange("c_to", low_ord, None))
             return all_of(ranges)
         if name == "type":
             kind = TYPE_VALUES.get(value.lower())
@@ -453,11 +454,24 @@ def word_node(
             fieldname = f"{name}{suffix}"
             if len(parts) == 1:
                 nodes.append(Term(fieldname, parts[0], weight))
-            else:
-                nodes.append(Phrase(fieldname, parts, weight))
             if whole:
                 nodes.append(Term(fieldname, whole, weight))
+        if len(word.exact_parts) > 1:  # a joined name's parts, or CJK bigrams, in order
+            nodes.append(phrase_node(name, word.exact_parts, word.folded_parts, boost))
     return AnyOf(tuple(dict.fromkeys(nodes)))
+
+
+def phrase_node(name: str, exact: tuple[str, ...], folded: tuple[str, ...], boost: bool) -> Node:
+    """A phrase in one field family: folded, with a bonus where the exact words match too.
+
+    Every exact match is also a folded match, so the exact positions are only checked in
+    the pages where the folded phrase was found, not in every page holding the words.
+    """
+    weight = FIELD_WEIGHTS[name] if boost else 0.0
+    folded_phrase = Phrase(f"{name}_s", folded, weight)
+    if not boost:
+        return folded_phrase
+    return Bonus(folded_phrase, Phrase(f"{name}_x", exact, weight))
 
 
 def _parse_range(value: str, parse_one, message: str):

@@ -59,6 +59,12 @@ TYPE_LABELS = {PRESENTATION: "Presentations", PHOTO: "Photos"}
 
 @dataclass(frozen=True)
 class SearchRequest:
+    """One search: query text (see SYNTAX_HELP), the user's scope and the page wanted.
+
+    `filters` are facet selections by facet name ("event", "year", "org", "lang", "type"),
+    with values as in `FacetValue.value`. `pages_per_group` counts the best page too.
+    """
+
     text: str
     scope: AccessScope
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)  # facet selections
@@ -108,6 +114,8 @@ class FacetValue:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """A page of results; every count and value in it lies within the request's scope."""
+
     query_text: str
     groups: list[ResultGroup]
     photos: list[PhotoHit]
@@ -139,23 +147,16 @@ def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
     base = view.match(all_of([compiled.node, scope]))
     notices = list(compiled.notices)
     flags = _selection_flags(base, request.filters, notices)
-    everything = np.ones(len(base), dtype=bool)
-    final_mask = everything.copy()
+    facets = _facets(view, base, flags, request.filters)
+    final_mask = np.ones(len(base), dtype=bool)
     for flag in flags.values():
         final_mask &= flag
-    facets = {}
-    for name in FACETS:
-        mask = everything.copy()
-        for other, flag in flags.items():
-            if other != name:
-                mask &= flag
-        facets[name] = _facet(view, base, name, mask, request.filters.get(name, ()))
     final = base.subset(final_mask)
     highlighter = Highlighter(compiled.terms)
     groups, total_groups, photos, total_photos = _results(view, final, request, highlighter)
     suggestion = None
     if len(final) <= 3:
-        suggestion = suggest(view, compiled, scope, request.text)
+        suggestion = suggest(view, compiled, scope)
     return SearchPage(
         query_text=request.text,
         groups=groups,
@@ -211,14 +212,28 @@ def _selection_flags(
     return flags
 
 
+def _facets(
+    view: IndexView,
+    base: MatchSet,
+    flags: dict[str, np.ndarray],
+    filters: dict[str, tuple[str, ...]],
+) -> dict[str, list[FacetValue]]:
+    """Every facet, each counted with the other facets' selections applied (not its own)."""
+    facets = {}
+    for name in FACETS:
+        mask = np.ones(len(base), dtype=bool)
+        for other, flag in flags.items():
+            if other != name:
+                mask &= flag
+        facets[name] = _facet(view, base, name, mask, filters.get(name, ()))
+    return facets
+
+
 def _facet(
     view: IndexView, base: MatchSet, name: str, mask: np.ndarray, selected: tuple[str, ...]
 ) -> list[FacetValue]:
     if name in ("lang", "org"):
-        rows, values = base.term_values(name)
-        values = values[mask[rows]] if rows.size else values
-        uniq, counts = np.unique(values.astype(str), return_counts=True)
-        pairs = [(str(v), int(c)) for v, c in zip(uniq, counts, strict=True) if v]
+        pairs = [(v, c) for v, c in base.term_counts(name, mask).items() if v]
     else:
         column = {"event": "c_event", "year": "c_year", "type": "c_kind"}[name]
         data = base.column(column)[mask]

@@ -9,6 +9,9 @@ numeric columns (`c_*`), read into NumPy arrays once per segment; terms needed f
 and deletions (`item`, `event`, `vis`, `grant`, `lang`, `org`, `kind`, `slug`) are ID fields.
 Stored fields are what result pages show; the page text is stored (compressed) because
 snippets are cut from it, which is the bulk of the index size.
+
+A page's language is the detected page language, else the item language set by staff: a
+bilingual deck's Russian pages are found by lang:ru even when the deck is marked English.
 """
 
 from __future__ import annotations
@@ -73,7 +76,10 @@ def item_documents(item: ItemDoc, pages: Sequence[PageText]) -> list[dict[str, o
     if item.kind not in KIND_CODES:
         raise ValueError(f"item {item.item_id}: unknown kind {item.kind!r}")
     if item.kind == PHOTO:
-        pages = list(pages[:1]) or [PageText(1, None, "", None)]
+        pages = list(pages[:1])
+    # A deck without extracted text (a scan) still gets one document, so that its title,
+    # speakers and event find it.
+    pages = list(pages) or [PageText(1, None, "", None)]
     common = _common_fields(item)
     return [
         {

@@ -31,6 +31,7 @@ from archive.fulltext.analysis import (
 SNIPPET_CHARS = 240
 CONTEXT_CHARS = 50
 _ELLIPSIS = "…"
+_MARK, _END_MARK = Markup("<mark>"), Markup("</mark>")
 
 
 class Highlighter:
@@ -164,8 +165,7 @@ def _render(text: str, spans: list[tuple[int, int]], start: int, end: int) -> Ma
     for s, e in spans:
         if s < start or e > end:
             continue
-        parts.append(escape(text[pos:s]))
-        parts.append(Markup("<mark>{}</mark>").format(text[s:e]))
+        parts.extend((escape(text[pos:s]), _MARK, escape(text[s:e]), _END_MARK))
         pos = e
     parts.append(escape(text[pos:end]))
     return Markup("").join(parts)

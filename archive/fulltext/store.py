@@ -89,6 +89,7 @@ class SearchIndex:
         self._searcher = None
         self._view: IndexView | None = None
         self._segments: dict[str, Segment] = {}
+        self._pid = os.getpid()
 
     # ------------------------------------------------------------------ reading
 
@@ -112,29 +113,48 @@ class SearchIndex:
             return ids
 
     def check(self) -> None:
-        """Raise SchemaVersionError or IndexCorruptError if the index cannot be used."""
-        with self._state:
-            self._current_view()
+        """Raise SchemaVersionError or IndexCorruptError if the index cannot be used.
+
+        Opens nothing that stays open, so it is safe in an app factory before workers fork.
+        """
+        if self._stat_pointer() is not None:
+            self._open(self._read_pointer())
 
     def close(self) -> None:
+        """Release the searcher and cached arrays (the next call reopens them)."""
         with self._state:
-            self._searcher = self._view = self._ix = None
+            self._close_searcher()
+            self._view = self._ix = None
             self._pointer_key = None
             self._segments.clear()
 
+    def _close_searcher(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
     def _current_view(self) -> IndexView:
+        if self._pid != os.getpid():  # forked (gunicorn --preload): never share open files
+            self._searcher = self._view = self._ix = None
+            self._segments = {}
+            self._pid = os.getpid()
         key = self._stat_pointer()
         if key is None:
             self._create_if_missing()
             key = self._stat_pointer()
         if key != self._pointer_key or self._searcher is None:
             self._ix = self._open(self._read_pointer())
+            self._close_searcher()
             self._searcher = self._ix.searcher()
             self._segments.clear()
             self._view = None
             self._pointer_key = key
         elif not self._searcher.up_to_date():
-            self._searcher = self._searcher.refresh()
+            # Not Searcher.refresh(): it re-uses a segment's reader when the segment id is
+            # unchanged, keeping that segment's old deletions (a removed item would stay
+            # visible). Opening readers is cheap; the arrays cached per segment are kept.
+            old, self._searcher = self._searcher, self._ix.searcher()
+            old.close()
         if self._view is None or self._view.searcher is not self._searcher:
             self._view = IndexView(self._searcher, self._segments)
         return self._view

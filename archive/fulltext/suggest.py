@@ -17,7 +17,7 @@ MIN_WORD = 4
 CANDIDATES = 6
 
 
-def suggest(view: IndexView, compiled: CompiledQuery, scope: Node, text: str) -> str | None:
+def suggest(view: IndexView, compiled: CompiledQuery, scope: Node) -> str | None:
     """A corrected query text with results in scope, or None."""
     replacements: list[tuple[int, int, str]] = []
     for word in compiled.words:

@@ -114,6 +114,8 @@ def save_presentation(item: Presentation, result: PresentationExtract) -> None:
     ]
     if not item.title and item.pdf_title:
         item.title = item.pdf_title
+    item.pages.clear()
+    db.session.flush()  # delete the old pages before inserting new ones with the same numbers
     item.pages = [
         Page(number=p.number, label=(p.label or "")[:40] or None, text=p.text, language=p.language)
         for p in result.pages
