@@ -139,6 +139,7 @@ class ItemForm(DescriptionFields):
                 delattr(self, name)
         else:
             self.title.description = "Leave empty to show the file name."
+            self.language.description = "A short code such as en, ru or az."
 
 
 class UploadForm(DescriptionFields):

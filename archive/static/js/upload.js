@@ -98,9 +98,9 @@
 
   function updateSummary() {
     if (!summary) return;
-    var counts = { uploading: 0, processing: 0, ready: 0, duplicate: 0, failed: 0 };
+    var counts = { waiting: 0, uploading: 0, processing: 0, ready: 0, duplicate: 0, failed: 0 };
     var group = {
-      waiting: "uploading", uploading: "uploading", checking: "uploading",
+      waiting: "waiting", uploading: "uploading", checking: "uploading",
       queued: "processing", processing: "processing", ready: "ready",
       duplicate: "duplicate", failed: "failed", rejected: "failed", error: "failed"
     };
@@ -108,7 +108,7 @@
       if (group[row.state]) counts[group[row.state]] += 1;
     });
     var words = {
-      uploading: "uploading", processing: "being processed", ready: "ready",
+      waiting: "waiting to upload", uploading: "uploading", processing: "being processed", ready: "ready",
       duplicate: "already in the archive", failed: "not accepted or failed"
     };
     var parts = Object.keys(counts).filter(function (k) { return counts[k]; }).map(function (k) {
