@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import Flask, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
@@ -10,6 +11,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger(__name__)
+
+DRAIN_CHUNK = 256 * 1024
 
 TITLES = {
     400: "Bad request",
@@ -30,10 +33,35 @@ def init_app(app: Flask) -> None:
 
 def handle_http_error(exc: HTTPException):
     code = exc.code or 500
+    if code == 413:
+        drain_request_body()
     message = describe(exc)
     if request.path.startswith("/api/"):
         return jsonify(error=message), code
     return render_page(code, message)
+
+
+def drain_request_body(max_seconds: float = 30.0) -> None:
+    """Read and discard the rest of a refused upload before answering.
+
+    A server that answers while the client is still sending, and then closes, makes the
+    client's TCP stack see a reset: the browser shows "connection reset" instead of our
+    413 page. Reading the body (bounded in time) lets the answer arrive.
+    """
+    stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return
+    remaining = request.content_length
+    deadline = time.monotonic() + max_seconds
+    try:
+        while time.monotonic() < deadline and (remaining is None or remaining > 0):
+            chunk = stream.read(min(DRAIN_CHUNK, remaining or DRAIN_CHUNK))
+            if not chunk:
+                break
+            if remaining is not None:
+                remaining -= len(chunk)
+    except (OSError, ValueError):
+        pass  # the client went away; nothing to answer
 
 
 def describe(exc: HTTPException) -> str:

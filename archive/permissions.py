@@ -15,6 +15,7 @@ from archive.extensions import db
 from archive.models import Event, Grant, Item
 
 STAFF_ONLY = "staff"
+READY = "ready"
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,10 @@ def may_view_event(user, event: Event) -> bool:
 
 
 def may_view_item(user, item: Item) -> bool:
+    """Staff see every item in every state; others see ready items not marked staff-only."""
     if is_staff(user):
         return True
-    if not user.is_authenticated or item.visibility == STAFF_ONLY:
+    if not user.is_authenticated or item.visibility == STAFF_ONLY or item.status != READY:
         return False
     if _is_partner(user):
         return item.event_id in granted_event_ids(user)
@@ -100,7 +102,7 @@ def item_filter(user) -> ColumnElement[bool]:
         return true()
     if not user.is_authenticated or user.role not in ("researcher", "partner"):
         return false()
-    shared = Item.visibility != STAFF_ONLY
+    shared = and_(Item.visibility != STAFF_ONLY, Item.status == READY)
     if _is_partner(user):
         return and_(shared, Item.event_id.in_(granted_event_ids(user)))
     return shared
