@@ -79,8 +79,8 @@ def detail(slug: str):
 def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: int = 200):
     """The event page; staff also get the selection form (shown again with its errors)."""
     staff = permissions.may_edit(current_user, event)
-    presentations = event_items(Presentation, event, staff).order_by(Presentation.title)
-    photos = event_items(Photo, event, staff).order_by(Photo.taken_at.nulls_last(), Photo.id)
+    presentations = event_items(Presentation, event).order_by(Presentation.title)
+    photos = event_items(Photo, event).order_by(Photo.taken_at.nulls_last(), Photo.id)
     if staff and bulk_form is None:
         bulk_form = BulkEditForm(formdata=None)
     return render_template(
@@ -96,10 +96,9 @@ def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: i
     ), status
 
 
-def event_items(kind, event: Event, staff: bool):
-    """An event's items of one kind that this user may see; unfinished ones for staff only."""
-    query = select(kind).where(kind.event_id == event.id, permissions.item_filter(current_user))
-    return query if staff else query.where(kind.status == "ready")
+def event_items(kind, event: Event):
+    """An event's items of one kind that this user may see (unfinished ones: staff only)."""
+    return select(kind).where(kind.event_id == event.id, permissions.item_filter(current_user))
 
 
 def downloadable_decks(event: Event) -> list[Presentation]:

@@ -127,6 +127,13 @@ def test_a_staff_member_creates_an_event_and_uploads_decks_and_photos(
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("img => img.naturalWidth") > 0
 
+    page.get_by_role("button", name="Select all photos").click()
+    expect(page.locator(".selected-count")).to_have_text("3 items selected.")
+    page.select_option("#visibility", "staff")
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator(".flash-success")).to_have_text("Changed 3 items of 3 selected.")
+    expect(page.locator(".gallery .badge-staff")).to_have_count(3)
+
 
 def test_a_researcher_finds_a_phrase_on_page_three_of_a_deck(live_server, new_page, console):
     page = new_page()
