@@ -1,14 +1,25 @@
 """Page blueprints, one module per page area."""
 
 from archive import admin
-from archive.web import event_edit, events, home, items, presentations, search
+from archive.web import (
+    event_edit,
+    events,
+    home,
+    item_edit,
+    items,
+    presentations,
+    search,
+    upload,
+)
 
 BLUEPRINTS = [
     home.bp,
     events.bp,
     event_edit.bp,
     items.bp,
+    item_edit.bp,
     presentations.bp,
     search.bp,
+    upload.bp,
     admin.bp,
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from itertools import groupby
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy import ColumnElement, or_, select
 from wtforms import SelectChoice
@@ -13,8 +14,10 @@ from wtforms import SelectChoice
 from archive import permissions
 from archive.extensions import db
 from archive.models import Event, Photo, Presentation
+from archive.services import current_storage
 from archive.web.access import require_login
-from archive.web.forms import EventFilterForm
+from archive.web.forms import BulkEditForm, EventFilterForm
+from archive.web.zipstream import ZipMember, member_names, stream_zip
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 bp.before_request(require_login)
@@ -70,25 +73,67 @@ def event_conditions(form: EventFilterForm) -> list[ColumnElement[bool]]:
 
 @bp.get("/<slug>")
 def detail(slug: str):
-    event = load_event(slug)
-    visible = permissions.item_filter(current_user)
-    presentations = db.session.scalars(
-        select(Presentation)
-        .where(Presentation.event_id == event.id, visible)
-        .order_by(Presentation.title)
-    ).all()
-    photos = db.session.scalars(
-        select(Photo)
-        .where(Photo.event_id == event.id, visible)
-        .order_by(Photo.taken_at.nulls_last(), Photo.id)
-    ).all()
+    return render_detail(load_event(slug))
+
+
+def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: int = 200):
+    """The event page; staff also get the selection form (shown again with its errors)."""
+    staff = permissions.may_edit(current_user, event)
+    presentations = event_items(Presentation, event).order_by(Presentation.title)
+    photos = event_items(Photo, event).order_by(Photo.taken_at.nulls_last(), Photo.id)
+    if staff and bulk_form is None:
+        bulk_form = BulkEditForm(formdata=None)
     return render_template(
         "events/detail.html",
         event=event,
-        presentations=presentations,
-        photos=photos,
-        may_edit=permissions.may_edit(current_user, event),
+        presentations=db.session.scalars(presentations).all(),
+        photos=db.session.scalars(photos).all(),
+        downloadable=downloadable_decks(event),
+        may_edit=staff,
+        may_download=partial(permissions.may_download, current_user),
+        bulk_form=bulk_form,
+        selected=set((bulk_form.items.data or []) if bulk_form else []),
+    ), status
+
+
+def event_items(kind, event: Event):
+    """An event's items of one kind that this user may see (unfinished ones: staff only)."""
+    return select(kind).where(kind.event_id == event.id, permissions.item_filter(current_user))
+
+
+def downloadable_decks(event: Event) -> list[Presentation]:
+    """The ready decks of an event this user may download (what the ZIP contains)."""
+    decks = db.session.scalars(
+        select(Presentation)
+        .where(
+            Presentation.event_id == event.id,
+            Presentation.status == "ready",
+            permissions.item_filter(current_user),
+        )
+        .order_by(Presentation.title, Presentation.id)
+    ).all()
+    return [deck for deck in decks if permissions.may_download(current_user, deck)]
+
+
+@bp.get("/<slug>/presentations.zip")
+def presentations_zip(slug: str):
+    """Every deck of the event this user may download, as one ZIP streamed while written."""
+    event = load_event(slug)
+    storage = current_storage()
+    decks = [d for d in downloadable_decks(event) if storage.has_original(d.sha256)]
+    if not decks:
+        abort(404, "This event has no presentations you may download.")
+    names = member_names(d.original_filename for d in decks)
+    members = [
+        ZipMember(name, partial(storage.open_original, d.sha256), d.size, d.created_at)
+        for name, d in zip(names, decks, strict=True)
+    ]
+    response = Response(stream_with_context(stream_zip(members)), mimetype="application/zip")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{event.slug}-presentations.zip"'
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def load_event(slug: str) -> Event:

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import (
     DateField,
     HiddenField,
     SearchField,
     SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from archive.catalogue import EventDetails
+from archive.models import VISIBILITIES, VISIBILITY_LABELS
 
 
 def form_status() -> int:
@@ -89,3 +92,119 @@ class EventFilterForm(FlaskForm):
     # default="": an absent filter is "any", not an invalid choice
     year = SelectField("Year", choices=[SelectChoice("", "Any year")], default="")
     country = SelectField("Country", choices=[SelectChoice("", "Any country")], default="")
+
+
+# items: upload, edit, bulk edit, delete
+
+VISIBILITY_CHOICES = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES]
+LANGUAGE_CODE = Regexp(
+    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", message="Use a short code such as en, ru or az."
+)
+ITEM_FIELDS = ("title", "speakers", "organisation", "language", "visibility")
+DECK_ONLY = ("speakers", "organisation", "language")
+
+
+class DescriptionFields(FlaskForm):
+    """The descriptive fields of an item; a photo's title is its caption."""
+
+    title = StringField("Title", validators=[Length(max=500)])
+    speakers = StringField(
+        "Speakers", validators=[Length(max=2000)], description="Separated by ; or commas."
+    )
+    organisation = StringField("Organisation", validators=[Length(max=300)])
+    language = StringField(
+        "Language",
+        validators=[Optional(), Length(max=10), LANGUAGE_CODE],
+        description="A short code such as en, ru or az; empty: detected from the text.",
+    )
+    visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, default="shared")
+
+    def values(self) -> dict[str, str]:
+        """The fields this form has, as plain strings (what `materials.update_item` takes)."""
+        return {name: (self[name].data or "").strip() for name in ITEM_FIELDS if name in self}
+
+
+class ItemForm(DescriptionFields):
+    """Editing one item; photos have a caption and a visibility only."""
+
+    # No default: a POST without the field is refused rather than read as "clear everything".
+    visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, validators=[InputRequired()])
+
+    def __init__(self, *args, kind: str = "presentation", **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind == "photo":
+            self.title.label.text = "Caption"
+            self.title.description = "Also the photo's text for screen readers and search."
+            for name in DECK_ONLY:
+                delattr(self, name)
+        else:
+            self.title.description = "Leave empty to show the file name."
+            self.language.description = "A short code such as en, ru or az."
+
+
+class UploadForm(DescriptionFields):
+    """The upload page without JavaScript: one multipart POST with every file."""
+
+    event = SelectField("Event", choices=[], validators=[DataRequired("Choose an event.")])
+    files = MultipleFileField("Files", validators=[FileRequired("Choose at least one file.")])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title.description = "Only used when you upload a single file."
+
+
+class QuickEventForm(FlaskForm):
+    """A new event from the upload page: the essentials, the rest on its edit page."""
+
+    title = StringField("Title of the new event", validators=[DataRequired(), Length(max=500)])
+    start_date = DateField("First day", validators=[Optional()])
+    city = StringField("City", validators=[Length(max=120)])
+    country = StringField("Country", validators=[Length(max=120)])
+
+    def details(self) -> EventDetails:
+        return EventDetails(
+            title=self.title.data or "",
+            start_date=self.start_date.data,
+            city=self.city.data or "",
+            country=self.country.data or "",
+        )
+
+
+class SelectionForm(FlaskForm):
+    """Items ticked on an event page; the view sets the choices to the event's items."""
+
+    items = SelectMultipleField(
+        "Items",
+        coerce=int,
+        choices=[],
+        validators=[DataRequired("Select at least one item.")],
+        invalid_choice_message="Some selected items are gone from this event; reload the page.",
+    )
+
+
+class BulkEditForm(SelectionForm):
+    """Set fields of several items at once; an empty field leaves the items' values alone."""
+
+    speakers = StringField(
+        "Speakers", validators=[Length(max=2000)], description="Separated by ; or commas."
+    )
+    organisation = StringField("Organisation", validators=[Length(max=300)])
+    language = StringField(
+        "Language", validators=[Optional(), Length(max=10), LANGUAGE_CODE], description="e.g. en"
+    )
+    visibility = SelectField(
+        "Visibility",
+        choices=[SelectChoice("", "Leave unchanged"), *VISIBILITY_CHOICES],
+        default="",
+    )
+
+    def changes(self) -> dict[str, str]:
+        """Only the fields that were filled in."""
+        names = ("speakers", "organisation", "language", "visibility")
+        return {name: value for name in names if (value := (self[name].data or "").strip())}
+
+
+class DeleteItemsForm(SelectionForm):
+    """The confirmation page sends the ids back with `confirm`, so a stray POST deletes nothing."""
+
+    confirm = HiddenField(validators=[DataRequired()])

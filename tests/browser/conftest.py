@@ -1,0 +1,252 @@
+"""A live server with a queue worker, seeded once per session, and Chromium through Playwright.
+
+The server is werkzeug's `make_server` on 127.0.0.1 with a free port chosen by the kernel,
+serving an app whose data folders are under a session tmp folder, with CSRF on. Uploads
+are queued as in production and a worker thread runs the queued tasks, so the upload page
+really goes queued -> processing -> ready; tests may pause the worker to watch that.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from pypdf import PdfWriter
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from archive import accounts, tasks
+from archive.catalogue import EventDetails, create_event, find_event
+from archive.demo import load_demo
+from archive.demo.content import EVENT as DEMO_EVENT
+from archive.extensions import db
+from archive.ingest import ItemFields, accept_file, process_item
+from archive.services import current_storage
+from tests.conftest import PASSWORD, add_text_page, make_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DEMO_SLUG = DEMO_EVENT["slug"]
+OTHER_SLUG = "open-data-almaty-2024"
+OTHER_DECK_TEXT = "Open budget portals in Central Asia"
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+class QueueWorker(threading.Thread):
+    """Runs queued tasks of the live app, like `flask worker` with one thread."""
+
+    def __init__(self, app):
+        super().__init__(name="queue-worker", daemon=True)
+        self.app = app
+        self.running = threading.Event()
+        self.running.set()
+        self.stopped = threading.Event()
+
+    def run(self):
+        with self.app.app_context():
+            huey = tasks.queue()
+        while not self.stopped.is_set():
+            task = huey.dequeue() if self.running.is_set() else None
+            if task is None:
+                self.stopped.wait(0.05)
+                continue
+            huey.execute(task)
+
+    def pause(self):
+        self.running.clear()
+
+    def resume(self):
+        self.running.set()
+
+    def stop(self):
+        self.stopped.set()
+        self.join(timeout=10)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+    worker: QueueWorker
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def __call__(self, path: str) -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}")
+    folder = tmp_path_factory.mktemp("live")
+    app = make_app(folder, QUEUE_IMMEDIATE=False, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        ids = seed()
+        db.session.remove()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    serving = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    serving.start()
+    worker = QueueWorker(app)
+    worker.start()
+    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app, worker, ids)
+    worker.stop()
+    server.shutdown()
+    serving.join(timeout=10)
+    server.server_close()
+
+
+def seed() -> dict[str, int]:
+    """Accounts; the demo event (granted to UNDP); another event that is not granted."""
+    for username, role, org in (
+        ("sam", "staff", None),
+        ("ada", "admin", None),
+        ("rita", "researcher", None),
+        ("pat", "partner", "UNDP"),
+    ):
+        accounts.create_user(username, PASSWORD, role, org)
+    db.session.commit()
+    load_demo()
+    demo = find_event(DEMO_SLUG)
+    accounts.add_grant(demo, accounts.find_or_create_organisation("UNDP"))
+    details = EventDetails(
+        title="Open data days", start_date=date(2024, 4, 16), city="Almaty", country="Kazakhstan"
+    )
+    other = create_event(OTHER_SLUG, details)
+    db.session.commit()
+    deck = make_pdf([["Open data days"], [OTHER_DECK_TEXT, "Budget transparency"]], "Open data")
+    outcome = accept_file(
+        current_storage(),
+        io.BytesIO(deck),
+        "open-budgets.pdf",
+        other,
+        None,
+        ItemFields(title="Open budgets", speakers="Aigerim"),
+    )
+    db.session.commit()
+    assert process_item(outcome.item.id, "seed") == "ready"
+    return {"other_deck": outcome.item.id}
+
+
+def make_pdf(pages: list[list[str]], title: str) -> bytes:
+    """A small PDF whose pages show the given lines in Helvetica."""
+    writer = PdfWriter()
+    for lines in pages:
+        add_text_page(writer, lines)
+    writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def make_photo(seed: int, size=(960, 640)) -> bytes:
+    """A JPEG with a colour gradient and a few shapes, different for each seed."""
+    width, height = size
+    im = Image.linear_gradient("L").resize(size).convert("RGB")
+    tint = Image.new("RGB", size, ((seed * 70) % 256, (seed * 130 + 60) % 256, 180))
+    im = Image.blend(im, tint, 0.6)
+    draw = ImageDraw.Draw(im)
+    for n in range(4):
+        x = (seed * 97 + n * 211) % (width - 160)
+        y = (seed * 53 + n * 127) % (height - 160)
+        draw.ellipse((x, y, x + 150, y + 150), fill=((n * 60) % 256, 90, (seed * 40) % 256))
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def browser(live_server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Console:
+    """What the pages of one test wrote to the console, and their uncaught errors."""
+
+    def __init__(self):
+        self.messages: list[str] = []
+        self.allowed: list[str] = []
+
+    def allow(self, text: str) -> None:
+        """Errors containing `text` are expected (a status the test asks for on purpose)."""
+        self.allowed.append(text)
+
+    def attach(self, page):
+        page.on("console", self.record)
+        page.on("pageerror", lambda exc: self.messages.append(f"pageerror: {exc}"))
+
+    def record(self, msg) -> None:
+        where = msg.location.get("url") if msg.location else ""
+        self.messages.append(f"{msg.type}: {msg.text} ({where})")
+
+    def csp_violations(self) -> list[str]:
+        return [m for m in self.messages if "Content Security Policy" in m]
+
+    def errors(self) -> list[str]:
+        return [
+            m
+            for m in self.messages
+            if m.startswith(("error", "pageerror")) and not any(a in m for a in self.allowed)
+        ]
+
+
+@pytest.fixture
+def console():
+    return Console()
+
+
+@pytest.fixture
+def new_page(browser, console):
+    """new_page(): a page in a fresh browser context (its own cookies), 1280x800."""
+    contexts = []
+
+    def make(**options):
+        options = {"viewport": VIEWPORT, "accept_downloads": True, **options}
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        console.attach(page)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert console.csp_violations() == []
+    assert console.errors() == []
+
+
+def sign_in(page, live_server: LiveServer, username: str, password: str = PASSWORD) -> None:
+    page.goto(live_server("/login"))
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server("/"))
+
+
+def screenshot(page, name: str) -> None:
+    """Save a 1280x800 view of the page for the README and docs (committed PNGs)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
