@@ -307,3 +307,15 @@ def test_session_uploads_need_the_csrf_token(tmp_path, make_pdf):
     page_token = csrf_token_from(client.get("/").data)
     response = upload(client, {"X-CSRFToken": page_token}, [("a.pdf", deck)])
     assert response.status_code == 202
+
+
+def test_uploads_are_audited(client, staff_token, make_pdf):
+    from archive.models import AuditEntry
+
+    upload(
+        client, staff_token, [("a.pdf", make_pdf(DECK_PAGES).read_bytes()), ("x.pdf", b"<html>")]
+    )
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "item.upload")).all()
+    assert [(e.actor_name, e.summary, e.target_type) for e in entries] == [
+        ("stella", "a.pdf", "presentation")
+    ]

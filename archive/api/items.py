@@ -6,12 +6,11 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from archive import ingest, permissions, tasks
+from archive import ingest, permissions
 from archive.api.blueprint import bp
 from archive.extensions import db
 from archive.ingest import Accepted, FieldError, ItemFields
 from archive.models import Event, Item, Presentation
-from archive.services import current_storage
 
 
 def load_event(slug: str) -> Event:
@@ -35,11 +34,16 @@ def upload_items(slug: str):
         fields = item_fields(request.form)
     except FieldError as exc:
         return jsonify(error=str(exc)), 400
-    outcomes = [accept(event, upload, fields) for upload in files]
+    outcomes = ingest.accept_uploads(
+        [(upload.stream, upload.filename) for upload in files],
+        event,
+        current_user._get_current_object(),
+        fields,
+        max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
+        ip=request.remote_addr,
+    )
     db.session.commit()
-    for outcome in outcomes:
-        if outcome.item is not None:
-            tasks.enqueue_processing(outcome.item.id)
+    ingest.enqueue_accepted(outcomes)
     db.session.expire_all()
     return jsonify(files=[outcome_json(o) for o in outcomes]), upload_status(outcomes)
 
@@ -54,18 +58,6 @@ def item_fields(form) -> ItemFields:
     )
     ingest.check_fields(fields)
     return fields
-
-
-def accept(event: Event, upload, fields: ItemFields) -> Accepted:
-    return ingest.accept_file(
-        current_storage(),
-        upload.stream,
-        upload.filename,
-        event,
-        current_user._get_current_object(),
-        fields,
-        max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
-    )
 
 
 def upload_status(outcomes: list[Accepted]) -> int:

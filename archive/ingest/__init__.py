@@ -10,7 +10,15 @@ are pure functions on paths, in the modules beside this one.
 """
 
 from archive.ingest.errors import IngestError
-from archive.ingest.intake import Accepted, FieldError, ItemFields, accept_file, check_fields
+from archive.ingest.intake import (
+    Accepted,
+    FieldError,
+    ItemFields,
+    accept_file,
+    accept_uploads,
+    check_fields,
+    enqueue_accepted,
+)
 from archive.ingest.processing import process_item
 from archive.ingest.recovery import recoverable_items, requeue_unfinished, unindexed_items
 
@@ -20,7 +28,9 @@ __all__ = [
     "IngestError",
     "ItemFields",
     "accept_file",
+    "accept_uploads",
     "check_fields",
+    "enqueue_accepted",
     "process_item",
     "recoverable_items",
     "requeue_unfinished",

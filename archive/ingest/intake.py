@@ -12,10 +12,12 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from archive import audit, tasks
 from archive.extensions import db
 from archive.ingest.errors import UnsupportedType
 from archive.ingest.sniff import sniff_file
 from archive.models import VISIBILITIES, Event, Item, Photo, Presentation, User
+from archive.services import current_storage
 from archive.storage import LocalStorage, TooBig
 
 logger = logging.getLogger(__name__)
@@ -135,3 +137,30 @@ def insert_item(item: Item) -> Accepted:
 
 def find_by_sha(sha256: str) -> Item | None:
     return db.session.scalar(select(Item).where(Item.sha256 == sha256))
+
+
+def accept_uploads(
+    files: list[tuple[BinaryIO, str]],
+    event: Event,
+    uploader: User | None,
+    fields: ItemFields,
+    max_bytes: int | None,
+    ip: str | None = None,
+) -> list[Accepted]:
+    """Accept every file of one upload, each judged alone, and audit what was added.
+    The caller commits, then calls `enqueue_accepted`."""
+    storage = current_storage()
+    outcomes = []
+    for stream, filename in files:
+        outcome = accept_file(storage, stream, filename, event, uploader, fields, max_bytes)
+        if outcome.item is not None:
+            audit.record(uploader, "item.upload", outcome.item, summary=outcome.filename, ip=ip)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def enqueue_accepted(outcomes: list[Accepted]) -> None:
+    """After the commit: hand every new item to the workers."""
+    for outcome in outcomes:
+        if outcome.item is not None:
+            tasks.enqueue_processing(outcome.item.id)

@@ -78,9 +78,7 @@ def process_item(item_id: int, worker: str, index: bool = True) -> str | None:
         return item.status
     except Exception as exc:  # a bug must fail this item, not the worker
         logger.exception("processing item %d failed unexpectedly", item_id)
-        mark_failed(
-            item, "internal", f"{filename}: internal error ({type(exc).__name__})"
-        )
+        mark_failed(item, "internal", f"{filename}: internal error ({type(exc).__name__})")
         return item.status
     if index:
         index_after_commit(item.id)

@@ -23,12 +23,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from archive import audit, catalogue, ingest, permissions, tasks
+from archive import audit, catalogue, ingest, permissions
 from archive.catalogue import EventError
 from archive.extensions import db
 from archive.ingest import Accepted, FieldError, ItemFields
 from archive.models import Event, Item
-from archive.services import current_storage
 from archive.web.access import require_login, staff_required
 from archive.web.forms import QuickEventForm, UploadForm, form_status, sentence
 
@@ -60,11 +59,9 @@ def index():
     except FieldError as exc:
         flash(sentence(exc), "error")
         return render_upload(form), 400
-    outcomes = [accept(event, upload, fields) for upload in uploads]
+    outcomes = accept_all(event, uploads, fields)
     db.session.commit()
-    for outcome in outcomes:
-        if outcome.item is not None:
-            tasks.enqueue_processing(outcome.item.id)
+    ingest.enqueue_accepted(outcomes)
     session[REPORT_KEY] = report(event, outcomes)
     return redirect(url_for("upload.results"))
 
@@ -146,15 +143,14 @@ def item_fields(form: UploadForm, single: bool) -> ItemFields:
     return fields
 
 
-def accept(event: Event, upload, fields: ItemFields) -> Accepted:
-    return ingest.accept_file(
-        current_storage(),
-        upload.stream,
-        upload.filename,
+def accept_all(event: Event, uploads, fields: ItemFields) -> list[Accepted]:
+    return ingest.accept_uploads(
+        [(upload.stream, upload.filename) for upload in uploads],
         event,
         current_user._get_current_object(),
         fields,
         max_bytes=current_app.config["MAX_CONTENT_LENGTH"],
+        ip=request.remote_addr,
     )
 
 
