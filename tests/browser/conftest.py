@@ -9,6 +9,7 @@ really goes queued -> processing -> ready; tests may pause the worker to watch t
 from __future__ import annotations
 
 import io
+import gc
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -91,7 +92,9 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture(scope="session")
+# Module scope: the server and its threads stop before other test modules run, so nothing
+# they leave for the garbage collector surfaces as a warning in an unrelated test.
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}")
@@ -111,6 +114,7 @@ def live_server(tmp_path_factory):
     server.shutdown()
     serving.join(timeout=10)
     server.server_close()
+    gc.collect()
 
 
 def seed() -> dict[str, int]:
@@ -172,7 +176,7 @@ def make_photo(seed: int, size=(960, 640)) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(live_server):
     from playwright.sync_api import sync_playwright
 
