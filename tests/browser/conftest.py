@@ -8,8 +8,8 @@ really goes queued -> processing -> ready; tests may pause the worker to watch t
 
 from __future__ import annotations
 
-import io
 import gc
+import io
 import logging
 import threading
 from dataclasses import dataclass, field
