@@ -6,6 +6,8 @@ test app, a worker and a web process each get the ones configured for them.
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -15,6 +17,7 @@ from archive.startup import StartupError
 from archive.storage import LocalStorage, StorageError
 
 KEY = "archive"
+logger = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -42,3 +45,13 @@ def current_storage() -> LocalStorage:
 def current_index() -> SearchIndex:
     """This process's search index (one per process; it keeps its searcher open)."""
     return current_app.extensions[KEY]["index"]
+
+
+def warm_up() -> None:
+    """Run one search over everything so the index's files and columns are loaded."""
+    from archive.fulltext import SearchRequest
+    from archive.permissions import AccessScope
+
+    started = time.perf_counter()
+    current_index().search(SearchRequest("", scope=AccessScope(include_staff_only=True)))
+    logger.info("search index warmed up in %.0f ms", (time.perf_counter() - started) * 1000)

@@ -537,3 +537,20 @@ def test_html_in_titles_captions_and_file_names_is_escaped(
         assert response.status_code == 200, url
         assert XSS.encode() not in response.data, url
         assert b"&lt;script&gt;" in response.data, url
+
+
+def test_viewer_lists_the_pdf_outline_with_links(client, login_as, make_event, make_presentation):
+    login_as("researcher")
+    deck = make_presentation(
+        make_event(),
+        pages=("a", "b", "c"),
+        outline=[
+            {"title": "Intro <b>", "page": 1, "level": 1},
+            {"title": "Findings", "page": 3, "level": 2},
+            {"title": "Unresolved", "page": None, "level": 1},
+        ],
+    )
+    html = client.get(f"/presentations/{deck.id}").get_data(as_text=True)
+    assert "Contents (3 bookmarks)" in html
+    assert f'href="/presentations/{deck.id}?page=3">Findings</a>' in html
+    assert "Intro &lt;b&gt;" in html and "Unresolved" in html
