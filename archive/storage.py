@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -170,6 +171,24 @@ class LocalStorage:
         for path in self.derived.iterdir():
             if path.is_dir() and path.name.isdigit():
                 yield int(path.name)
+
+    def remove_stale_temp(self, older_than_s: float) -> list[str]:
+        """Delete what killed processes left in tmp/ (partial uploads, staging folders) once
+        it is older than any live write or extraction can be; return the names removed."""
+        cutoff = time.time() - older_than_s
+        removed = []
+        for entry in self.tmp.iterdir():
+            try:
+                if entry.lstat().st_mtime >= cutoff:
+                    continue
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+            except FileNotFoundError:
+                continue  # removed meanwhile by its owner
+            removed.append(entry.name)
+        return removed
 
     def _derived_dir(self, item_id: int) -> Path:
         return self.derived / str(int(item_id))

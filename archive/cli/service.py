@@ -38,6 +38,7 @@ def worker(workers, worker_type):
     unindexed = ingest.unindexed_items(settled=timedelta(0))
     for item_id in unindexed:
         tasks.enqueue_indexing(item_id)
+    ingest.remove_stale_temp()
     db.session.remove()
     click.echo(
         f"worker: {workers} {worker_type}(s); re-queued {len(requeued)} unfinished item(s), "

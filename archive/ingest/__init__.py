@@ -12,7 +12,12 @@ are pure functions on paths, in the modules beside this one.
 from archive.ingest.errors import IngestError
 from archive.ingest.intake import Accepted, FieldError, ItemFields, accept_file, check_fields
 from archive.ingest.processing import process_item
-from archive.ingest.recovery import recoverable_items, requeue_unfinished, unindexed_items
+from archive.ingest.recovery import (
+    recoverable_items,
+    remove_stale_temp,
+    requeue_unfinished,
+    unindexed_items,
+)
 
 __all__ = [
     "Accepted",
@@ -23,6 +28,7 @@ __all__ = [
     "check_fields",
     "process_item",
     "recoverable_items",
+    "remove_stale_temp",
     "requeue_unfinished",
     "unindexed_items",
 ]
