@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,7 @@ class EventSpec:
     slug: str
     title: str
     granted_to: tuple[str, ...] = ()
+    start: str | None = None  # YYYY-MM-DD
 
 
 DEFAULT_ACCOUNTS = (
@@ -151,15 +153,23 @@ class LiveStack:
         """Create the database, accounts (with tokens), events and grants."""
         self.logs.mkdir(parents=True, exist_ok=True)
         self.flask("db", "upgrade")
-        for account in self.accounts.values():
-            org = ["--org", account.org] if account.org else []
-            self.flask("users", "create", account.username, "--role", account.role, *org,
-                       stdin=account.password + "\n")  # fmt: skip
-            account.token = self.flask("users", "token", account.username).strip()
-        for event in self.events:
-            self.flask("events", "create", event.slug, "--title", event.title)
-            for org in event.granted_to:
-                self.flask("grants", "add", event.slug, org)
+        # Each command is a process that spends a second importing the app: run them side by
+        # side, one chain per account and per event (grants need the partner's organisation).
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(self._create_account, self.accounts.values()))
+            list(pool.map(self._create_event, self.events))
+
+    def _create_account(self, account: Account) -> None:
+        org = ["--org", account.org] if account.org else []
+        self.flask("users", "create", account.username, "--role", account.role, *org,
+                   stdin=account.password + "\n")  # fmt: skip
+        account.token = self.flask("users", "token", account.username).strip()
+
+    def _create_event(self, event: EventSpec) -> None:
+        dates = ["--start", event.start, "--end", event.start] if event.start else []
+        self.flask("events", "create", event.slug, "--title", event.title, *dates)
+        for org in event.granted_to:
+            self.flask("grants", "add", event.slug, org)
 
     # ------------------------------------------------------------------ processes
 
