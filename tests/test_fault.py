@@ -1,8 +1,11 @@
-"""The worker is killed (SIGKILL) in the middle of an upload batch and restarted: every file
-still ends ready or failed, exactly once, with its pages, images, index entries and original
-intact.
+"""The worker is killed (SIGKILL) in the middle of an upload batch and restarted, twice: once
+while it extracts, once between an item's commit as ready and its indexing. Every file still
+ends ready or failed, exactly once, with its pages, images, index entries and original intact,
+and no extraction child outlives its worker.
 
 Runs the production processes (gunicorn, `flask worker -w 2`) through `tests.support.live`.
+The last two tests check the same two repairs without processes: the sandbox child dying with
+its parent, and the recovery of what killed workers leave in uploads/tmp.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ EVERYTHING = AccessScope(include_staff_only=True)
 
 
 def batch() -> list[dict]:
-    """Twelve files: decks from 1 to 220 pages (the long ones take seconds each), photos in
+    """Twelve files: decks from 1 to 200 pages (the long ones take seconds each), photos in
     three formats, and one file that starts like a PDF but is not one."""
     files = []
     for n, pages in enumerate((200, 140, 100, 60, 30, 12, 3, 1)):

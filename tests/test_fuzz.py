@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from archive.ingest.extract import ExtractSettings
 from tests.support.mutation import EDIT_KINDS, TOKENS, base_files, extract_mutant, mutate
 
+pytestmark = pytest.mark.slow
+
 SETTINGS = replace(ExtractSettings(), timeout_s=5.0)  # default memory ceiling
 SLACK_S = 3.0  # fork, pickling and reaping on a busy machine
 BASES = base_files()
