@@ -228,6 +228,19 @@ class LocalStorage:
         else:
             path.unlink(missing_ok=True)
 
+    def remove_stale_temp(self, older_than_s: float) -> list[str]:
+        """Delete what killed processes left in tmp/ (partial uploads, staging folders) once
+        it is older than any live write or extraction can be; return the names removed."""
+        removed = []
+        for entry in self.stale_temp_entries(older_than_s):
+            try:
+                self.remove_temp(entry.name)
+            except OSError as exc:
+                logger.warning("could not remove %s from %s: %s", entry.name, self.tmp, exc)
+                continue
+            removed.append(entry.name)
+        return removed
+
     def _derived_dir(self, item_id: int) -> Path:
         return self.derived / str(int(item_id))
 

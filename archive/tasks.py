@@ -102,13 +102,15 @@ def _reindex_event(event_id: int) -> None:
 
 
 def _recover_items() -> None:
-    """Periodic sweep: re-queue items whose worker died or whose lease ran out."""
+    """Periodic sweep: re-queue items whose worker died or whose lease ran out, index what
+    was never indexed, clear what killed processes left in tmp/."""
     from archive import ingest
 
     for item_id in ingest.recoverable_items(worker_host(), queue_empty=pending_count() == 0):
         enqueue_processing(item_id)
     for item_id in ingest.unindexed_items():
         enqueue_indexing(item_id)
+    ingest.remove_stale_temp()
 
 
 def worker_host() -> str:

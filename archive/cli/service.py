@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -32,8 +33,17 @@ def worker(workers, worker_type):
     requeued = ingest.requeue_unfinished(tasks.worker_host())
     for item_id in requeued:
         tasks.enqueue_processing(item_id)
+    # A worker killed between an item's commit and its indexing leaves it ready but not
+    # searchable; re-indexing is idempotent, so do it now rather than at the next sweep.
+    unindexed = ingest.unindexed_items(settled=timedelta(0))
+    for item_id in unindexed:
+        tasks.enqueue_indexing(item_id)
+    ingest.remove_stale_temp()
     db.session.remove()
-    click.echo(f"worker: {workers} {worker_type}(s); re-queued {len(requeued)} unfinished item(s)")
+    click.echo(
+        f"worker: {workers} {worker_type}(s); re-queued {len(requeued)} unfinished item(s), "
+        f"{len(unindexed)} to index"
+    )
     consumer = tasks.queue().create_consumer(workers=workers, worker_type=worker_type)
     consumer.run()
 

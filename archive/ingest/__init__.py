@@ -20,7 +20,12 @@ from archive.ingest.intake import (
     enqueue_accepted,
 )
 from archive.ingest.processing import process_item
-from archive.ingest.recovery import recoverable_items, requeue_unfinished, unindexed_items
+from archive.ingest.recovery import (
+    recoverable_items,
+    remove_stale_temp,
+    requeue_unfinished,
+    unindexed_items,
+)
 
 __all__ = [
     "Accepted",
@@ -33,6 +38,7 @@ __all__ = [
     "enqueue_accepted",
     "process_item",
     "recoverable_items",
+    "remove_stale_temp",
     "requeue_unfinished",
     "unindexed_items",
 ]

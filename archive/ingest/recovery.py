@@ -1,5 +1,5 @@
 """Finding work that a dead worker left behind: items stuck in `processing`, items queued
-but never delivered, items processed but not indexed."""
+but never delivered, items processed but not indexed, and its half-made files in tmp/."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from archive.extensions import db
+from archive.ingest.processing import lease_seconds
 from archive.models import Item
 from archive.models.common import utcnow
+from archive.services import current_storage
 
 logger = logging.getLogger(__name__)
 
@@ -88,3 +90,12 @@ def unindexed_items(settled: timedelta = STALE_QUEUED) -> list[int]:
         Item.status == "ready", Item.indexed_at.is_(None), Item.processed_at < cutoff
     )
     return list(db.session.scalars(query))
+
+
+def remove_stale_temp() -> list[str]:
+    """Remove partial uploads and extraction staging folders of killed processes: anything in
+    tmp/ older than a lease, the longest an extraction may run."""
+    removed = current_storage().remove_stale_temp(lease_seconds())
+    if removed:
+        logger.warning("removed %d stale temporary file(s): %s", len(removed), removed[:5])
+    return removed

@@ -6,6 +6,10 @@ no helper threads, queues or atexit handlers; a pipe and `waitpid` do all of tha
 lines. Fork is cheap because the parent has already imported pypdf, pypdfium2, Pillow and the
 language model, which the child shares copy-on-write.
 
+The child dies with its parent (Linux `PR_SET_PDEATHSIG`): the time limit is enforced by the
+parent, so a child orphaned by a killed worker would otherwise run on unbounded, on a
+pathological file for ever, beside the restarted worker that processes the same file again.
+
 The memory ceiling is headroom: RLIMIT_AS is set to the address space the child inherited at
 fork time plus `memory_mb`, because a long-running worker (threads, arenas, loaded libraries)
 may already map more than any fixed absolute limit would allow.
@@ -16,6 +20,7 @@ at the moment of the fork (the worker runs all extraction through here, so none 
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import pickle
@@ -40,6 +45,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 MIB = 1024 * 1024
 READ_CHUNK = 1 << 16
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def run_sandboxed(
@@ -51,6 +57,7 @@ def run_sandboxed(
 ) -> T:
     """Return `func(*args)` computed in a forked child, or raise the matching `IngestError`."""
     read_fd, write_fd = os.pipe()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -59,7 +66,7 @@ def run_sandboxed(
         raise  # the machine is out of processes or memory: a worker problem, not the file's
     if pid == 0:  # child: never returns
         os.close(read_fd)
-        run_child(func, args, memory_mb, write_fd)
+        run_child(func, args, memory_mb, write_fd, parent)
     os.close(write_fd)
     set_process_group(pid)
     started = time.monotonic()
@@ -78,12 +85,28 @@ def run_sandboxed(
     return interpret(payload, status, filename, memory_mb)
 
 
-def run_child(func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int, fd: int) -> None:
-    """In the child: limit memory, run `func`, send a pickled outcome through `fd`, exit."""
+def run_child(
+    func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int, fd: int, parent: int
+) -> None:
+    """In the child: tie its life to `parent`, limit memory, run `func`, send a pickled
+    outcome through `fd`, exit."""
     try:
+        die_with_parent(parent)
         send(fd, call_and_capture(func, args, memory_mb))
     finally:
         os._exit(0)
+
+
+def die_with_parent(parent: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies; exit at once if it
+    already has (between the fork and this call)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the parent's timeout is all there is
+        return
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def call_and_capture(
