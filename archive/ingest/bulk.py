@@ -22,6 +22,7 @@ from archive.catalogue import EventDetails, EventError
 from archive.extensions import db
 from archive.ingest.intake import FieldError, ItemFields, accept_file, check_fields
 from archive.ingest.processing import process_item
+from archive.ingest.sandbox import stop_children
 from archive.models import Event, Item
 from archive.services import current_storage
 
@@ -132,6 +133,7 @@ def process_all(accepted, report: ImportReport, progress, jobs: int) -> None:
                 progress(1)
     if ready:
         indexing.index_batch(ready)
+    stop_children()  # the pool's threads are gone; so should their extraction children be
 
 
 def record_outcome(relative: str, item_id: int, status, report: ImportReport, ready: list) -> None:

@@ -74,8 +74,9 @@ def run_extraction(
     pipelines = {"presentation": extract_presentation, "photo": extract_photo}
     if kind not in pipelines:
         raise ValueError(f"unknown kind {kind!r}")
-    if kind == "presentation":
-        preload()  # load the language model once here; every child inherits it
+    # Load the language model here, whatever the kind: a child started for a photo may serve
+    # a deck next, and loading the model there took seconds out of that file's time limit.
+    preload()
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return run_sandboxed(
         pipelines[kind],

@@ -104,3 +104,100 @@ def test_works_from_a_worker_thread():
 def test_child_exiting_without_a_result_is_a_clear_error():
     with pytest.raises(DamagedFile, match=r"extraction failed \(exit status 3\)"):
         sandboxed(lambda: os._exit(3))
+
+
+# Module-level tasks can be pickled, so they run in a child reused from call to call.
+
+
+def child_pid():
+    return os.getpid()
+
+
+def echo(value):
+    return value
+
+
+def loop_forever():
+    while True:
+        pass
+
+
+def allocate_2_gb():
+    return len(bytearray(2 * 1024**3))
+
+
+def segfault():
+    faulthandler.disable()
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def reject_with_password():
+    raise PasswordProtected("locked.pdf", "password-protected PDF")
+
+
+def grow(megabytes):
+    global _hoard
+    _hoard = bytearray(megabytes * 1024 * 1024)
+    return os.getpid()
+
+
+def test_a_child_serves_many_files_in_turn():
+    first = sandboxed(child_pid)
+    assert first != os.getpid()
+    assert sandboxed(child_pid) == first
+    assert sandboxed(echo, "x" * 3_000_000) == "x" * 3_000_000
+    assert sandboxed(child_pid) == first
+
+
+@pytest.mark.parametrize(
+    ("task", "error", "message"),
+    [
+        (loop_forever, ExtractionTimeout, "took longer than 0.5 s"),
+        (allocate_2_gb, ExtractionMemory, "more than 256 MB"),
+        (segfault, DamagedFile, "SIGSEGV"),
+        (reject_with_password, PasswordProtected, "locked.pdf: password-protected PDF"),
+    ],
+)
+def test_trouble_in_a_reused_child_stays_with_its_file(task, error, message):
+    before = sandboxed(child_pid, timeout_s=0.5)
+    with pytest.raises(error, match=message):
+        sandboxed(task, timeout_s=0.5)
+    after = sandboxed(child_pid, timeout_s=0.5)
+    assert sandboxed(echo, 7) == 7
+    if error is not PasswordProtected:  # a typed error from the file leaves the child fine
+        assert after != before
+
+
+def test_a_child_that_grew_is_replaced():
+    pid = sandboxed(grow, 100)  # more than a quarter of the 256 MB headroom
+    assert sandboxed(child_pid) != pid
+
+
+def test_each_thread_has_its_own_child():
+    pids = {}
+
+    def work(name):
+        pids[name] = sandboxed(child_pid)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(pids.values())) == 2
+
+
+def test_children_hold_none_of_the_parents_files(tmp_path):
+    """A child that lives on must not keep, say, the search index's write lock."""
+    import fcntl
+
+    from archive.ingest.sandbox import stop_children
+
+    stop_children()  # so that the next child is forked while the lock below is held
+    with open(tmp_path / "write.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        living = sandboxed(child_pid)  # a reused child, alive after this block
+        sandboxed(lambda: None)  # and a one-shot child
+    with open(tmp_path / "write.lock", "w") as again:
+        fcntl.flock(again, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if still held
+    assert sandboxed(child_pid) == living
