@@ -104,6 +104,16 @@ def load_items(item_ids: list[int]) -> list[Item]:
     return items
 
 
+def index_unindexed() -> int:
+    """Index every ready item whose documents are not written yet; returns how many."""
+    ids = db.session.scalars(
+        select(Item.id).where(Item.status == "ready", Item.indexed_at.is_(None)).order_by(Item.id)
+    ).all()
+    for start in range(0, len(ids), BATCH):
+        index_batch(ids[start : start + BATCH])
+    return len(ids)
+
+
 def mark_indexed(item_ids: list[int]) -> None:
     if item_ids:
         db.session.execute(update(Item).where(Item.id.in_(item_ids)).values(indexed_at=utcnow()))

@@ -3,9 +3,11 @@ bulk import and the demo."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -112,7 +114,8 @@ def test_unindexed_ready_items_are_found_and_reindexed(queued_deck):
 
 
 def test_tasks_survive_a_real_queue(tmp_path, make_pdf):
-    """With a persistent queue, enqueueing stores the task and a worker runs it in the app."""
+    """With a persistent queue, enqueueing stores the task and a worker runs it in the app;
+    a processed item is then indexed by a task that indexes everything ready at once."""
     from tests.conftest import make_app
 
     app = make_app(tmp_path, QUEUE_IMMEDIATE=False, QUEUE_URL=f"sqlite:///{tmp_path / 'q.db'}")
@@ -131,7 +134,12 @@ def test_tasks_survive_a_real_queue(tmp_path, make_pdf):
         huey.execute(huey.dequeue())
         db.session.expire_all()
         assert db.session.get(Item, item.id).status == "ready"
+        assert search("queued").total_hits == 0  # indexing is a task of its own
+        assert huey.pending_count() == 1
+        huey.execute(huey.dequeue())
         assert search("queued").total_hits == 1
+        db.session.expire_all()
+        assert db.session.get(Item, item.id).indexed_at is not None
 
 
 def test_reprocess_rebuilds_text_and_images_from_the_original(queued_deck, runner):
@@ -244,3 +252,52 @@ def test_upload_stream_is_read_in_chunks(app):
     stored = current_storage().store_original(io.BytesIO(b"x" * (3 * 1024 * 1024 + 5)))
     assert stored.size == 3 * 1024 * 1024 + 5
     assert current_storage().hash_original(stored.sha256) == stored.sha256
+
+
+def run_index_task(app) -> None:
+    """Execute one index_ready task as a worker would."""
+    huey = tasks.queue()
+    huey.execute(app.extensions[tasks.KEY]["tasks"]["index_ready"].s())
+
+
+def hold_lock_and_die(path) -> None:
+    """Another process takes the flock and is killed while holding it."""
+    script = (
+        "import fcntl, sys, time\n"
+        f"handle = open({str(path)!r}, 'a')\n"
+        "fcntl.flock(handle, fcntl.LOCK_EX)\n"
+        "print('held', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert holder.stdout.readline().strip() == b"held"
+    holder.kill()
+    holder.wait()
+    holder.stdout.close()
+
+
+def test_one_indexing_run_at_a_time_and_none_blocked_by_a_dead_worker(tmp_path, make_pdf):
+    """A run that finds another going schedules itself a second later; the lock is an flock,
+    so a worker killed while indexing leaves nothing locked."""
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, QUEUE_IMMEDIATE=False, QUEUE_URL=f"sqlite:///{tmp_path / 'q.db'}")
+    lock_path = tmp_path / "instance" / "index-ready.lock"
+    with app.app_context():
+        from archive.catalogue import EventDetails, create_event
+
+        event = create_event("e-1", EventDetails(title="E"))
+        with make_pdf([["locked text"]]).open("rb") as stream:
+            accepted = ingest.accept_file(
+                current_storage(), stream, "l.pdf", event, None, ingest.ItemFields()
+            )
+        db.session.commit()
+        process_item(accepted.item.id, "w", index=False)
+        with open(lock_path, "a") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            run_index_task(app)
+            assert search("locked").total_hits == 0
+            assert tasks.queue().pending_count() == 1  # a retry, due a second later
+        hold_lock_and_die(lock_path)
+        run_index_task(app)
+        assert search("locked").total_hits == 1
