@@ -11,11 +11,11 @@ from flask import has_app_context
 from flask.testing import FlaskClient
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from archive import accounts, create_app
 from archive.catalogue import EventDetails, create_event
 from archive.extensions import db
+from tests.support.samples import add_text_page
 
 PASSWORD = "correct horse battery"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
@@ -211,32 +211,6 @@ def publish_files(item_id: int, names: dict[str, bytes]) -> None:
 
 
 # Tiny PDFs (pypdf) and photos (Pillow) made in code
-
-HELVETICA = DictionaryObject(
-    {
-        NameObject("/Type"): NameObject("/Font"),
-        NameObject("/Subtype"): NameObject("/Type1"),
-        NameObject("/BaseFont"): NameObject("/Helvetica"),
-    }
-)
-
-
-def pdf_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
-def add_text_page(writer: PdfWriter, lines: list[str], width: float = 720, height: float = 540):
-    """Append a page showing `lines` in Helvetica (an empty list gives a page without text)."""
-    page = writer.add_blank_page(width=width, height=height)
-    font = writer._add_object(HELVETICA.clone(writer))
-    page[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
-    )
-    shown = " ".join(f"({pdf_escape(line)}) '" for line in lines)
-    stream = DecodedStreamObject()
-    stream.set_data(f"BT /F1 24 Tf 28 TL 40 {height - 40} Td {shown} ET".encode("latin-1"))
-    page[NameObject("/Contents")] = writer._add_object(stream)
-    return page
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ the database. Skipped when the corpus is absent (set ARCHIVE_CORPUS_DIR to use a
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import os
 import re
 from pathlib import Path
 
@@ -18,48 +16,23 @@ import pytest
 from sqlalchemy import func, select
 
 from archive.extensions import db
-from archive.ingest.errors import ERRORS_BY_CODE, IngestError
+from archive.ingest.errors import IngestError
 from archive.ingest.render import open_pdf
 from archive.models import Item, Page, Photo, Presentation
 from archive.services import current_index, current_storage
 from tests.conftest import make_app
+from tests.support.corpus import CORPUS, MUST_BE_READY, MUST_HAVE_TEXT, SPECIFIC_CODES, manifest
 
-CORPUS = Path(
-    os.environ.get("ARCHIVE_CORPUS_DIR")
-    or Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
-)
 pytestmark = [
     pytest.mark.corpus,
     pytest.mark.slow,
     pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}"),
 ]
 
-MUST_BE_READY = {
-    "pdfs/text",
-    "pdfs/slides",
-    "pdfs/nonlatin",
-    "pdfs/large",
-    "pdfs/scanned",
-    "photos/orientation",
-    "photos/camera",
-    "photos/formats",
-}
-MUST_HAVE_TEXT = {"pdfs/text", "pdfs/slides", "pdfs/nonlatin"}
 KNOWN_BAD = {"photos/camera/ultrahdr.jpg"}  # really truncated after its SOS marker
-SPECIFIC_CODES = set(ERRORS_BY_CODE) - {"ingest-error"}
 SUMMARY = re.compile(
     r"Imported (\d+) file\(s\) \((\d+) pages\), (\d+) duplicate\(s\), (\d+) failed"
 )
-
-
-def manifest() -> dict[str, dict[str, str]]:
-    """Manifest rows by path relative to the corpus ("pdfs/text/x.pdf")."""
-    rows = {}
-    for top in ("pdfs", "photos"):
-        with open(CORPUS / top / "MANIFEST.tsv", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                rows[f"{top}/{row['file']}"] = row
-    return rows
 
 
 def corpus_files() -> dict[str, str]:

@@ -5,8 +5,6 @@ Skipped when the corpus is absent. Set ARCHIVE_CORPUS_DIR to use another copy.
 
 from __future__ import annotations
 
-import csv
-import os
 import tempfile
 import time
 from collections import Counter
@@ -17,15 +15,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from archive.ingest.errors import ERRORS_BY_CODE, ExtractionTimeout, IngestError
+from archive.ingest.errors import ExtractionTimeout, IngestError
 from archive.ingest.extract import ExtractSettings, PresentationExtract, run_extraction
 from archive.ingest.photos import PhotoInfo
 from archive.ingest.sniff import sniff_file
+from tests.support.corpus import CORPUS, MUST_BE_READY, MUST_HAVE_TEXT, SPECIFIC_CODES, manifest
 
-CORPUS = Path(
-    os.environ.get("ARCHIVE_CORPUS_DIR")
-    or Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
-)
 pytestmark = [
     pytest.mark.corpus,
     pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}"),
@@ -34,18 +29,6 @@ pytestmark = [
 SETTINGS = ExtractSettings(timeout_s=10.0, memory_mb=1024)
 # Whole books get more time: the short limit is for the pathological files in broken/.
 LARGE_SETTINGS = replace(SETTINGS, timeout_s=60.0)
-MUST_EXTRACT = {
-    "pdfs/text",
-    "pdfs/slides",
-    "pdfs/nonlatin",
-    "pdfs/large",
-    "pdfs/scanned",
-    "photos/orientation",
-    "photos/camera",
-    "photos/formats",
-}
-MUST_HAVE_TEXT = {"pdfs/text", "pdfs/slides", "pdfs/nonlatin"}
-SPECIFIC_CODES = set(ERRORS_BY_CODE) - {"ingest-error"}
 EXPECTED_REJECTIONS = {
     "photos/camera/ultrahdr.jpg": {"damaged"},  # really truncated after its SOS marker
     "photos/bomb/decompression_bomb.gif": {"too-large"},
@@ -61,16 +44,6 @@ class Outcome:
     code: str  # "ok" or an IngestError code, or "UNEXPECTED"
     seconds: float
     problems: list[str]
-
-
-def manifest_rows() -> dict[str, dict[str, str]]:
-    """Map "pdfs/text/x.pdf" to its manifest row."""
-    rows = {}
-    for top in ("pdfs", "photos"):
-        with open(CORPUS / top / "MANIFEST.tsv", newline="") as fh:
-            for row in csv.DictReader(fh, delimiter="\t"):
-                rows[f"{top}/{row['file']}"] = row
-    return rows
 
 
 def corpus_files() -> list[str]:
@@ -125,7 +98,7 @@ def check_presentation(
         problems.append("no text extracted")
     images = [name for page in result.pages for name in (page.preview, page.thumbnail) if name]
     problems += [f"missing {name}" for name in images if not (out / name).is_file()]
-    if folder in MUST_EXTRACT and len(images) != 2 * result.info.page_count:
+    if folder in MUST_BE_READY and len(images) != 2 * result.info.page_count:
         problems.append(f"{len(images)} page images for {result.info.page_count} pages")
     return problems
 
@@ -155,7 +128,7 @@ def check_rejection(name: str, row: dict[str, str] | None, exc: IngestError) -> 
     expected = EXPECTED_REJECTIONS.get(name)
     if expected is not None and exc.code not in expected:
         problems.append(f"rejected as {exc.code}, expected {expected}: {exc}")
-    elif expected is None and folder in MUST_EXTRACT:
+    elif expected is None and folder in MUST_BE_READY:
         problems.append(f"rejected: {exc}")
     pages = (row or {}).get("pages", "")
     if pages.startswith("encrypted (password required)") and exc.code != "password":
@@ -166,7 +139,7 @@ def check_rejection(name: str, row: dict[str, str] | None, exc: IngestError) -> 
 
 
 def test_every_corpus_file_is_extracted_or_rejected_specifically():
-    rows = manifest_rows()
+    rows = manifest()
     with ThreadPoolExecutor(max_workers=2) as pool:  # also exercises forking from threads
         outcomes = list(pool.map(lambda name: extract_one(name, rows.get(name)), corpus_files()))
     print_summary(outcomes)

@@ -35,17 +35,27 @@ def pdf_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def add_text_page(writer: PdfWriter, lines: list[str], width: float = 720, height: float = 540):
-    """Append a landscape slide showing `lines` in Helvetica, with a filled title bar."""
+def add_text_page(
+    writer: PdfWriter,
+    lines: list[str],
+    width: float = 720,
+    height: float = 540,
+    title_bar: bool = False,
+    font_size: int = 24,
+):
+    """Append a landscape page showing `lines` in Helvetica (no lines: a page without text),
+    optionally under a filled title bar like a slide."""
     page = writer.add_blank_page(width=width, height=height)
     font = writer._add_object(HELVETICA.clone(writer))
     page[NameObject("/Resources")] = DictionaryObject(
         {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
     )
     shown = " ".join(f"({pdf_escape(line)}) '" for line in lines)
-    bar = f"0.2 0.3 0.6 rg 0 {height - 30} {width} 30 re f 0 g "
+    bar = f"0.2 0.3 0.6 rg 0 {height - 30} {width} 30 re f 0 g " if title_bar else ""
+    top = height - (60 if title_bar else 40)
+    text = f"BT /F1 {font_size} Tf {font_size + 4} TL 40 {top} Td {shown} ET"
     stream = DecodedStreamObject()
-    stream.set_data((bar + f"BT /F1 20 Tf 24 TL 40 {height - 60} Td {shown} ET").encode("latin-1"))
+    stream.set_data((bar + text).encode("latin-1"))
     page[NameObject("/Contents")] = writer._add_object(stream)
     return page
 
@@ -63,7 +73,7 @@ def make_pdf(pages: int, marker: str, seed: int = 0) -> bytes:
     rng = random.Random(f"{marker}:{seed}")
     writer = PdfWriter()
     for number in range(1, pages + 1):
-        add_text_page(writer, slide_lines(rng, marker, number))
+        add_text_page(writer, slide_lines(rng, marker, number), title_bar=True, font_size=20)
     writer.add_metadata({"/Title": f"Deck {marker}", "/Author": "Load Test"})
     buffer = io.BytesIO()
     writer.write(buffer)
