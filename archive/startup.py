@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from flask import Flask
@@ -39,18 +40,27 @@ def prepare_instance(app: Flask) -> None:
 
 
 def load_or_create_secret_key(path: Path) -> str:
-    """Read the key kept in the instance folder, creating it (mode 600) on first start."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    """Read the key kept in the instance folder, creating it (mode 600) on first start.
+
+    The key is written to a temporary file and linked into place, so a process starting at
+    the same moment reads either no file or the whole key, never an empty one.
+    """
+    if path.exists():
         return path.read_text().strip()
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")  # mode 600
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)  # fails if another process got there first: use theirs
+            logger.info("generated a new secret key in %s", path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
     except OSError as exc:
         raise StartupError(f"cannot write secret key file {path}: {exc.strerror}") from exc
-    key = secrets.token_hex(32)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key + "\n")
-    logger.info("generated a new secret key in %s", path)
-    return key
+    return path.read_text().strip()
 
 
 def check_database(url: str) -> None:

@@ -93,3 +93,16 @@ def test_database_password_hidden_in_error(tmp_path):
         make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
     assert "hunter2secret" not in str(exc.value)
     assert "127.0.0.1:1" in str(exc.value)
+
+
+def test_processes_starting_together_share_one_secret_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from archive.startup import load_or_create_secret_key
+
+    path = tmp_path / "secret_key"
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: load_or_create_secret_key(path), range(32)))
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
