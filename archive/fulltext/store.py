@@ -233,7 +233,7 @@ class SearchIndex:
                 with self._write_lock():
                     ix = whoosh_index.open_dir(str(gen_dir))
                     self._replay_journal(ix)
-                    previous = self._read_pointer_or_none()
+                    previous = _read_json(self.path / CURRENT) or {}  # may be damaged
                     _write_json(
                         self.path / CURRENT,
                         {"generation": generation, "schema_version": SCHEMA_VERSION},
@@ -252,7 +252,7 @@ class SearchIndex:
                         "the previous index is still in use."
                     ) from error
                 raise
-            keep = {generation, previous.get("generation") if previous else None}
+            keep = {generation, previous.get("generation")}
             self._remove_generations(keep)
         report.seconds = time.monotonic() - started
         logger.info(
@@ -329,8 +329,8 @@ class SearchIndex:
         """Under both locks: drop what a crashed rebuild left (marker, journal, directory)."""
         marker = _read_json(self.path / BUILDING)
         self._end_building()
-        current = self._read_pointer_or_none()
-        if marker and current and marker.get("generation") != current.get("generation"):
+        current = _read_json(self.path / CURRENT) or {}
+        if marker and marker.get("generation") not in (None, current.get("generation")):
             shutil.rmtree(self.path / marker["generation"], ignore_errors=True)
 
     def _remove_generations(self, keep: set) -> None:
@@ -355,9 +355,6 @@ class SearchIndex:
         except FileNotFoundError:
             return None
         return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-    def _read_pointer_or_none(self) -> dict | None:
-        return self._read_pointer() if self._stat_pointer() else None
 
     def _read_pointer(self) -> dict:
         pointer = _read_json(self.path / CURRENT)

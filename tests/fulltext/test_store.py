@@ -310,6 +310,8 @@ def test_damaged_index_raises_and_is_not_wiped(tmp_path, damage):
     with pytest.raises(IndexCorruptError):
         SearchIndex(tmp_path).index_item(make_item(2), pages("x"))
     assert generations(tmp_path) == ["gen-000001"]
+    SearchIndex(tmp_path).rebuild(corpus([1, 2]))  # `flask --app archive reindex` repairs it
+    assert found(SearchIndex(tmp_path), "budget") == [1, 2]
 
 
 def test_a_forked_worker_opens_its_own_searcher(tmp_path):
