@@ -133,6 +133,26 @@ def csrf_token_from(html: bytes | str) -> str:
     return match.group(1)
 
 
+def add_item(cls, event, title, visibility, status, name, default_content, mime, **kw):
+    """Store the content (`content=` or the default) as the original and commit an item row
+    of `cls` that refers to it; other keywords set columns."""
+    stored = store_bytes(kw.pop("content", default_content))
+    item = cls(
+        event=event,
+        title=title,
+        visibility=visibility,
+        status=status,
+        original_filename=kw.pop("original_filename", name),
+        sha256=kw.pop("sha256", stored.sha256),
+        size=kw.pop("size", stored.size),
+        mime=mime,
+        **kw,
+    )
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
 @pytest.fixture
 def make_presentation(app):
     """A ready presentation row with page texts, without running the ingest pipeline."""
@@ -142,50 +162,28 @@ def make_presentation(app):
         from archive.models import Page, Presentation
 
         n = next(counter)
-        stored = store_bytes(kw.pop("content", f"%PDF-1.4 deck {n}".encode()))
-        item = Presentation(
-            event=event,
-            title=title,
-            visibility=visibility,
-            status=status,
-            original_filename=kw.pop("original_filename", f"deck-{n}.pdf"),
-            sha256=kw.pop("sha256", stored.sha256),
-            size=kw.pop("size", stored.size),
-            mime="application/pdf",
-            page_count=len(pages),
-            **kw,
-        )
-        item.pages = [Page(number=i, text=t) for i, t in enumerate(pages, start=1)]
-        db.session.add(item)
-        db.session.commit()
-        return item
+        kw["pages"] = [Page(number=i, text=t) for i, t in enumerate(pages, start=1)]
+        return add_item(
+            Presentation, event, title, visibility, status, f"deck-{n}.pdf",
+            f"%PDF-1.4 deck {n}".encode(), "application/pdf", page_count=len(pages), **kw,
+        )  # fmt: skip
 
     return make
 
 
 @pytest.fixture
 def make_photo(app):
+    """A ready photo row, without running the ingest pipeline."""
     counter = iter(range(50_000, 60_000))
 
     def make(event, title="Photo", visibility="shared", status="ready", **kw):
         from archive.models import Photo
 
         n = next(counter)
-        stored = store_bytes(kw.pop("content", f"photo {n}".encode()))
-        item = Photo(
-            event=event,
-            title=title,
-            visibility=visibility,
-            status=status,
-            original_filename=kw.pop("original_filename", f"photo-{n}.jpg"),
-            sha256=kw.pop("sha256", stored.sha256),
-            size=kw.pop("size", stored.size),
-            mime="image/jpeg",
-            **kw,
-        )
-        db.session.add(item)
-        db.session.commit()
-        return item
+        return add_item(
+            Photo, event, title, visibility, status, f"photo-{n}.jpg",
+            f"photo {n}".encode(), "image/jpeg", **kw,
+        )  # fmt: skip
 
     return make
 
