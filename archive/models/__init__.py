@@ -7,11 +7,14 @@ from archive.models.items import (
     VISIBILITIES,
     VISIBILITY_LABELS,
     Item,
+    ItemKind,
+    ItemState,
     Page,
     Photo,
     Presentation,
+    Visibility,
 )
-from archive.models.users import ROLES, ApiToken, Organisation, User
+from archive.models.users import ROLES, ApiToken, Organisation, Role, User
 
 __all__ = [
     "ROLES",
@@ -23,9 +26,13 @@ __all__ = [
     "Event",
     "Grant",
     "Item",
+    "ItemKind",
+    "ItemState",
     "Organisation",
     "Page",
     "Photo",
     "Presentation",
+    "Role",
     "User",
+    "Visibility",
 ]

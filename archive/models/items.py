@@ -7,6 +7,7 @@ upload, the API and the audit log can refer to "item 42" without saying which ki
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,12 +17,36 @@ from archive.models.common import utcnow
 from archive.models.events import Event, split_list
 from archive.models.users import User
 
-VISIBILITIES = ("shared", "staff")
+
+class ItemState(StrEnum):
+    """Where an item is in processing: `queued -> processing -> ready | failed`."""
+
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class Visibility(StrEnum):
+    """Who may see an item besides staff: everyone its event reaches, or staff alone."""
+
+    SHARED = "shared"
+    STAFF = "staff"
+
+
+class ItemKind(StrEnum):
+    """The two kinds of item, stored in `items.kind` (single-table inheritance)."""
+
+    PRESENTATION = "presentation"
+    PHOTO = "photo"
+
+
+VISIBILITIES = tuple(v.value for v in Visibility)
 VISIBILITY_LABELS = {
-    "shared": "Shared (researchers, and partners of granted events)",
-    "staff": "Staff only",
+    Visibility.SHARED: "Shared (researchers, and partners of granted events)",
+    Visibility.STAFF: "Staff only",
 }
-STATES = ("queued", "processing", "ready", "failed")
+STATES = tuple(s.value for s in ItemState)
 
 
 class Item(db.Model):
@@ -35,14 +60,14 @@ class Item(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(500), default="")
-    visibility: Mapped[str] = mapped_column(String(20), default="shared")
+    visibility: Mapped[str] = mapped_column(String(20), default=Visibility.SHARED)
 
     original_filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     size: Mapped[int]
     mime: Mapped[str] = mapped_column(String(100))
 
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ItemState.QUEUED, index=True)
     error_code: Mapped[str | None] = mapped_column(String(40))
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -67,7 +92,7 @@ class Item(db.Model):
 class Presentation(Item):
     """A slide deck (PDF) with its extracted pages."""
 
-    __mapper_args__ = {"polymorphic_identity": "presentation"}
+    __mapper_args__ = {"polymorphic_identity": ItemKind.PRESENTATION}
 
     speakers: Mapped[str] = mapped_column(Text, default="", nullable=True)
     organisation: Mapped[str] = mapped_column(String(300), default="", nullable=True)
@@ -94,7 +119,7 @@ class Presentation(Item):
 class Photo(Item):
     """An event photo; the original is kept byte for byte, thumbnails carry no EXIF."""
 
-    __mapper_args__ = {"polymorphic_identity": "photo"}
+    __mapper_args__ = {"polymorphic_identity": ItemKind.PHOTO}
 
     width: Mapped[int | None]
     height: Mapped[int | None]
