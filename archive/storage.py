@@ -33,6 +33,26 @@ CHUNK = 1024 * 1024
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 DERIVED_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,80}\.(webp|jpg|png)$")
 
+# The names of derived files, by size: extractors write them, views serve them and checks
+# look for them, all through these, so the layout is spelled out here alone.
+PHOTO_FILES = {"grid": "grid.webp", "lightbox": "lightbox.jpg"}
+PAGE_FILES = {"preview": "preview.jpg", "thumb": "thumb.webp"}
+
+
+def photo_file(size: str) -> str:
+    """Name of a photo's derived image of `size` ("grid" or "lightbox"); KeyError otherwise."""
+    return PHOTO_FILES[size]
+
+
+def page_file(number: int, size: str) -> str:
+    """Name of a page's derived image of `size` ("preview" or "thumb"); KeyError otherwise."""
+    return f"page-{number:04d}-{PAGE_FILES[size]}"
+
+
+def mime_of_derived(name: str) -> str:
+    """The content type of a derived file, from the extensions `DERIVED_NAME` allows."""
+    return {"webp": "image/webp", "jpg": "image/jpeg", "png": "image/png"}[name.rsplit(".", 1)[1]]
+
 
 class StorageError(Exception):
     """The upload folder cannot be used (missing, unwritable, or a name is not allowed)."""

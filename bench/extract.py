@@ -146,7 +146,7 @@ def bench_page_images(pdfs: list[Path], work: Path, rounds: int) -> None:
 
     def one_page(doc: Any, index: int, work: Path) -> None:
         page = doc[index]
-        render_images(page, work, f"p{index}", SETTINGS.preview_width, SETTINGS.thumb_width)
+        render_images(page, work, index + 1, SETTINGS.preview_width, SETTINGS.thumb_width)
         page.close()
 
     pages, seconds = median_round(pdfs, one_page, work, rounds)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort
 from flask_login import current_user
 
 from archive import permissions
-from archive.web.access import require_login
+from archive.guards import require_login
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

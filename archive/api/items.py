@@ -9,15 +9,13 @@ from sqlalchemy import select
 from archive import ingest, permissions
 from archive.api.blueprint import bp
 from archive.extensions import db
+from archive.guards import load_event_or_404, load_or_404
 from archive.ingest import Accepted, FieldError, ItemFields
 from archive.models import Event, Item, Presentation
 
 
 def load_event(slug: str) -> Event:
-    event = db.one_or_404(select(Event).where(Event.slug == slug))
-    if not permissions.may_view_event(current_user, event):
-        abort(403)
-    return event
+    return load_event_or_404(slug, permissions.may_view_event)
 
 
 @bp.post("/events/<slug>/items")
@@ -95,9 +93,7 @@ def list_items(slug: str):
 
 @bp.get("/items/<int:item_id>")
 def get_item(item_id: int):
-    item = db.get_or_404(Item, item_id)
-    if not permissions.may_view_item(current_user, item):
-        abort(403)
+    item = load_or_404(Item, item_id, permissions.may_view_item)
     return jsonify(item_json(item))
 
 

@@ -30,6 +30,7 @@ import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from archive.ingest.errors import DamagedFile, IngestError, TooLarge, describe_error
+from archive.storage import page_file, photo_file
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,8 @@ Image.init()
 # against the sandbox's address-space ceiling.
 pillow_heif.options.DECODE_THREADS = 1
 
-GRID_NAME = "grid.webp"
-LIGHTBOX_NAME = "lightbox.jpg"
+GRID_NAME = photo_file("grid")
+LIGHTBOX_NAME = photo_file("lightbox")
 JPEG_OPTIONS: dict[str, Any] = {"quality": 85}
 WEBP_OPTIONS: dict[str, Any] = {"quality": 80, "method": 2}  # method 4: 2x slower, 4% smaller
 MAX_EXIF_TEXT = 100
@@ -307,13 +308,15 @@ def exif_text(value: Any) -> str | None:
     return text[:MAX_EXIF_TEXT] or None
 
 
-def save_page_images(raw: RawImage, out_dir: Path | str, stem: str, thumb_width: int) -> PageImages:
+def save_page_images(
+    raw: RawImage, out_dir: Path | str, number: int, thumb_width: int
+) -> PageImages:
     """Encode a rendered page as a JPEG preview and a WebP thumbnail derived from the same
     pixels."""
     out = Path(out_dir)
     size, mode = (raw.width, raw.height), "RGBX" if len(raw.mode) == 4 else "RGB"
     page = Image.frombuffer(mode, size, raw.pixels, "raw", raw.mode, raw.stride, 1)
-    names = PageImages(f"{stem}-preview.jpg", f"{stem}-thumb.webp")
+    names = PageImages(page_file(number, "preview"), page_file(number, "thumb"))
     page.save(out / names.preview, "JPEG", **JPEG_OPTIONS)
     save_webp(shrink_to_width(page, thumb_width), out / names.thumbnail)
     return names

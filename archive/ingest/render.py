@@ -134,7 +134,7 @@ def render_page(
         return RenderedPage(number, "")
     try:
         text = page_text(page)
-        images = render_images(page, out_dir, f"page-{number:04d}", preview_width, thumb_width)
+        images = render_images(page, out_dir, number, preview_width, thumb_width)
     finally:
         page.close()
     if images is None:
@@ -156,7 +156,7 @@ def page_text(page: pdfium.PdfPage) -> str:
 
 
 def render_images(
-    page: pdfium.PdfPage, out_dir: Path, stem: str, preview_width: int, thumb_width: int
+    page: pdfium.PdfPage, out_dir: Path, number: int, preview_width: int, thumb_width: int
 ) -> PageImages | None:
     """Render the page once at the preview width; save preview and thumbnail from that bitmap."""
     width, height = page.get_width(), page.get_height()
@@ -170,10 +170,10 @@ def render_images(
             scale=scale, rev_byteorder=True, prefer_bgrx=True, may_draw_forms=False
         )
     except pdfium.PdfiumError as exc:
-        logger.warning("pdfium could not render %s: %s", stem, exc)
+        logger.warning("pdfium could not render page %d: %s", number, exc)
         return None
     try:
         raw = RawImage(bitmap.mode, bitmap.width, bitmap.height, bitmap.stride, bitmap.buffer)
-        return save_page_images(raw, out_dir, stem, min(thumb_width, bitmap.width))
+        return save_page_images(raw, out_dir, number, min(thumb_width, bitmap.width))
     finally:
         bitmap.close()

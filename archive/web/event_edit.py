@@ -6,13 +6,12 @@ import logging
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from archive import audit, catalogue, materials, permissions, tasks
 from archive.catalogue import EventError
 from archive.extensions import db
+from archive.guards import load_event_or_404, require_login
 from archive.models import Event
-from archive.web.access import require_login
 from archive.web.forms import DeleteEventForm, EventForm, NewEventForm, form_status, sentence
 
 logger = logging.getLogger(__name__)
@@ -86,7 +85,4 @@ def delete(slug: str):
 
 def load_editable_event(slug: str) -> Event:
     """The event, or 404; 403 when this user may not edit it."""
-    event = db.one_or_404(select(Event).where(Event.slug == slug))
-    if not permissions.may_edit(current_user, event):
-        abort(403)
-    return event
+    return load_event_or_404(slug, permissions.may_edit)

@@ -13,9 +13,9 @@ from wtforms import SelectChoice
 
 from archive import permissions
 from archive.extensions import db
+from archive.guards import load_event_or_404, require_login
 from archive.models import Event, Photo, Presentation
 from archive.services import current_storage
-from archive.web.access import require_login
 from archive.web.forms import BulkEditForm, EventFilterForm
 from archive.web.zipstream import ZipMember, member_names, stream_zip
 
@@ -138,7 +138,4 @@ def presentations_zip(slug: str):
 
 def load_event(slug: str) -> Event:
     """The event, or 404; 403 when it exists but this user may not see it."""
-    event = db.one_or_404(select(Event).where(Event.slug == slug))
-    if not permissions.may_view_event(current_user, event):
-        abort(403)
-    return event
+    return load_event_or_404(slug, permissions.may_view_event)

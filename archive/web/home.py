@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from archive import permissions
 from archive.extensions import db
+from archive.guards import require_login
 from archive.models import Event, Item
-from archive.web.access import require_login
 
 bp = Blueprint("web", __name__)
 bp.before_request(require_login)

@@ -7,17 +7,17 @@ the commit (see `archive.materials`).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from archive import audit, materials, permissions
 from archive.extensions import db
+from archive.guards import load_event_or_404, load_or_404, require_login
 from archive.ingest import FieldError
 from archive.models import Event, Item
-from archive.web.access import require_login
-from archive.web.events import load_event, render_detail
+from archive.web.events import render_detail
 from archive.web.forms import (
     BulkEditForm,
     DeleteItemsForm,
@@ -150,17 +150,11 @@ def render_confirmation(event: Event, items: list[Item], action: str, status: in
 
 def load_editable_item(item_id: int) -> Item:
     """The item, or 404; 403 when this user may not edit it."""
-    item = db.get_or_404(Item, item_id)
-    if not permissions.may_edit(current_user, item):
-        abort(403)
-    return item
+    return load_or_404(Item, item_id, permissions.may_edit)
 
 
 def load_editable_event(slug: str) -> Event:
-    event = load_event(slug)
-    if not permissions.may_edit(current_user, event):
-        abort(403)
-    return event
+    return load_event_or_404(slug, permissions.may_edit)
 
 
 def event_item_ids(event: Event) -> list[SelectChoice]:

@@ -11,26 +11,20 @@ from flask import Blueprint, abort, redirect, send_file, url_for
 from flask_login import current_user
 
 from archive import permissions
-from archive.extensions import db
-from archive.models import Item, Presentation
+from archive.guards import load_or_404, require_login
+from archive.models import Item, ItemKind, Presentation
 from archive.services import current_storage
-from archive.web.access import require_login
+from archive.storage import PAGE_FILES, PHOTO_FILES, mime_of_derived, page_file, photo_file
 
 bp = Blueprint("items", __name__, url_prefix="/items")
 bp.before_request(require_login)
 
-PHOTO_SIZES = {"grid": "grid.webp", "lightbox": "lightbox.jpg"}
-# Names written by archive.ingest (photos.GRID_NAME, LIGHTBOX_NAME, save_page_images).
-PAGE_SIZES = {"thumb": "thumb.webp", "preview": "preview.jpg"}
 IMAGE_MAX_AGE = 3600
 
 
 def load_item(item_id: int) -> Item:
     """The item, or 404; 403 when it exists but this user may not see it."""
-    item = db.get_or_404(Item, item_id)
-    if not permissions.may_view_item(current_user, item):
-        abort(403)
-    return item
+    return load_or_404(Item, item_id, permissions.may_view_item)
 
 
 @bp.get("/<int:item_id>")
@@ -66,24 +60,25 @@ def download(item_id: int):
 @bp.get("/<int:item_id>/photo/<size>")
 def photo_image(item_id: int, size: str):
     item = load_item(item_id)
-    if size not in PHOTO_SIZES or item.kind != "photo":
+    if size not in PHOTO_FILES or item.kind != ItemKind.PHOTO:
         abort(404)
-    return send_derived(item, PHOTO_SIZES[size])
+    return send_derived(item, photo_file(size))
 
 
 @bp.get("/<int:item_id>/pages/<int:number>/<size>")
 def page_image(item_id: int, number: int, size: str):
     item = load_item(item_id)
-    if size not in PAGE_SIZES or not isinstance(item, Presentation):
+    if size not in PAGE_FILES or not isinstance(item, Presentation):
         abort(404)
-    return send_derived(item, f"page-{number:04d}-{PAGE_SIZES[size]}")
+    return send_derived(item, page_file(number, size))
 
 
 def send_derived(item: Item, name: str):
     path = current_storage().derived_file(item.id, name)
     if path is None:
         abort(404)
-    mimetype = "image/webp" if name.endswith(".webp") else "image/jpeg"
-    response = send_file(path, mimetype=mimetype, conditional=True, max_age=IMAGE_MAX_AGE)
+    response = send_file(
+        path, mimetype=mime_of_derived(name), conditional=True, max_age=IMAGE_MAX_AGE
+    )
     response.headers["Cache-Control"] = f"private, max-age={IMAGE_MAX_AGE}"
     return response

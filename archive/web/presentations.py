@@ -3,14 +3,13 @@ the query's words highlighted when arriving from search, and a deep link per pag
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from archive import permissions
-from archive.extensions import db
 from archive.fulltext import highlight_text
+from archive.guards import load_or_404, require_login
 from archive.models import Page, Presentation
-from archive.web.access import require_login
 
 bp = Blueprint("presentations", __name__, url_prefix="/presentations")
 bp.before_request(require_login)
@@ -20,9 +19,7 @@ MAX_TERMS = 20
 
 @bp.get("/<int:item_id>")
 def view(item_id: int):
-    deck = db.get_or_404(Presentation, item_id)
-    if not permissions.may_view_item(current_user, deck):
-        abort(403)
+    deck = load_or_404(Presentation, item_id, permissions.may_view_item)
     pages = deck.pages
     number = min(max(request.args.get("page", 1, type=int), 1), max(len(pages), 1))
     page: Page | None = pages[number - 1] if pages else None

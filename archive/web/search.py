@@ -9,8 +9,8 @@ from werkzeug.datastructures import MultiDict
 from archive import permissions
 from archive.fulltext import SYNTAX_HELP, SearchRequest
 from archive.fulltext.results import FACETS, SORTS
+from archive.guards import require_login
 from archive.services import current_index
-from archive.web.access import require_login
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 bp.before_request(require_login)

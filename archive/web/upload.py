@@ -26,9 +26,9 @@ from wtforms import SelectChoice
 from archive import audit, catalogue, ingest, permissions
 from archive.catalogue import EventError
 from archive.extensions import db
+from archive.guards import require_login, staff_required
 from archive.ingest import Accepted, FieldError, ItemFields
 from archive.models import Event, Item
-from archive.web.access import require_login, staff_required
 from archive.web.forms import QuickEventForm, UploadForm, form_status, sentence
 
 bp = Blueprint("upload", __name__, url_prefix="/upload")
