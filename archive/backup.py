@@ -64,14 +64,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import column, table
 
-import archive
 from archive import indexing, integrity
 from archive.extensions import db
 from archive.fulltext import SCHEMA_VERSION, FulltextError
-from archive.ingest.processing import process_item
 from archive.models import Event, Item, User
 from archive.models.common import utcnow
+from archive.pipeline import extract_item
 from archive.services import current_storage
+from archive.version import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ def build_manifest(snapshot: Snapshot, originals, members, errors) -> dict:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created_at": utcnow().isoformat(timespec="seconds") + "Z",
-        "app_version": archive.__version__,
+        "app_version": __version__,
         "index_schema_version": SCHEMA_VERSION,
         "alembic_revision": snapshot.revision,
         "database": {"format": snapshot.format, "dialect": db.engine.url.get_backend_name()},
@@ -688,7 +688,7 @@ def reprocess_all(report: RestoreReport, stage: Stage) -> None:
     worker = f"restore:{os.getpid()}"
     with stage("Making derived files", len(ids)) as advance:
         for item_id in ids:
-            status = process_item(item_id, worker, index=False)
+            status = extract_item(item_id, worker)
             if status != "ready":
                 error = db.session.scalar(select(Item.error).where(Item.id == item_id))
                 report.errors.append(f"item {item_id}: reprocessing {status}: {error}")

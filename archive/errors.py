@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -70,8 +70,6 @@ def describe(exc: HTTPException) -> str:
     if isinstance(exc, RateLimitExceeded):
         return f"Too many attempts. Try again in {retry_minutes(exc)}."
     if exc.code == 413:
-        from flask import current_app
-
         return f"The upload is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MB."
     return exc.description or exc.name
 

@@ -23,12 +23,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from archive import indexing, tasks
+from archive import pipeline as recovery
 from archive.extensions import db
 from archive.fulltext import FulltextError
-from archive.ingest import recovery
-from archive.ingest.processing import lease_seconds, reprocess_item
 from archive.models import Item
 from archive.models.common import utcnow
+from archive.pipeline import lease_seconds, reprocess_item
 from archive.services import current_index, current_storage
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Changing and deleting items (presentations and photos) after they were uploaded.
 
 Database changes are flushed here and committed by the caller; the file and index side
-effects come after the commit (`purge`, `indexing.index_item`) and are idempotent, so a
+effects come after the commit (`purge`, `reindex_after_commit`) and are idempotent, so a
 crash between the two leaves at worst an orphan file that `flask check --repair` removes.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from archive import indexing
+from archive import pipeline
 from archive.extensions import db
 from archive.ingest.intake import FieldError, ItemFields, check_fields
 from archive.models import Item, Presentation
@@ -64,11 +64,8 @@ def delete_items(items: Iterable[Item]) -> Removed:
 def purge(removed: Removed) -> None:
     """After the commit: drop search documents, derived files and unused originals."""
     storage = current_storage()
+    pipeline.remove_items(removed.item_ids)
     for item_id in removed.item_ids:
-        try:
-            indexing.remove_item(item_id)
-        except Exception:  # the index is a cache; `check --repair` removes strays later
-            logger.exception("could not remove item %d from the index", item_id)
         storage.delete_derived(item_id)
     for sha in unused_originals(removed.sha256s):
         storage.delete_original(sha)
@@ -83,9 +80,4 @@ def unused_originals(sha256s: Iterable[str]) -> list[str]:
 
 def reindex_after_commit(item_ids: Iterable[int]) -> None:
     """Changed fields or visibility take effect in search at once (no queue in between)."""
-    for item_id in item_ids:
-        try:
-            indexing.index_item(item_id)
-        except Exception:
-            logger.exception("could not re-index item %d; recovery will retry", item_id)
-            db.session.rollback()
+    pipeline.reindex_items(item_ids)

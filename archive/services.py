@@ -12,7 +12,8 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from archive.fulltext import SearchIndex
+from archive.fulltext import SearchIndex, SearchRequest
+from archive.permissions import AccessScope
 from archive.startup import StartupError
 from archive.storage import LocalStorage, StorageError
 
@@ -49,9 +50,6 @@ def current_index() -> SearchIndex:
 
 def warm_up() -> None:
     """Run one search over everything so the index's files and columns are loaded."""
-    from archive.fulltext import SearchRequest
-    from archive.permissions import AccessScope
-
     started = time.perf_counter()
     current_index().search(SearchRequest("", scope=AccessScope(include_staff_only=True)))
     logger.info("search index warmed up in %.0f ms", (time.perf_counter() - started) * 1000)

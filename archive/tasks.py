@@ -1,22 +1,24 @@
-"""The task queue (huey) and the tasks: each takes ids and calls a service.
+"""The task queue (huey) and its tasks: each takes ids and calls `archive.pipeline`.
 
 The queue lives in SQLite in the instance folder by default, so that one machine needs no
 extra server; `ARCHIVE_QUEUE_URL=redis://host:6379/0` puts it in Redis so that workers on
-several machines share the load. Tasks are idempotent: an item is claimed atomically before
-it is processed, so a task delivered twice, or re-queued after a crash, does its work once.
+several machines share the load. Tasks are idempotent: the pipeline claims an item before
+it processes it, so a task delivered twice, or re-queued after a crash, does its work once.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
+
+from archive import pipeline
+from archive.extensions import db
+from archive.models import ItemState
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ KEY = "archive.queue"
 # Index tasks jump the queue: an item is searchable as soon as a worker is free, not after
 # the backlog of uploads queued before it.
 INDEX_PRIORITY = 100
+INDEX_RETRY_S = 1
 
 
 def init_app(app: Flask) -> None:
@@ -54,8 +57,6 @@ def in_app(app: Flask, func):
     """Run a task body inside an app context, with its own database session."""
 
     def run(*args):
-        from archive.extensions import db
-
         with app.app_context():
             try:
                 return func(*args)
@@ -71,17 +72,23 @@ def queue():
     return current_app.extensions[KEY]["huey"]
 
 
-def enqueue_processing(item_id: int) -> None:
-    """Process an item in a worker (or right here when the queue is immediate)."""
-    current_app.extensions[KEY]["tasks"]["process_item"](item_id)
+def task(name: str):
+    return current_app.extensions[KEY]["tasks"][name]
+
+
+def enqueue_processing(item_ids: int | Iterable[int]) -> None:
+    """After the commit: process items in a worker (or right here when the queue is
+    immediate)."""
+    for item_id in [item_ids] if isinstance(item_ids, int) else item_ids:
+        task("process_item")(item_id)
 
 
 def enqueue_indexing(item_id: int) -> None:
-    current_app.extensions[KEY]["tasks"]["index_item"](item_id)
+    task("index_item")(item_id)
 
 
 def enqueue_event_reindex(event_id: int) -> None:
-    current_app.extensions[KEY]["tasks"]["reindex_event"](event_id)
+    task("reindex_event")(event_id)
 
 
 def pending_count() -> int:
@@ -89,72 +96,43 @@ def pending_count() -> int:
     return 0 if huey.immediate else huey.pending_count()
 
 
-def _process_item(item_id: int) -> None:
-    """Extract and thumbnail one item, then ask for it to be indexed."""
-    from archive import ingest
+def recover_and_enqueue(at_start: bool) -> pipeline.Recovery:
+    """Hand to the queue again what dead workers and lost messages left behind."""
+    queue_empty = not at_start and pending_count() == 0
+    found = pipeline.recover(worker_host(), at_start=at_start, queue_empty=queue_empty)
+    enqueue_processing(found.to_process)
+    for item_id in found.to_index:
+        enqueue_indexing(item_id)
+    return found
 
-    if ingest.process_item(item_id, worker_id(), index=False) == "ready":
-        current_app.extensions[KEY]["tasks"]["index_ready"]()
+
+def _process_item(item_id: int) -> None:
+    """Extract and thumbnail one item, then ask for everything ready to be indexed."""
+    if pipeline.extract_item(item_id, worker_id()) == ItemState.READY:
+        task("index_ready")()
 
 
 def _index_ready() -> None:
-    """Index every processed item that is not in the index yet, in one commit.
-
-    The index takes one writer at a time and a commit costs ~50 ms whatever its size, so
-    with several workers one commit per item made indexing the bottleneck (two workers ran
-    1.55x one); a run indexes whatever finished meanwhile. One run at a time (two at once
-    indexed the same items twice and scaled worse than one per item): a run that finds
-    another going tries again a second later. The lock is an flock, which the kernel drops
-    when its holder dies, so a killed worker cannot leave indexing blocked.
-    """
-    from archive import indexing
-
-    with exclusive(Path(current_app.instance_path) / "index-ready.lock") as acquired:
-        if acquired:
-            indexing.index_unindexed()
-            return
-    current_app.extensions[KEY]["tasks"]["index_ready"].schedule(delay=1)
-
-
-@contextmanager
-def exclusive(path: Path) -> Iterator[bool]:
-    """Try to take an flock on `path` without waiting; yields whether it was taken."""
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """Index every processed item not in the index yet; when another run holds the index,
+    try again a second later (that run may have started before this item was ready)."""
+    if pipeline.index_pending(wait=False) is None:
+        task("index_ready").schedule(delay=INDEX_RETRY_S)
 
 
 def _index_item(item_id: int) -> None:
     """Bring one item's search documents up to date with the database."""
-    from archive import indexing
-
-    indexing.index_item(item_id)
+    pipeline.reindex_items([item_id])
 
 
 def _reindex_event(event_id: int) -> None:
     """After an event's grants or details change, refresh its items' documents."""
-    from archive import indexing
-
-    indexing.index_event(event_id)
+    pipeline.reindex_event(event_id)
 
 
 def _recover_items() -> None:
     """Periodic sweep: re-queue items whose worker died or whose lease ran out, index what
     was never indexed, clear what killed processes left in tmp/."""
-    from archive import ingest
-
-    for item_id in ingest.recoverable_items(worker_host(), queue_empty=pending_count() == 0):
-        enqueue_processing(item_id)
-    for item_id in ingest.unindexed_items():
-        enqueue_indexing(item_id)
-    ingest.remove_stale_temp()
+    recover_and_enqueue(at_start=False)
 
 
 def worker_host() -> str:

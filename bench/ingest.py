@@ -2,7 +2,7 @@
 
     python bench/ingest.py FOLDER [FOLDER ...] [--workers 2] [--thousand] [--profile]
 
-Everything goes through `archive.ingest.bulk.import_folder` in this process, pinned to one
+Everything goes through `archive.pipeline.import_folder` in this process, pinned to one
 core, as `flask import` does: store the original, sniff, extract in the sandbox (pypdf
 structure, pdfium text and page images, language), save pages, write the derived files,
 index in batches. Figures, each from a fresh archive:
@@ -55,10 +55,10 @@ from archive import create_app  # noqa: E402
 from archive.catalogue import EventDetails, create_event  # noqa: E402
 from archive.extensions import db  # noqa: E402
 from archive.ingest import IngestError, ItemFields  # noqa: E402
-from archive.ingest.bulk import import_folder  # noqa: E402
 from archive.ingest.language import preload  # noqa: E402
 from archive.ingest.sniff import sniff_file  # noqa: E402
 from archive.models import Page  # noqa: E402
+from archive.pipeline import import_folder  # noqa: E402
 
 PDFTOTEXT = Path("/usr/bin/pdftotext")
 CLOCK = {"cpu": True}

@@ -227,8 +227,7 @@ def test_recovery_removes_what_killed_processes_left_in_tmp(app):
     the files of work still in progress stay."""
     import os
 
-    from archive.ingest import remove_stale_temp
-    from archive.ingest.processing import lease_seconds
+    from archive.pipeline import lease_seconds, remove_stale_temp
     from archive.services import current_storage
 
     tmp = current_storage().tmp

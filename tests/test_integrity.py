@@ -17,10 +17,10 @@ from archive import integrity, tasks
 from archive.extensions import db
 from archive.fulltext import SearchRequest
 from archive.ingest import ItemFields, accept_file
-from archive.ingest.processing import process_item
 from archive.models import Item, Photo
 from archive.models.common import utcnow
 from archive.permissions import search_scope
+from archive.pipeline import process_item
 from archive.services import current_index, current_storage
 from tests.conftest import publish_files, store_bytes
 

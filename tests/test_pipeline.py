@@ -13,14 +13,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from archive import indexing, ingest, tasks
+from archive import indexing, ingest, pipeline, tasks
 from archive.demo import load_demo
 from archive.extensions import db
 from archive.fulltext import SearchRequest
-from archive.ingest.processing import claim, process_item
 from archive.models import Event, Item, Page, Presentation
 from archive.models.common import utcnow
 from archive.permissions import AccessScope
+from archive.pipeline import claim, extract_item, process_item
 from archive.services import current_index, current_storage
 
 EVERYTHING = AccessScope(include_staff_only=True)
@@ -67,7 +67,7 @@ def test_expired_lease_can_be_claimed_again(queued_deck):
 def test_worker_restart_requeues_what_a_dead_worker_held(queued_deck):
     host = tasks.worker_host()
     claim(queued_deck.id, f"{host}:{dead_pid()}")
-    assert ingest.requeue_unfinished(host) == [queued_deck.id]
+    assert pipeline.requeue_unfinished(host) == [queued_deck.id]
     db.session.refresh(queued_deck)
     assert queued_deck.status == "queued" and queued_deck.claimed_by is None
     assert process_item(queued_deck.id, "again") == "ready"
@@ -77,7 +77,7 @@ def test_worker_restart_requeues_what_a_dead_worker_held(queued_deck):
 def test_a_live_workers_item_is_left_alone(queued_deck):
     host = tasks.worker_host()
     claim(queued_deck.id, f"{host}:{os.getpid()}")
-    assert ingest.recoverable_items(host) == []
+    assert pipeline.recoverable_items(host) == []
     assert db.session.get(Item, queued_deck.id).status == "processing"
 
 
@@ -88,7 +88,7 @@ def test_an_item_that_keeps_killing_its_worker_fails_with_a_reason(queued_deck):
         queued_deck.status = "queued"
         db.session.commit()
         claim(queued_deck.id, f"{host}:{dead_pid()}")
-        ingest.requeue_unfinished(host)
+        pipeline.requeue_unfinished(host)
     db.session.refresh(queued_deck)
     assert queued_deck.status == "failed" and queued_deck.error_code == "interrupted"
     assert "interrupted 3 times" in queued_deck.error
@@ -98,19 +98,19 @@ def test_sweep_requeues_queued_items_the_queue_lost(queued_deck):
     db.session.refresh(queued_deck)
     queued_deck.updated_at = utcnow() - timedelta(minutes=10)
     db.session.commit()
-    assert ingest.recoverable_items(tasks.worker_host(), queue_empty=False) == []
-    assert ingest.recoverable_items(tasks.worker_host(), queue_empty=True) == [queued_deck.id]
+    assert pipeline.recoverable_items(tasks.worker_host(), queue_empty=False) == []
+    assert pipeline.recoverable_items(tasks.worker_host(), queue_empty=True) == [queued_deck.id]
 
 
 def test_unindexed_ready_items_are_found_and_reindexed(queued_deck):
-    process_item(queued_deck.id, "w", index=False)
+    extract_item(queued_deck.id, "w")
     db.session.refresh(queued_deck)
     queued_deck.processed_at = utcnow() - timedelta(minutes=5)
     db.session.commit()
     assert search("ASAN").total_hits == 0
-    assert ingest.unindexed_items() == [queued_deck.id]
+    assert pipeline.unindexed_items() == [queued_deck.id]
     indexing.index_item(queued_deck.id)
-    assert search("ASAN").total_hits == 1 and ingest.unindexed_items() == []
+    assert search("ASAN").total_hits == 1 and pipeline.unindexed_items() == []
 
 
 def test_tasks_survive_a_real_queue(tmp_path, make_pdf):
@@ -241,7 +241,7 @@ def test_failed_reprocessing_removes_stale_pages_from_search(queued_deck, monkey
     assert search("Cyber").total_hits == 1
     path = current_storage()._original_path(queued_deck.sha256)
     path.write_bytes(b"%PDF-1.4 garbage")
-    from archive.ingest.processing import reprocess_item
+    from archive.pipeline import reprocess_item
 
     status, error = reprocess_item(queued_deck.id)
     assert status == "failed" and error.startswith("deck.pdf: ")
@@ -292,7 +292,7 @@ def test_one_indexing_run_at_a_time_and_none_blocked_by_a_dead_worker(tmp_path, 
                 current_storage(), stream, "l.pdf", event, None, ingest.ItemFields()
             )
         db.session.commit()
-        process_item(accepted.item.id, "w", index=False)
+        extract_item(accepted.item.id, "w")
         with open(lock_path, "a") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
             run_index_task(app)

@@ -6,7 +6,7 @@ from flask import abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from archive import ingest, permissions
+from archive import ingest, permissions, tasks
 from archive.api.blueprint import bp
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404
@@ -41,7 +41,7 @@ def upload_items(slug: str):
         ip=request.remote_addr,
     )
     db.session.commit()
-    ingest.enqueue_accepted(outcomes)
+    tasks.enqueue_processing(ingest.accepted_ids(outcomes))
     db.session.expire_all()
     return jsonify(files=[outcome_json(o) for o in outcomes]), upload_status(outcomes)
 

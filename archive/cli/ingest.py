@@ -18,11 +18,10 @@ from archive.ingest.bulk import (
     ImportReport,
     MetadataError,
     event_for_folder,
-    import_folder,
     list_files,
 )
-from archive.ingest.processing import reprocess_item
-from archive.models import VISIBILITIES, Item
+from archive.models import VISIBILITIES, Item, ItemState
+from archive.pipeline import import_folder, reprocess_item
 
 
 @click.command("import")
@@ -94,7 +93,7 @@ def reprocess(slug, failed_only, item_ids):
         except EventError as exc:
             fail(str(exc))
     if failed_only:
-        query = query.where(Item.status == "failed")
+        query = query.where(Item.status == ItemState.FAILED)
     if item_ids:
         query = query.where(Item.id.in_(item_ids))
     ids = db.session.scalars(query).all()
@@ -102,7 +101,7 @@ def reprocess(slug, failed_only, item_ids):
     with click.progressbar(ids, label="Reprocessing", file=sys.stderr) as bar:
         for item_id in bar:
             status, error = reprocess_item(item_id)
-            if status != "ready":
+            if status != ItemState.READY:
                 failed.append((item_id, error))
     click.echo(f"Reprocessed {len(ids)} item(s); {len(failed)} failed.")
     for item_id, error in failed:

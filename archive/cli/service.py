@@ -7,12 +7,11 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 
 import click
 from flask import current_app
 
-from archive import ingest, tasks
+from archive import tasks
 from archive.extensions import db
 
 
@@ -30,19 +29,13 @@ def worker(workers, worker_type):
     workers = workers or current_app.config["WORKER_THREADS"]
     engine = db.engine
     os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
-    requeued = ingest.requeue_unfinished(tasks.worker_host())
-    for item_id in requeued:
-        tasks.enqueue_processing(item_id)
     # A worker killed between an item's commit and its indexing leaves it ready but not
-    # searchable; re-indexing is idempotent, so do it now rather than at the next sweep.
-    unindexed = ingest.unindexed_items(settled=timedelta(0))
-    for item_id in unindexed:
-        tasks.enqueue_indexing(item_id)
-    ingest.remove_stale_temp()
+    # searchable; re-indexing is idempotent, so it is done now rather than at the next sweep.
+    found = tasks.recover_and_enqueue(at_start=True)
     db.session.remove()
     click.echo(
-        f"worker: {workers} {worker_type}(s); re-queued {len(requeued)} unfinished item(s), "
-        f"{len(unindexed)} to index"
+        f"worker: {workers} {worker_type}(s); re-queued {len(found.to_process)} unfinished "
+        f"item(s), {len(found.to_index)} to index"
     )
     consumer = tasks.queue().create_consumer(workers=workers, worker_type=worker_type)
     consumer.run()

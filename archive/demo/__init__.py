@@ -10,12 +10,14 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive import accounts, audit, catalogue, indexing
+from sqlalchemy import select
+
+from archive import accounts, audit, catalogue, pipeline
 from archive.catalogue import EventDetails
 from archive.demo.content import EVENT, PHOTOS, PRESENTATIONS
 from archive.extensions import db
 from archive.ingest import ItemFields, accept_file
-from archive.ingest.processing import process_item
+from archive.models import Item, ItemState
 from archive.services import current_storage
 
 FILES = Path(__file__).resolve().parent / "files"
@@ -44,7 +46,6 @@ def load_demo() -> DemoResult:
     audit.record(None, "event.create", event, summary="demo event")
     db.session.commit()
     ids, failed = add_files(event)
-    indexing.index_batch(ids)
     return DemoResult(True, event.slug, password=password, items=len(ids), failed=failed)
 
 
@@ -63,20 +64,24 @@ def event_details() -> EventDetails:
 
 
 def add_files(event) -> tuple[list[int], list[str]]:
-    """Store and process every demo file right here, so the demo is ready when served."""
+    """Store, process and index every demo file right here, so the demo is ready when
+    served."""
     specs = [(p["file"], deck_fields(p)) for p in PRESENTATIONS]
     specs += [(p["file"], ItemFields(title=p["title"])) for p in PHOTOS]
-    ready, failed = [], []
+    accepted, failed = {}, []
     for name, fields in specs:
         with (FILES / name).open("rb") as stream:
             outcome = accept_file(current_storage(), stream, name, event, None, fields)
         db.session.commit()
         if outcome.item is None:
             failed.append(f"{name}: {outcome.error or 'duplicate'}")
-        elif process_item(outcome.item.id, "demo", index=False) == "ready":
-            ready.append(outcome.item.id)
         else:
-            failed.append(name)
+            accepted[outcome.item.id] = name
+    pipeline.process_items(list(accepted), "demo")
+    ready = db.session.scalars(
+        select(Item.id).where(Item.id.in_(accepted), Item.status == ItemState.READY)
+    ).all()
+    failed += [name for item_id, name in accepted.items() if item_id not in set(ready)]
     return ready, failed
 
 

@@ -1,12 +1,13 @@
-"""Ingestion: from an uploaded file to a stored, extracted, thumbnailed and indexed item.
+"""Ingestion services: from an uploaded file to a stored, extracted and thumbnailed item.
 
-    accept_file()    store the original by content, sniff its type, create a queued item
-    process_item()   claim it, extract in a limited child process, publish derived files,
-                     save pages and facts, index
-    recovery         re-queue what a dead worker left behind
+    accept_file()       store the original by content, sniff its type, create a queued item
+    extract_and_save()  extract in a limited child process, publish derived files, save
+                        pages and facts, commit the item as ready
+    mark_failed()       record why an item failed and drop its half-made files
 
 The extraction steps themselves (sniff, pdf, render, photos, textnorm, language, sandbox)
-are pure functions on paths, in the modules beside this one.
+are pure functions on paths, in the modules beside this one. Nothing here knows the queue
+or the search index: `archive.pipeline` decides when these run and when items are indexed.
 """
 
 from archive.ingest.errors import IngestError
@@ -16,16 +17,10 @@ from archive.ingest.intake import (
     ItemFields,
     accept_file,
     accept_uploads,
+    accepted_ids,
     check_fields,
-    enqueue_accepted,
 )
-from archive.ingest.processing import process_item
-from archive.ingest.recovery import (
-    recoverable_items,
-    remove_stale_temp,
-    requeue_unfinished,
-    unindexed_items,
-)
+from archive.ingest.processing import extract_and_save, mark_failed
 
 __all__ = [
     "Accepted",
@@ -34,11 +29,8 @@ __all__ = [
     "ItemFields",
     "accept_file",
     "accept_uploads",
+    "accepted_ids",
     "check_fields",
-    "enqueue_accepted",
-    "process_item",
-    "recoverable_items",
-    "remove_stale_temp",
-    "requeue_unfinished",
-    "unindexed_items",
+    "extract_and_save",
+    "mark_failed",
 ]

@@ -1,8 +1,9 @@
-"""Bulk import of a folder tree: store and queue every file, then see each one through.
+"""Bulk import of a folder tree: the files to take, their event and fields, and the report.
 
-Used by `flask import`: a folder of files for one event, or a folder per event described
-by an `event.toml`. The command returns only when every file is ready or failed, and a
-second run adds nothing (identical files are reported as duplicates).
+Used by `flask import` through `archive.pipeline.import_folder`: a folder of files for one
+event, or a folder per event described by an `event.toml`. The command returns only when
+every file is ready or failed, and a second run adds nothing (identical files are reported
+as duplicates).
 """
 
 from __future__ import annotations
@@ -10,26 +11,22 @@ from __future__ import annotations
 import logging
 import tomllib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from flask import current_app
 
-from archive import catalogue, indexing
+from archive import catalogue
 from archive.catalogue import EventDetails, EventError
 from archive.extensions import db
 from archive.ingest.intake import FieldError, ItemFields, accept_file, check_fields
-from archive.ingest.processing import process_item
-from archive.ingest.sandbox import stop_children
-from archive.models import Event, Item
+from archive.models import Event, Item, ItemState
 from archive.services import current_storage
 
 logger = logging.getLogger(__name__)
 
 METADATA_FILE = "event.toml"
-INDEX_BATCH = 100
 
 
 @dataclass
@@ -62,17 +59,17 @@ def list_files(folder: Path) -> list[Path]:
     return files
 
 
-def import_folder(
+def accept_folder(
     folder: Path,
     event: Event,
     defaults: ItemFields,
-    per_file: dict[str, ItemFields] | None = None,
+    per_file: dict[str, ItemFields] | None,
+    report: ImportReport,
     progress: Callable[[int], None] | None = None,
-    jobs: int = 1,
-    report: ImportReport | None = None,
-) -> ImportReport:
-    """Import every file of `folder` into `event`; `per_file` overrides fields by file name."""
-    report = report or ImportReport()
+) -> list[tuple[str, int]]:
+    """Store every file of `folder` as a queued item of `event` (`per_file` overrides the
+    fields by relative name); returns (relative name, item id) of the new items and records
+    duplicates and rejections in `report`."""
     accepted = []
     for path in list_files(folder):
         relative = path.relative_to(folder).as_posix()
@@ -82,8 +79,7 @@ def import_folder(
             accepted.append((relative, item_id))
         elif progress:
             progress(1)
-    process_all(accepted, report, progress, jobs)
-    return report
+    return accepted
 
 
 def accept_path(path: Path, relative: str, event: Event, fields: ItemFields, report) -> int | None:
@@ -108,42 +104,14 @@ def accept_path(path: Path, relative: str, event: Event, fields: ItemFields, rep
     return outcome.item.id
 
 
-def process_all(accepted, report: ImportReport, progress, jobs: int) -> None:
-    """Extract every accepted item here (`jobs` at a time) and index them in batches."""
-    app = current_app._get_current_object()
-    worker = f"import:{id(report)}"
-
-    def run(item_id: int) -> str | None:
-        with app.app_context():
-            try:
-                return process_item(item_id, worker, index=False)
-            finally:
-                db.session.remove()
-
-    ready: list[int] = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for (relative, item_id), status in zip(
-            accepted, pool.map(run, [i for _, i in accepted]), strict=True
-        ):
-            record_outcome(relative, item_id, status, report, ready)
-            if len(ready) >= INDEX_BATCH:
-                indexing.index_batch(ready)
-                ready.clear()
-            if progress:
-                progress(1)
-    if ready:
-        indexing.index_batch(ready)
-    stop_children()  # the pool's threads are gone; so should their extraction children be
-
-
-def record_outcome(relative: str, item_id: int, status, report: ImportReport, ready: list) -> None:
+def record_outcome(relative: str, item_id: int, report: ImportReport) -> None:
+    """Add a processed item's outcome to the report, as the database now has it."""
     item = db.session.get(Item, item_id)
     db.session.refresh(item)
-    if item.status == "ready":
+    if item.status == ItemState.READY:
         report.imported.append(relative)
         report.pages += getattr(item, "page_count", None) or 0
-        ready.append(item_id)
-    elif item.status == "failed":
+    elif item.status == ItemState.FAILED:
         report.failed.append((relative, item.error or "failed"))
     else:  # claimed by a running worker meanwhile: it will finish it
         report.imported.append(relative)

@@ -1,5 +1,6 @@
 """Accepting a file: store the original by content, decide its kind by content, reject or
-report duplicates, and create a queued item. The caller commits, then enqueues."""
+report duplicates, and create a queued item. The caller commits, then hands the new items'
+ids (`accepted_ids`) to the queue."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from archive import audit, tasks
+from archive import audit
 from archive.extensions import db
 from archive.ingest.errors import UnsupportedType
 from archive.ingest.sniff import sniff_file
-from archive.models import VISIBILITIES, Event, Item, Photo, Presentation, User
+from archive.models import VISIBILITIES, Event, Item, ItemKind, ItemState, Photo, Presentation, User
 from archive.services import current_storage
 from archive.storage import LocalStorage, TooBig
 
@@ -109,11 +110,11 @@ def accept_file(
 
 
 def new_item(kind: str, event: Event, uploader: User | None, fields: ItemFields) -> Item:
-    item = Presentation() if kind == "presentation" else Photo()
+    item = Presentation() if kind == ItemKind.PRESENTATION else Photo()
     item.event, item.uploaded_by = event, uploader
     item.title = fields.title.strip()
     item.visibility = fields.visibility
-    item.status = "queued"
+    item.status = ItemState.QUEUED
     if isinstance(item, Presentation):
         item.speakers = fields.speakers.strip()
         item.organisation = fields.organisation.strip()
@@ -148,7 +149,7 @@ def accept_uploads(
     ip: str | None = None,
 ) -> list[Accepted]:
     """Accept every file of one upload, each judged alone, and audit what was added.
-    The caller commits, then calls `enqueue_accepted`."""
+    The caller commits, then enqueues `accepted_ids(outcomes)`."""
     storage = current_storage()
     outcomes = []
     for stream, filename in files:
@@ -159,8 +160,6 @@ def accept_uploads(
     return outcomes
 
 
-def enqueue_accepted(outcomes: list[Accepted]) -> None:
-    """After the commit: hand every new item to the workers."""
-    for outcome in outcomes:
-        if outcome.item is not None:
-            tasks.enqueue_processing(outcome.item.id)
+def accepted_ids(outcomes: list[Accepted]) -> list[int]:
+    """The ids of the items an upload created (not its duplicates or rejections)."""
+    return [outcome.item.id for outcome in outcomes if outcome.item is not None]

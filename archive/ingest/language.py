@@ -10,6 +10,8 @@ import logging
 import threading
 from typing import Any
 
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
 logger = logging.getLogger(__name__)
 
 # Languages of the workshops plus their usual neighbours; restricting the set keeps short or
@@ -49,8 +51,6 @@ def identifier() -> Any:
         return _identifier
     with _lock:
         if _identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
             _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
             _identifier.set_languages(list(LANGUAGES))
             logger.debug("loaded the language model")

@@ -23,7 +23,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from archive import audit, catalogue, ingest, permissions
+from archive import audit, catalogue, ingest, permissions, tasks
 from archive.catalogue import EventError
 from archive.extensions import db
 from archive.guards import require_login, staff_required
@@ -61,7 +61,7 @@ def index():
         return render_upload(form), 400
     outcomes = accept_all(event, uploads, fields)
     db.session.commit()
-    ingest.enqueue_accepted(outcomes)
+    tasks.enqueue_processing(ingest.accepted_ids(outcomes))
     session[REPORT_KEY] = report(event, outcomes)
     return redirect(url_for("upload.results"))
 

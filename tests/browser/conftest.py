@@ -26,7 +26,8 @@ from archive.catalogue import EventDetails, create_event, find_event
 from archive.demo import load_demo
 from archive.demo.content import EVENT as DEMO_EVENT
 from archive.extensions import db
-from archive.ingest import ItemFields, accept_file, process_item
+from archive.ingest import ItemFields, accept_file
+from archive.pipeline import process_item
 from archive.services import current_storage
 from tests.conftest import PASSWORD, add_text_page, make_app
 
