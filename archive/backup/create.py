@@ -36,6 +36,7 @@ from archive.backup.format import (
     member_info,
     no_progress,
 )
+from archive.fileio import replace_durably
 from archive.services import current_storage
 
 logger = logging.getLogger(__name__)
@@ -71,8 +72,7 @@ def backup_archive(
         originals = verify_originals(snapshot, report, stage)
         partial = work / "partial"
         write_archive(partial, compression, snapshot, originals, report, stage)
-        os.replace(partial, target)
-        fsync_dir(target.parent)
+        replace_durably(partial, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report.bytes = target.stat().st_size
@@ -131,11 +131,3 @@ def add_originals(tar: tarfile.TarFile, originals: dict[str, int], stage: Stage)
             if reader.hexdigest() != sha:
                 raise BackupError(f"original {sha} changed while it was being copied")
             advance(1)
-
-
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

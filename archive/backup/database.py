@@ -51,6 +51,7 @@ from archive.backup.format import (
     scan_members,
 )
 from archive.extensions import db
+from archive.fileio import replace_durably
 
 INSERT_BATCH = 500
 
@@ -179,7 +180,7 @@ def replace_sqlite_file(source: Path, expected: str) -> None:
         db.engine.dispose()
         for suffix in ("-wal", "-shm", "-journal"):  # the empty database's, never to be replayed
             Path(f"{target}{suffix}").unlink(missing_ok=True)
-        os.replace(tmp, target)
+        replace_durably(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
 

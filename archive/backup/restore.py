@@ -9,7 +9,6 @@ they are made again from the restored rows and originals rather than carried in 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from archive.backup.format import (
     verify_archive,
 )
 from archive.extensions import db
+from archive.fileio import atomic_write
 from archive.fulltext import FulltextError
 from archive.ingest.processing import process_item
 from archive.models import Event, Item, User
@@ -141,12 +141,7 @@ def restore_secret_key(source: Path, manifest: dict) -> str:
     if not (key_file.is_file() and key_file.read_text().strip() == current):
         return "secret key not restored: this instance's key is configured (ARCHIVE_SECRET_KEY)"
     key = b"".join(member.read() for _, member in scan_members(source, {SECRET_MEMBER}))
-    fd, tmp = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")
-    with os.fdopen(fd, "wb") as out:  # mkstemp creates it with mode 600
-        out.write(key)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(tmp, key_file)
+    atomic_write(key_file, key, 0o600)  # the key: readable by this account alone
     current_app.config["SECRET_KEY"] = key.decode().strip()
     return f"secret key restored into {key_file}; sign-ins made before the backup stay valid"
 
