@@ -34,7 +34,7 @@ from archive.extensions import db
 from archive.fileio import atomic_write
 from archive.fulltext import FulltextError
 from archive.ingest.processing import process_item
-from archive.models import Event, Item, User
+from archive.models import Event, Item, ItemState, User
 from archive.services import current_storage
 
 
@@ -149,7 +149,9 @@ def restore_secret_key(source: Path, manifest: dict) -> str:
 def mark_lost_originals(report: RestoreReport) -> None:
     """Items whose original was not in the backup are failed, as `check --repair` does."""
     storage = current_storage()
-    rows = db.session.execute(select(Item.id, Item.sha256).where(Item.status != "failed")).all()
+    rows = db.session.execute(
+        select(Item.id, Item.sha256).where(Item.status != ItemState.FAILED)
+    ).all()
     for item_id, sha in rows:
         if not storage.has_original(sha):
             integrity.mark_lost(item_id, "original-missing")
@@ -160,8 +162,8 @@ def requeue_claimed() -> None:
     """Items a backup caught mid-processing belong to no worker here."""
     db.session.execute(
         update(Item)
-        .where(Item.status == "processing")
-        .values(status="queued", claimed_by=None, lease_until=None)
+        .where(Item.status == ItemState.PROCESSING)
+        .values(status=ItemState.QUEUED, claimed_by=None, lease_until=None)
     )
     db.session.commit()
 
@@ -173,17 +175,19 @@ def reprocess_all(report: RestoreReport, stage: Stage) -> None:
     """Make every item's derived files again (and finish items queued at backup time)."""
     db.session.execute(
         update(Item)
-        .where(Item.status == "ready")
-        .values(status="queued", attempts=0)
+        .where(Item.status == ItemState.READY)
+        .values(status=ItemState.QUEUED, attempts=0)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    ids = db.session.scalars(select(Item.id).where(Item.status == "queued").order_by(Item.id)).all()
+    ids = db.session.scalars(
+        select(Item.id).where(Item.status == ItemState.QUEUED).order_by(Item.id)
+    ).all()
     worker = f"restore:{os.getpid()}"
     with stage("Making derived files", len(ids)) as advance:
         for item_id in ids:
             status = process_item(item_id, worker, index=False)
-            if status != "ready":
+            if status != ItemState.READY:
                 error = db.session.scalar(select(Item.error).where(Item.id == item_id))
                 report.errors.append(f"item {item_id}: reprocessing {status}: {error}")
             report.reprocessed += 1
