@@ -19,7 +19,7 @@ from archive.fulltext import FulltextError
 from archive.ingest import recovery
 from archive.ingest.processing import lease_seconds
 from archive.integrity.report import LOST_CODES, TEMP_MAX_AGE, CheckReport
-from archive.models import Item
+from archive.models import Item, ItemKind, ItemState
 from archive.models.common import utcnow
 from archive.services import current_index, current_storage
 
@@ -112,7 +112,7 @@ def check_lost_originals(report: CheckReport, items, on_disk: set[str]) -> None:
     for row in items.values():
         if row.sha256 in on_disk:
             continue
-        if row.status == "failed" and row.error_code in LOST_CODES:
+        if row.status == ItemState.FAILED and row.error_code in LOST_CODES:
             report.recorded_losses[row.id] = row.error_code
         else:
             report.lost_originals[row.id] = row.sha256
@@ -122,7 +122,7 @@ def check_index(report: CheckReport, items, indexed: set[int]) -> None:
     """Ready items must be in the index and marked so; nothing else may be."""
     cutoff = utcnow() - SETTLE
     for row in items.values():
-        if row.status == "ready":
+        if row.status == ItemState.READY:
             settled = row.processed_at is None or row.processed_at < cutoff
             if settled and (row.id not in indexed or row.indexed_at is None):
                 report.unindexed_items.append(row.id)
@@ -140,12 +140,12 @@ def check_derived(report: CheckReport, items) -> None:
     derived folder at all, has lost files. Unrendered pages are reported as a note."""
     storage = current_storage()
     for row in items.values():
-        if row.status != "ready":
+        if row.status != ItemState.READY:
             continue
         names = storage.derived_names(row.id)
         if names is None:
             report.missing_derived[row.id] = [MISSING_FOLDER]
-        elif row.kind == "photo":
+        elif row.kind == ItemKind.PHOTO:
             missing = [name for name in PHOTO_FILES if name not in names]
             if missing:
                 report.missing_derived[row.id] = missing
@@ -180,7 +180,7 @@ def check_queue(report: CheckReport, items) -> None:
     """Items whose worker died or whose lease ran out, and queued items the queue lost."""
     now, host = utcnow(), tasks.worker_host()
     for row in items.values():
-        if row.status != "processing":
+        if row.status != ItemState.PROCESSING:
             continue
         if recovery.lease_expired(row, now):
             report.stuck_processing[row.id] = f"lease ran out at {row.lease_until:%Y-%m-%d %H:%M}"
@@ -194,7 +194,9 @@ def check_queue(report: CheckReport, items) -> None:
     if queue_empty:
         cutoff = now - recovery.STALE_QUEUED
         report.stuck_queued = sorted(
-            row.id for row in items.values() if row.status == "queued" and row.updated_at < cutoff
+            row.id
+            for row in items.values()
+            if row.status == ItemState.QUEUED and row.updated_at < cutoff
         )
 
 

@@ -19,7 +19,7 @@ from archive.ingest import recovery
 from archive.ingest.processing import reprocess_item
 from archive.integrity.checks import absent_items
 from archive.integrity.report import LOST_CODES, CheckReport, RepairAction
-from archive.models import Item
+from archive.models import Item, ItemState
 from archive.services import current_storage
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def mark_lost(item_id: int, code: str) -> RepairAction:
     item = db.session.get(Item, item_id)
     if item is None:
         return RepairAction(f"item {item_id}", "deleted meanwhile; nothing to do")
-    item.status, item.error_code = "failed", code
+    item.status, item.error_code = ItemState.FAILED, code
     item.error = (
         f"{item.original_filename}: the original file {LOST_CODES[code]} (SHA-256 "
         f"{item.sha256}); restore it from a backup and reprocess the item"
@@ -97,11 +97,11 @@ def repair_derived(report: CheckReport) -> list[RepairAction]:
     actions = []
     for item_id in report.missing_derived:
         status = db.session.scalar(select(Item.status).where(Item.id == item_id))
-        if status != "ready":
+        if status != ItemState.READY:
             actions.append(RepairAction(f"item {item_id}", f"not reprocessed: now {status}"))
             continue
         status, error = reprocess_item(item_id)
-        if status == "ready":
+        if status == ItemState.READY:
             actions.append(RepairAction(f"item {item_id}", "derived files made again"))
         else:
             actions.append(
