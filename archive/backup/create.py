@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class BackupReport:
+    """What `backup_archive` wrote, and the originals it had to leave out (`errors`)."""
+
     path: str
     database_format: str
     items: int = 0

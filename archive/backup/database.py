@@ -125,6 +125,7 @@ def read_facts(connection: Connection) -> tuple[dict[str, int], dict[str, int], 
 
 
 def to_json(value):
+    """A column value JSON cannot hold, as text: dates and times, decimals, bytes (base64)."""
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -157,6 +158,7 @@ def check_compatible(manifest: dict, source: Path) -> None:
 
 
 def restore_database(source: Path, manifest: dict) -> None:
+    """The backup's database in place of this one: the SQLite file, or the rows loaded."""
     db.session.remove()
     if manifest["database"]["format"] == "sqlite":
         replace_sqlite_file(source, manifest["members"][SQLITE_MEMBER]["sha256"])
@@ -212,6 +214,7 @@ def load_tables(source: Path, manifest: dict) -> None:
 
 
 def insert_rows(connection: Connection, tbl, lines: BinaryIO) -> None:
+    """One table's JSON lines, inserted in batches with values converted to column types."""
     batch = []
     for line in lines:
         row = json.loads(line)
@@ -269,4 +272,5 @@ def upgrade_schema(revision: str | None) -> None:
 
 
 def alembic_config():
+    """This app's Alembic configuration, as Flask-Migrate builds it for `flask db`."""
     return current_app.extensions["migrate"].migrate.get_config()

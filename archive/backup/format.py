@@ -55,6 +55,7 @@ Stage = Callable[[str, int], AbstractContextManager[Callable[[int], None]]]
 
 @contextmanager
 def no_progress(_label: str, _total: int) -> Iterator[Callable[[int], None]]:
+    """A stage that shows nothing, for callers without a progress bar."""
     yield lambda _n: None
 
 
@@ -81,6 +82,7 @@ class Snapshot:
 
 
 def archive_compression(target: Path) -> str:
+    """The tarfile compression that the backup file name asks for ("" or "gz")."""
     for suffix, compression in SUFFIXES.items():
         if target.name.endswith(suffix):
             return compression
@@ -88,6 +90,7 @@ def archive_compression(target: Path) -> str:
 
 
 def build_manifest(snapshot: Snapshot, originals, members, errors) -> dict:
+    """The first member: what the backup holds, with a SHA-256 for every other member."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -104,21 +107,25 @@ def build_manifest(snapshot: Snapshot, originals, members, errors) -> dict:
 
 
 def add_file(tar: tarfile.TarFile, name: str, file: Path) -> None:
+    """A file as a member readable by its owner alone (database and key hold secrets)."""
     with file.open("rb") as fh:
         tar.addfile(member_info(name, os.fstat(fh.fileno()).st_size, 0o600), fh)
 
 
 def add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    """Bytes as a member readable by its owner alone."""
     tar.addfile(member_info(name, len(data), 0o600), io.BytesIO(data))
 
 
 def member_info(name: str, size: int, mode: int) -> tarfile.TarInfo:
+    """The header of a regular-file member, stamped with the time of writing."""
     info = tarfile.TarInfo(name)
     info.size, info.mode, info.mtime = size, mode, int(utcnow().timestamp())
     return info
 
 
 def file_facts(path: Path) -> dict:
+    """The manifest entry of a file: its SHA-256 and size."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):

@@ -40,6 +40,8 @@ from archive.services import current_storage
 
 @dataclass
 class RestoreReport:
+    """What `restore_archive` restored and rebuilt, and what went wrong after the install."""
+
     users: int = 0
     events: int = 0
     items: int = 0
@@ -214,5 +216,6 @@ def rebuild_index(report: RestoreReport, stage: Stage) -> None:
 
 
 def count_rows(report: RestoreReport) -> None:
+    """The restored instance's row counts, for the summary."""
     for attr, model in (("users", User), ("events", Event), ("items", Item)):
         setattr(report, attr, db.session.scalar(select(func.count()).select_from(model)))
