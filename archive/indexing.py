@@ -81,10 +81,13 @@ def index_event(event_id: int) -> None:
 
 
 def index_batch(item_ids: list[int]) -> None:
-    """Index many items with one index commit."""
+    """Index many items with one index commit; those that are not ready (any more) or no
+    longer exist are removed from the index."""
     items = load_items(item_ids)
     current_index().index_items((item_doc(i), page_texts(i)) for i in items)
     mark_indexed([i.id for i in items])
+    for item_id in set(item_ids) - {i.id for i in items}:
+        current_index().remove_item(item_id)
 
 
 def load_items(item_ids: list[int]) -> list[Item]:

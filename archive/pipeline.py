@@ -207,6 +207,13 @@ def index_pending(wait: bool) -> int | None:
         return indexing.index_unindexed() if taken else None
 
 
+def index_items(item_ids: list[int]) -> None:
+    """Make the index agree with the database about these items now, in batches: ready
+    items are written, the others removed (repairs)."""
+    for start in range(0, len(item_ids), indexing.BATCH):
+        indexing.index_batch(item_ids[start : start + indexing.BATCH])
+
+
 def reindex_items(item_ids: Iterable[int]) -> None:
     """Changed fields or visibility take effect in search at once; a failure is left for
     the recovery sweep (the item keeps `indexed_at` empty), not raised."""
