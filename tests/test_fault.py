@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.fulltext import SearchIndex, SearchRequest
-from archive.permissions import AccessScope
+from archive.fulltext import AccessScope, SearchIndex, SearchRequest
 from tests.support import samples
 from tests.support.live import LiveStack
 

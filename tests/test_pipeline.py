@@ -16,11 +16,10 @@ from sqlalchemy import func, select
 from archive import indexing, ingest, tasks
 from archive.demo import load_demo
 from archive.extensions import db
-from archive.fulltext import SearchRequest
+from archive.fulltext import AccessScope, SearchRequest
 from archive.ingest.processing import claim, process_item
 from archive.models import Event, Item, Page, Presentation
 from archive.models.common import utcnow
-from archive.permissions import AccessScope
 from archive.services import current_index, current_storage
 
 EVERYTHING = AccessScope(include_staff_only=True)

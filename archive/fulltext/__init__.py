@@ -33,6 +33,7 @@ from archive.fulltext.results import (
     SearchRequest,
 )
 from archive.fulltext.schema import SCHEMA_VERSION
+from archive.fulltext.scope import AccessScope
 from archive.fulltext.snippets import highlight_text
 from archive.fulltext.store import RebuildReport, SearchIndex
 
@@ -41,6 +42,7 @@ __all__ = [
     "PRESENTATION",
     "SCHEMA_VERSION",
     "SYNTAX_HELP",
+    "AccessScope",
     "FacetValue",
     "FulltextError",
     "IndexBusyError",

@@ -47,7 +47,7 @@ from archive.fulltext.engine import (
     any_of,
 )
 from archive.fulltext.schema import FIELD_WEIGHTS, TEXT_FIELDS
-from archive.permissions import AccessScope
+from archive.fulltext.scope import AccessScope
 
 SYNTAX_HELP: list[tuple[str, str]] = [
     ("digital divide", "pages containing all of the words, in any form (governments = government)"),

@@ -26,9 +26,9 @@ from archive.fulltext.documents import PHOTO, PRESENTATION
 from archive.fulltext.engine import IndexView, MatchSet, Term, all_of, any_of
 from archive.fulltext.query import compile_query, scope_filter
 from archive.fulltext.schema import KIND_CODES
+from archive.fulltext.scope import AccessScope
 from archive.fulltext.snippets import Highlighter
 from archive.fulltext.suggest import suggest
-from archive.permissions import AccessScope
 
 SORTS = ("relevance", "newest", "oldest")
 FACETS = ("type", "event", "year", "org", "lang")
