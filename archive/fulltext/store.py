@@ -23,7 +23,6 @@ CURRENT or the Whoosh generation changed (one stat and one directory listing).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -31,7 +30,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,6 +38,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import index as whoosh_index
 
+from archive.fileio import LockTimeout, atomic_write, is_locked, try_lock, wait_for_lock
 from archive.fulltext.documents import ItemDoc, PageText
 from archive.fulltext.engine import IndexView, Segment
 from archive.fulltext.errors import (
@@ -396,49 +396,29 @@ class SearchIndex:
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / WRITE_LOCK, "a+b") as handle:
-            deadline = time.monotonic() + self.lock_timeout
-            delay = 0.005
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise IndexBusyError(
-                            f"The search index in {self.path} stayed locked by another writer "
-                            f"for {self.lock_timeout:.0f} s."
-                        ) from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.1)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        held = ExitStack()
+        try:  # only the wait is translated, never a LockTimeout from the caller's block
+            held.enter_context(wait_for_lock(self.path / WRITE_LOCK, self.lock_timeout))
+        except LockTimeout:
+            raise IndexBusyError(
+                f"The search index in {self.path} stayed locked by another writer "
+                f"for {self.lock_timeout:.0f} s."
+            ) from None
+        with held:
+            yield
 
     @contextmanager
     def _rebuild_lock(self) -> Iterator[None]:
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / REBUILD_LOCK, "a+b") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with try_lock(self.path / REBUILD_LOCK) as taken:
+            if not taken:
                 raise RebuildInProgressError(
                     f"Another rebuild of the search index in {self.path} is running."
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                )
+            yield
 
     def _rebuild_running(self) -> bool:
-        with open(self.path / REBUILD_LOCK, "a+b") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
+        return is_locked(self.path / REBUILD_LOCK)
 
 
 def _cancel(writer) -> None:
@@ -467,17 +447,8 @@ def _commit(ix, apply: Callable, limitmb: int, timeout: float) -> None:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    # 0o644 as before: the pointer was created with the default umask, readable by all.
+    atomic_write(path, json.dumps(data).encode("utf-8"), mode=0o644)
 
 
 def _read_json(path: Path) -> dict | None:
