@@ -67,7 +67,8 @@ from sqlalchemy.sql import column, table
 import archive
 from archive import indexing, integrity
 from archive.extensions import db
-from archive.fulltext import SCHEMA_VERSION, FulltextError
+from archive.fulltext import FulltextError
+from archive.fulltext.whoosh import SCHEMA_VERSION
 from archive.ingest.processing import process_item
 from archive.models import Event, Item, User
 from archive.models.common import utcnow

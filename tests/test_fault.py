@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.fulltext import AccessScope, SearchIndex, SearchRequest
+from archive.fulltext import AccessScope, SearchRequest
+from archive.fulltext.whoosh import SearchIndex
 from tests.support import samples
 from tests.support.live import LiveStack
 

@@ -11,8 +11,8 @@ import random
 import numpy as np
 import pytest
 
-from archive.fulltext.engine import AllOf, AnyOf, Bonus, Phrase, Term, Without
-from archive.fulltext.store import SearchIndex
+from archive.fulltext.whoosh import SearchIndex
+from archive.fulltext.whoosh.nodes import AllOf, AnyOf, Bonus, Phrase, Term, Without
 from tests.fulltext.fulltext_helpers import make_item, pages
 
 WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
