@@ -72,6 +72,7 @@ def word_pieces(text: str) -> list[str]:
 
 
 def has_cjk(text: str) -> bool:
+    """Whether text holds CJK characters (which are cut into bigrams, not words)."""
     return _HAS_CJK(text) is not None
 
 
@@ -207,6 +208,7 @@ def exact_form(raw: str) -> str:
 
 
 def normalise(raw: str, mode: str) -> str:
+    """A raw token in the form of the EXACT or the FOLDED field family."""
     return exact_form(raw) if mode == EXACT else folded_form(raw)
 
 

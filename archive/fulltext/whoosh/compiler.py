@@ -73,6 +73,7 @@ class Compiler:
         self.words: list[Word] = []
 
     def compile(self, tree, negated: bool = False) -> Node:
+        """The node for `tree`; under `negated`, words are not highlighted or corrected."""
         if isinstance(tree, And):
             return self._and(tree.children, negated)
         if isinstance(tree, Or):
@@ -90,6 +91,8 @@ class Compiler:
         raise TypeError(tree)
 
     def _and(self, children, negated: bool) -> Node:
+        """Positives all required, plain words typed side by side rewarded as a phrase, and
+        the negatives left out in one Without."""
         positives = [c for c in children if not isinstance(c, Not)]
         negatives = [c.child for c in children if isinstance(c, Not)]
         node = all_of(self.compile(c, negated) for c in positives)
@@ -101,13 +104,16 @@ class Compiler:
         return node
 
     def _phrase_bonus(self, text: str) -> Node:
+        """The typed words as a folded phrase in titles and page text, for ranking only."""
         folded = tuple(p for w in analyse_words(text) for p in w.folded_parts)
         return any_of(Phrase(f"{name}_s", folded, weight) for name, weight in PHRASE_BONUS.items())
 
     def _highlight(self, text: str) -> None:
+        """Remember a word or phrase to mark in snippets and the viewer."""
         self.terms[text.lower()] = None
 
     def _word(self, word: Word, negated: bool) -> Node:
+        """One typed word in every text field, exact and folded."""
         if word.prefix:
             return self._prefix(word, TEXT_FIELDS, negated)
         if not analyse_words(word.text):  # punctuation only
@@ -121,6 +127,7 @@ class Compiler:
         return self._text(word.text, TEXT_FIELDS, phrase=phrase)
 
     def _prefix(self, word: Word, fields: tuple[str, ...], negated: bool, boost: bool = True):
+        """`word*` as the most frequent matching terms; too short a stem is a whole word."""
         analysed = analyse_words(word.text)
         if not analysed:
             return Every()
@@ -151,6 +158,7 @@ class Compiler:
         return any_of(nodes)
 
     def _expand(self, fieldname: str, prefix: str) -> tuple[list[str], bool]:
+        """Up to PREFIX_TERMS terms starting with `prefix`, and whether more were left out."""
         found = [
             b.decode("utf-8")
             for b in islice(self.reader.expand_prefix(fieldname, prefix), PREFIX_SCAN)
@@ -172,6 +180,7 @@ class Compiler:
         return all_of(word_node(w, fields, boost) for w in analysed)
 
     def _filter(self, flt: Filter, negated: bool) -> Node:
+        """A filter, or its text searched as words (with a notice) when its value is bad."""
         try:
             return self._filter_node(flt, negated)
         except ValueError as error:
@@ -179,6 +188,7 @@ class Compiler:
             return self._text(f"{flt.name} {flt.value}", TEXT_FIELDS, phrase=False)
 
     def _filter_node(self, flt: Filter, negated: bool) -> Node:
+        """The node of one `name:value` filter; ValueError with the reason if it is bad."""
         name, value = flt.name, flt.value.strip()
         if name in ("speaker", "org", "event"):
             fields = {"speaker": ("people",), "org": ("orgs",), "event": ("event",)}[name]

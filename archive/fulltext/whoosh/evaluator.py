@@ -184,6 +184,7 @@ class Evaluator:
         return cached
 
     def _compute_mask(self, node: Node) -> np.ndarray:
+        """A filter's mask: columns compared, masks combined, or a scored node's matches."""
         size = self.segment.size
         if isinstance(node, NoDocs):
             return np.zeros(size, dtype=bool)
@@ -245,6 +246,7 @@ class Evaluator:
         raise TypeError(f"cannot evaluate {node!r}")
 
     def _term(self, node: Term) -> Hits:
+        """A term's postings, scored by BM25 unless the term is a filter."""
         ids, tf = self.segment.term_postings(node.field, node.text)
         if ids.size == 0:
             return Hits.empty()
@@ -256,6 +258,7 @@ class Evaluator:
         return Hits(ids, scores)
 
     def _phrase(self, node: Phrase, within: np.ndarray | None) -> Hits:
+        """Documents holding every word (within `within`), then positions checked in them."""
         if not node.words:
             return Hits.empty()
         if len(node.words) == 1:
@@ -301,6 +304,7 @@ class Evaluator:
         return np.bincount(starts // shift, minlength=candidates.size).astype(np.float64)
 
     def _union(self, parts: list[Hits]) -> Hits:
+        """Documents in any part, with the scores of the parts that hold them added up."""
         parts = [p for p in parts if p.ids.size]
         if not parts:
             return Hits.empty()
@@ -315,6 +319,7 @@ class Evaluator:
         return Hits(ids, total[ids])
 
     def _intersection(self, node: AllOf, within: np.ndarray | None) -> Hits:
+        """Scored children narrowed one after another, then filters applied as masks."""
         filters = [c for c in node.children if is_filter(c)]
         scorers = [c for c in node.children if not is_filter(c)]
         # Phrases last, so that their position checks only run on the survivors.

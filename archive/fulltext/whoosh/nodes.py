@@ -19,6 +19,7 @@ class Node:
     """Base of query nodes."""
 
     def to_whoosh(self) -> wq.Query:
+        """The equivalent Whoosh query, for checking the evaluator against Whoosh."""
         raise TypeError(f"{type(self).__name__} has no Whoosh equivalent")
 
 

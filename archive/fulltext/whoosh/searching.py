@@ -7,6 +7,7 @@ from it, so none of them can reach past the user's `AccessScope` (see `results`)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -28,7 +29,7 @@ from archive.fulltext.results import (
 from archive.fulltext.snippets import Highlighter
 from archive.fulltext.whoosh.compiler import compile_query, scope_filter
 from archive.fulltext.whoosh.nodes import Term, all_of, any_of
-from archive.fulltext.whoosh.schema import KIND_CODES
+from archive.fulltext.whoosh.schema import KIND_CODES, KIND_NAMES
 from archive.fulltext.whoosh.suggest import suggest
 from archive.fulltext.whoosh.view import IndexView, MatchSet
 
@@ -75,6 +76,7 @@ def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
 def _selection_flags(
     base: MatchSet, filters: dict[str, tuple[str, ...]], notices: list[str]
 ) -> dict[str, np.ndarray]:
+    """For each facet with a selection, which matches it keeps (OR within the facet)."""
     flags: dict[str, np.ndarray] = {}
     for name, values in filters.items():
         if name == "event":
@@ -113,6 +115,8 @@ def _facets(
 def _facet(
     view: IndexView, base: MatchSet, name: str, mask: np.ndarray, selected: tuple[str, ...]
 ) -> list[FacetValue]:
+    """One facet's values with counts: the most frequent first (years newest first), and
+    every selected value even when it has no match left."""
     if name in ("lang", "org"):
         pairs = [(v, c) for v, c in base.term_counts(name, mask).items() if v]
     else:
@@ -136,10 +140,12 @@ def _facet(
 
 
 def _kind_name(code: int) -> str:
-    return {c: n for n, c in KIND_CODES.items()}.get(code, str(code))
+    """The item kind stored as `code` in the c_kind column."""
+    return KIND_NAMES.get(code, str(code))
 
 
 def _labels(view: IndexView, base: MatchSet, name: str, values: list[str]) -> dict[str, str]:
+    """What a facet value is shown as: a type's or language's name, an event's title."""
     if name == "type":
         return {v: TYPE_LABELS.get(v, v) for v in values}
     if name == "lang":
@@ -159,53 +165,89 @@ def _labels(view: IndexView, base: MatchSet, name: str, values: list[str]) -> di
 # ---------------------------------------------------------------------------- results
 
 
-def _results(view: IndexView, final: MatchSet, request: SearchRequest, highlighter: Highlighter):
-    kinds = final.column("c_kind")
-    items = final.column("c_item")
-    dates = final.column("c_date")
-    pages = final.column("c_page")
-    scores = np.round(final.scores(), 9)
-    docnums = final.docnums()
+@dataclass(frozen=True)
+class _Rows:
+    """The final matches' columns, read once: entry i of each array is match i."""
 
-    pres = np.flatnonzero(kinds == KIND_CODES[PRESENTATION])
-    order = pres[np.lexsort((pages[pres], -scores[pres], items[pres]))]
-    starts = np.flatnonzero(np.r_[True, np.diff(items[order]) != 0]) if order.size else order
+    kinds: np.ndarray
+    items: np.ndarray
+    dates: np.ndarray
+    pages: np.ndarray
+    scores: np.ndarray  # rounded, so that float noise never decides a tie
+    docnums: np.ndarray
+
+    @classmethod
+    def of(cls, final: MatchSet) -> _Rows:
+        return cls(
+            kinds=final.column("c_kind"),
+            items=final.column("c_item"),
+            dates=final.column("c_date"),
+            pages=final.column("c_page"),
+            scores=np.round(final.scores(), 9),
+            docnums=final.docnums(),
+        )
+
+
+def _results(view: IndexView, final: MatchSet, request: SearchRequest, highlighter: Highlighter):
+    """This page's presentation groups and photos, with the totals of both."""
+    rows = _Rows.of(final)
+    groups, total_groups = _groups(view, rows, request, highlighter)
+    photos, total_photos = _photos(view, rows, request, highlighter)
+    return groups, total_groups, photos, total_photos
+
+
+def _groups(
+    view: IndexView, rows: _Rows, request: SearchRequest, highlighter: Highlighter
+) -> tuple[list[ResultGroup], int]:
+    """Matching pages grouped by presentation, ranked by their best page, one page of them."""
+    pres = np.flatnonzero(rows.kinds == KIND_CODES[PRESENTATION])
+    order = pres[np.lexsort((rows.pages[pres], -rows.scores[pres], rows.items[pres]))]
+    starts = np.flatnonzero(np.r_[True, np.diff(rows.items[order]) != 0]) if order.size else order
     sizes = np.diff(np.r_[starts, order.size])
     best = order[starts]
-    ranking = _rank(scores[best], dates[best], items[best], request.sort)
+    ranking = _rank(rows.scores[best], rows.dates[best], rows.items[best], request.sort)
     first = (request.page - 1) * request.per_page
     groups = []
     for g in ranking[first : first + request.per_page]:
         members = order[starts[g] : starts[g] + sizes[g]]
         shown = [
-            _page_hit(view, int(docnums[m]), float(scores[m]), highlighter)
+            _page_hit(view, int(rows.docnums[m]), float(rows.scores[m]), highlighter)
             for m in members[: request.pages_per_group]
         ]
-        stored = view.searcher.stored_fields(int(docnums[members[0]]))
-        groups.append(
-            ResultGroup(
-                item_id=int(stored["item_id"]),
-                title=stored["title"],
-                event_id=int(stored["event_id"]),
-                event_title=stored["event_title"],
-                event_slug=stored["event_slug"],
-                speakers=tuple(stored["speakers"]),
-                best=shown[0],
-                more=shown[1:],
-                more_count=int(sizes[g]) - 1,
-            )
-        )
+        groups.append(_group(view, int(rows.docnums[members[0]]), shown, int(sizes[g]) - 1))
+    return groups, int(best.size)
 
-    photo_rows = np.flatnonzero(kinds == KIND_CODES[PHOTO])
-    photo_order = photo_rows[
-        _rank(scores[photo_rows], dates[photo_rows], items[photo_rows], request.sort)
-    ]
-    first_photo = (request.page - 1) * request.photos_per_page
+
+def _group(view: IndexView, docnum: int, shown: list[PageHit], more_count: int) -> ResultGroup:
+    """One presentation's result, its fields read from its best page's stored fields."""
+    stored = view.searcher.stored_fields(docnum)
+    return ResultGroup(
+        item_id=int(stored["item_id"]),
+        title=stored["title"],
+        event_id=int(stored["event_id"]),
+        event_title=stored["event_title"],
+        event_slug=stored["event_slug"],
+        speakers=tuple(stored["speakers"]),
+        best=shown[0],
+        more=shown[1:],
+        more_count=more_count,
+    )
+
+
+def _photos(
+    view: IndexView, rows: _Rows, request: SearchRequest, highlighter: Highlighter
+) -> tuple[list[PhotoHit], int]:
+    """This page's part of the photo strip, ranked like the groups."""
+    photo_rows = np.flatnonzero(rows.kinds == KIND_CODES[PHOTO])
+    ranking = _rank(
+        rows.scores[photo_rows], rows.dates[photo_rows], rows.items[photo_rows], request.sort
+    )
+    first = (request.page - 1) * request.photos_per_page
     photos = [
-        _photo_hit(view, int(docnums[m]), highlighter)
-        for m in photo_order[first_photo : first_photo + request.photos_per_page]
+        _photo_hit(view, int(rows.docnums[m]), highlighter)
+        for m in photo_rows[ranking][first : first + request.photos_per_page]
     ]
-    return groups, int(best.size), photos, int(photo_rows.size)
+    return photos, int(photo_rows.size)
 
 
 def _rank(scores: np.ndarray, dates: np.ndarray, items: np.ndarray, sort: str) -> np.ndarray:
@@ -219,6 +261,7 @@ def _rank(scores: np.ndarray, dates: np.ndarray, items: np.ndarray, sort: str) -
 
 
 def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlighter) -> PageHit:
+    """One matching page with its snippet."""
     stored = view.searcher.stored_fields(docnum)
     return PageHit(
         page=int(stored["page"]),
@@ -229,6 +272,7 @@ def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlight
 
 
 def _photo_hit(view: IndexView, docnum: int, highlighter: Highlighter) -> PhotoHit:
+    """One matching photo; its caption is the snippet when the text is empty."""
     stored = view.searcher.stored_fields(docnum)
     return PhotoHit(
         item_id=int(stored["item_id"]),

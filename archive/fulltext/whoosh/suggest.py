@@ -47,10 +47,12 @@ def suggest(view: IndexView, compiled: CompiledQuery, scope: Node) -> str | None
 
 
 def _count(view: IndexView, node: Node) -> int:
+    """How many live documents match (the node carries the scope)."""
     return len(view.match(node))
 
 
 def _candidates(view: IndexView, word: str) -> list[str]:
+    """Indexed words near `word`, closest and most frequent first."""
     maxdist = 1 if len(word) <= 5 else 2
     found: dict[str, int] = {}
     for reader, _ in view.searcher.reader().leaf_readers():
