@@ -8,6 +8,7 @@ already in the test process.
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from functools import cache
 from pathlib import Path
@@ -117,3 +118,23 @@ def test_every_backend_lives_in_its_own_subpackage(name):
     assert f"class {class_name}" in "".join(
         p.read_text(encoding="utf-8") for n, p in MODULES.items() if n.startswith(module)
     )
+
+
+def test_importing_the_library_loads_no_engine_and_no_app(tmp_path):
+    # An `archive` package holding only fulltext and fileio, so that this checks fulltext
+    # whatever the application's own package __init__ imports.
+    package = tmp_path / "archive"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "fulltext").symlink_to(PACKAGE)
+    (package / "fileio.py").symlink_to(PACKAGE.parent / "fileio.py")
+    names = ", ".join(repr(n) for n in sorted(m for m in MODULES if is_neutral(m)))
+    script = (
+        f"import importlib, sys\nfor name in [{names}]:\n    importlib.import_module(name)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    loaded = set(ast.literal_eval(result.stdout))
+    assert loaded & {"whoosh", "numpy", "flask", "sqlalchemy", "huey"} == set()
