@@ -91,19 +91,14 @@ class SearchIndex:
     def item_ids(self) -> set[int]:
         """Ids of every indexed item, for integrity checks against the database."""
         with self._state:
-            view = self._current_view()
-            ids: set[int] = set()
-            for segment, _, live in view.parts:
-                ids.update(np.unique(segment.column("c_item")[live]).tolist())
-            return ids
+            return _item_ids(self._current_view())
 
     def stats(self) -> IndexStats:
-        """Counts, size on disk and generation of the index in use."""
+        """Counts, size on disk and generation of the index in use (all from one view)."""
         with self._state:
-            documents = self.doc_count()
-            items = len(self.item_ids())
+            view = self._current_view()
+            documents, items = view.searcher.doc_count(), len(_item_ids(view))
             generation = self._generation
-        files = (self.path / generation).glob("*") if generation else ()
         return IndexStats(
             backend="whoosh",
             location=str(self.path),
@@ -111,7 +106,7 @@ class SearchIndex:
             schema_version=SCHEMA_VERSION,
             documents=documents,
             items=items,
-            size_bytes=sum(f.stat().st_size for f in files if f.is_file()),
+            size_bytes=_size_on_disk(self.path / generation) if generation else 0,
         )
 
     def check(self) -> None:
@@ -324,3 +319,22 @@ class SearchIndex:
             cancel_writer(writer)
             raise
         writer.commit()
+
+
+def _item_ids(view: IndexView) -> set[int]:
+    """Distinct item ids of the live documents of one view."""
+    ids: set[int] = set()
+    for segment, _, live in view.parts:
+        ids.update(np.unique(segment.column("c_item")[live]).tolist())
+    return ids
+
+
+def _size_on_disk(folder: Path) -> int:
+    """Bytes in a generation's (flat) folder; a file removed meanwhile counts as 0."""
+    total = 0
+    for path in folder.iterdir():
+        try:
+            total += path.stat().st_size
+        except FileNotFoundError:
+            continue
+    return total
