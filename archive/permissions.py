@@ -2,33 +2,19 @@
 
 The same rules exist in three shapes so that no list, count, facet or search can disagree
 with a single-object check: predicates for one object, SQL filters for queries, and an
-`AccessScope` that `archive.fulltext` turns into a Whoosh filter.
+`AccessScope` (defined in `archive.fulltext`) that the search backend turns into its filter.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import ColumnElement, and_, false, select, true
 
 from archive.extensions import db
+from archive.fulltext import AccessScope
 from archive.models import Event, Grant, Item
 
 STAFF_ONLY = "staff"
 READY = "ready"
-
-
-@dataclass(frozen=True)
-class AccessScope:
-    """What a search may reach for one user; `None` means no restriction on that axis."""
-
-    include_staff_only: bool
-    event_ids: frozenset[int] | None = None
-    organisation_id: int | None = None
-
-    @property
-    def unrestricted(self) -> bool:
-        return self.include_staff_only and self.event_ids is None and self.organisation_id is None
 
 
 def is_staff(user) -> bool:

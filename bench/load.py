@@ -33,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive.fulltext import SearchIndex, SearchRequest  # noqa: E402
-from archive.permissions import AccessScope  # noqa: E402
+from archive.fulltext import AccessScope, SearchRequest  # noqa: E402
+from archive.fulltext.whoosh import SearchIndex  # noqa: E402
 from tests.support import samples  # noqa: E402
 from tests.support.live import REPO, Account, EventSpec, LiveStack  # noqa: E402
 from tests.support.web import WebClient  # noqa: E402

@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive.fulltext import ItemDoc, PageText, SearchIndex, SearchRequest  # noqa: E402
-from archive.permissions import AccessScope  # noqa: E402
+from archive.fulltext import AccessScope, ItemDoc, PageText, SearchRequest  # noqa: E402
+from archive.fulltext.whoosh import SearchIndex  # noqa: E402
 
 ENGLISH = """the of and to in a is that for on with as by are this be from at or an it not
 which government digital public service services data citizens development e-government

@@ -29,7 +29,7 @@ import search as synthetic  # noqa: E402  (bench/search.py)
 from archive import accounts, create_app  # noqa: E402
 from archive.catalogue import EventDetails, create_event  # noqa: E402
 from archive.extensions import db  # noqa: E402
-from archive.fulltext import SearchIndex  # noqa: E402
+from archive.fulltext.whoosh import SearchIndex  # noqa: E402
 
 PASSWORD = "benchmark password"  # noqa: S105 (a throwaway archive)
 

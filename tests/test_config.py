@@ -6,6 +6,7 @@ import stat
 import pytest
 
 import config
+from archive.fulltext.whoosh import internals as whoosh_internals
 from tests.conftest import make_app
 
 
@@ -84,6 +85,16 @@ def test_unreachable_database_stops_with_one_line_naming_it(tmp_path):
         make_app(tmp_path, SQLALCHEMY_DATABASE_URI=url)
     message = str(exc.value)
     assert "cannot reach database" in message and "missing-dir" in message
+    assert "\n" not in message
+
+
+def test_unverified_whoosh_stops_with_one_line_naming_both_versions(tmp_path, monkeypatch):
+    monkeypatch.setattr(whoosh_internals, "installed_whoosh_version", lambda: "2.8.0")
+    with pytest.raises(SystemExit) as exc:
+        make_app(tmp_path)
+    message = str(exc.value)
+    assert "search index" in message and "Whoosh 2.8.0 is installed" in message
+    assert whoosh_internals.VERIFIED_WHOOSH_VERSION in message
     assert "\n" not in message
 
 

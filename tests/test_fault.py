@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from archive.fulltext import SearchIndex, SearchRequest
-from archive.permissions import AccessScope
+from archive.fulltext import AccessScope, SearchRequest
+from archive.fulltext.whoosh import SearchIndex
 from tests.support import samples
 from tests.support.live import LiveStack
 

@@ -16,10 +16,9 @@ from sqlalchemy import func, select
 from archive import indexing, ingest, pipeline, tasks
 from archive.demo import load_demo
 from archive.extensions import db
-from archive.fulltext import SearchRequest
+from archive.fulltext import AccessScope, SearchRequest
 from archive.models import Event, Item, Page, Presentation
 from archive.models.common import utcnow
-from archive.permissions import AccessScope
 from archive.pipeline import claim, extract_item, process_item
 from archive.services import current_index, current_storage
 

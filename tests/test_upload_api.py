@@ -12,9 +12,8 @@ from werkzeug.test import encode_multipart
 
 from archive import accounts
 from archive.extensions import db
-from archive.fulltext import SearchRequest
+from archive.fulltext import AccessScope, SearchRequest
 from archive.models import Item, Page, Photo, Presentation
-from archive.permissions import AccessScope
 from archive.services import current_index, current_storage
 from tests.conftest import csrf_token_from, make_app
 

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archive.extensions import db
-from archive.fulltext import SCHEMA_VERSION
 from archive.models.common import utcnow
+from archive.services import current_index
 from archive.version import __version__
 
 FORMAT = "workshop-archive-backup"
@@ -96,7 +96,7 @@ def build_manifest(snapshot: Snapshot, originals, members, errors) -> dict:
         "format_version": FORMAT_VERSION,
         "created_at": utcnow().isoformat(timespec="seconds") + "Z",
         "app_version": __version__,
-        "index_schema_version": SCHEMA_VERSION,
+        "index_schema_version": current_index().stats().schema_version,
         "alembic_revision": snapshot.revision,
         "database": {"format": snapshot.format, "dialect": db.engine.url.get_backend_name()},
         "counts": snapshot.counts,

@@ -1,19 +1,36 @@
-"""Full-text search over the archive's slide pages and photos (Whoosh underneath).
+"""Full-text search over the archive's slide pages and photos, behind one backend interface.
 
-Callers pass plain dataclasses in and get dataclasses out; nothing here imports Flask or
-the database. The app creates one `SearchIndex(path)` per process and shares it::
+Callers pass plain dataclasses in and get dataclasses out; nothing here imports Flask, the
+database or any other part of the application (only the stdlib helpers of `archive.fileio`).
+The app opens one backend per process and shares it::
 
-    index = SearchIndex(app.config["INDEX_DIR"])
+    index = open_backend("whoosh", path=app.config["INDEX_DIR"])
     index.index_item(item_doc, pages)                     # after the database commit
     page = index.search(SearchRequest("digital divide", scope=search_scope(user)))
 
-Modules: `analysis` (tokeniser, folding, stemming), `schema` (fields, SCHEMA_VERSION, item ->
-documents), `query` (the search-box language, SYNTAX_HELP, the permission filter), `engine`
-(NumPy evaluation over Whoosh segments), `results` (grouping, facets, snippets -> SearchPage),
-`suggest` (did you mean), `snippets` (highlighting), `store` (SearchIndex: locking,
-generations, rebuild).
+Engine-neutral modules, importable without any search engine's library:
+
+- `backend`: the `SearchBackend` protocol, `open_backend()`, `RebuildReport`, `IndexStats`.
+- `documents`: what callers index (`ItemDoc`, `PageText`).
+- `scope`: `AccessScope`, what one user's search may reach (built by `archive.permissions`).
+- `results`: `SearchRequest` in, `SearchPage` (groups, photos, facets) out.
+- `parser`: the search-box language -> syntax tree, `SYNTAX_HELP`, filter values.
+- `analysis`: tokenising, accent folding and stemming, shared by indexing and queries.
+- `snippets`: highlighted snippets and page text (`highlight_text`).
+- `errors`: the typed errors, each with a message a person can act on.
+
+Backends: `whoosh` (`archive.fulltext.whoosh`: Whoosh stores the index, NumPy evaluates
+queries over its segments; see that package's docstring for its modules).
 """
 
+from archive.fulltext.backend import (
+    BACKENDS,
+    IndexStats,
+    ItemPages,
+    RebuildReport,
+    SearchBackend,
+    open_backend,
+)
 from archive.fulltext.documents import PHOTO, PRESENTATION, ItemDoc, PageText
 from archive.fulltext.errors import (
     FulltextError,
@@ -22,8 +39,10 @@ from archive.fulltext.errors import (
     RebuildError,
     RebuildInProgressError,
     SchemaVersionError,
+    UnknownBackendError,
+    UnsupportedWhooshVersion,
 )
-from archive.fulltext.query import SYNTAX_HELP
+from archive.fulltext.parser import SYNTAX_HELP
 from archive.fulltext.results import (
     FacetValue,
     PageHit,
@@ -32,20 +51,22 @@ from archive.fulltext.results import (
     SearchPage,
     SearchRequest,
 )
-from archive.fulltext.schema import SCHEMA_VERSION
+from archive.fulltext.scope import AccessScope
 from archive.fulltext.snippets import highlight_text
-from archive.fulltext.store import RebuildReport, SearchIndex
 
 __all__ = [
+    "BACKENDS",
     "PHOTO",
     "PRESENTATION",
-    "SCHEMA_VERSION",
     "SYNTAX_HELP",
+    "AccessScope",
     "FacetValue",
     "FulltextError",
     "IndexBusyError",
     "IndexCorruptError",
+    "IndexStats",
     "ItemDoc",
+    "ItemPages",
     "PageHit",
     "PageText",
     "PhotoHit",
@@ -54,8 +75,11 @@ __all__ = [
     "RebuildReport",
     "ResultGroup",
     "SchemaVersionError",
-    "SearchIndex",
+    "SearchBackend",
     "SearchPage",
     "SearchRequest",
+    "UnknownBackendError",
+    "UnsupportedWhooshVersion",
     "highlight_text",
+    "open_backend",
 ]

@@ -29,7 +29,6 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import Stemmer
-from whoosh.analysis import Token, Tokenizer
 
 EXACT = "exact"
 FOLDED = "folded"
@@ -73,15 +72,18 @@ def word_pieces(text: str) -> list[str]:
 
 
 def has_cjk(text: str) -> bool:
+    """Whether text holds CJK characters (which are cut into bigrams, not words)."""
     return _HAS_CJK(text) is not None
 
 
 _last_cut: tuple[str, list[tuple[str, int, int, int, bool]]] = ("", [])
 
 
-def _cut(text: str) -> list[tuple[str, int, int, int, bool]]:
-    """Raw tokens as plain tuples; the last result is kept because Whoosh analyses the same
-    text twice in a row (the exact and the folded field)."""
+def cut_tokens(text: str) -> list[tuple[str, int, int, int, bool]]:
+    """Raw tokens as plain (text, pos, start, end, whole) tuples, the fast form for indexing.
+
+    The last result is kept because an indexer analyses the same text twice in a row (the
+    exact and the folded field)."""
     global _last_cut
     last_text, last_tokens = _last_cut
     if text is last_text or text == last_text:
@@ -119,7 +121,7 @@ def _cut(text: str) -> list[tuple[str, int, int, int, bool]]:
 
 def iter_raw_tokens(text: str) -> Iterator[RawToken]:
     """Cut text into words, name parts plus wholes, and CJK bigrams, with positions."""
-    for token in _cut(text):
+    for token in cut_tokens(text):
         yield RawToken(*token)
 
 
@@ -206,58 +208,8 @@ def exact_form(raw: str) -> str:
 
 
 def normalise(raw: str, mode: str) -> str:
+    """A raw token in the form of the EXACT or the FOLDED field family."""
     return exact_form(raw) if mode == EXACT else folded_form(raw)
-
-
-class ArchiveTokenizer(Tokenizer):
-    """Whoosh tokenizer producing the exact or the folded form of `iter_raw_tokens`."""
-
-    def __init__(self, mode: str = EXACT):
-        if mode not in (EXACT, FOLDED):
-            raise ValueError(f"unknown analysis mode {mode!r}")
-        self.mode = mode
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ArchiveTokenizer) and other.mode == self.mode
-
-    def __hash__(self) -> int:
-        return hash((ArchiveTokenizer, self.mode))
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: object,
-    ) -> Iterator[Token]:
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            token.original = value
-            token.text = normalise(value, self.mode)
-            token.boost = 1.0
-            token.pos = start_pos
-            token.startchar, token.endchar = start_char, start_char + len(value)
-            yield token
-            return
-        norm = exact_form if self.mode == EXACT else folded_form
-        for text, pos, start, end, _ in _cut(value):
-            token.text = norm(text)
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = text
-            if positions:
-                token.pos = start_pos + pos
-            if chars:
-                token.startchar = start_char + start
-                token.endchar = start_char + end
-            yield token
 
 
 @dataclass(frozen=True)

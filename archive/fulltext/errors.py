@@ -9,6 +9,14 @@ class FulltextError(Exception):
     """Base of every error raised by archive.fulltext."""
 
 
+class UnknownBackendError(FulltextError):
+    """The configured search backend's name is not one this version knows."""
+
+
+class UnsupportedWhooshVersion(FulltextError):
+    """The installed Whoosh is not the version whose private structures were verified."""
+
+
 class SchemaVersionError(FulltextError):
     """The index on disk was built by another schema version of this code."""
 

@@ -1,8 +1,7 @@
-"""The output contract, and turning one index view plus a request into a `SearchPage`.
+"""The output contract of a search, the same for every backend: request in, `SearchPage` out.
 
-Everything on the page is computed from one match set that already carries the permission
-filter: results, totals, facet counts, snippets and the did-you-mean suggestion can never
-show what the user's `AccessScope` hides.
+What a backend must compute so that results can never show what the user's `AccessScope`
+hides: everything on the page comes from one set of matches that already carries the scope.
 
 - Results are grouped by presentation. A group's rank is its best page's score (or its date
   when sorting by newest/oldest), ties broken by recency; groups are paginated.
@@ -17,18 +16,11 @@ show what the user's `AccessScope` hides.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
-import numpy as np
 from markupsafe import Markup
 
 from archive.fulltext.documents import PHOTO, PRESENTATION
-from archive.fulltext.engine import IndexView, MatchSet, Term, all_of, any_of
-from archive.fulltext.query import compile_query, scope_filter
-from archive.fulltext.schema import KIND_CODES
-from archive.fulltext.snippets import Highlighter
-from archive.fulltext.suggest import suggest
-from archive.permissions import AccessScope
+from archive.fulltext.scope import AccessScope
 
 SORTS = ("relevance", "newest", "oldest")
 FACETS = ("type", "event", "year", "org", "lang")
@@ -77,6 +69,8 @@ class SearchRequest:
 
 @dataclass(frozen=True)
 class PageHit:
+    """One matching page of a presentation, with its snippet."""
+
     page: int  # 1-based page number, for the viewer URL
     label: str | None  # printed page label, if the PDF has one
     score: float
@@ -85,6 +79,8 @@ class PageHit:
 
 @dataclass(frozen=True)
 class ResultGroup:
+    """One presentation in the results: its best matching page and a few more."""
+
     item_id: int
     title: str
     event_id: int
@@ -98,6 +94,8 @@ class ResultGroup:
 
 @dataclass(frozen=True)
 class PhotoHit:
+    """One matching photo, for the strip beside the results."""
+
     item_id: int
     title: str
     event_id: int
@@ -106,6 +104,8 @@ class PhotoHit:
 
 @dataclass(frozen=True)
 class FacetValue:
+    """One value of a facet with its count of matches; `selected` if it filters the results."""
+
     value: str  # what goes back into SearchRequest.filters
     label: str
     count: int
@@ -139,43 +139,8 @@ class SearchPage:
         return max(groups, photos, 1)
 
 
-def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
-    """Answer one request from one consistent view of the index."""
-    request = _clamped(request)
-    compiled = compile_query(request.text, view.searcher.reader())
-    scope = scope_filter(request.scope)
-    base = view.match(all_of([compiled.node, scope]))
-    notices = list(compiled.notices)
-    flags = _selection_flags(base, request.filters, notices)
-    facets = _facets(view, base, flags, request.filters)
-    final_mask = np.ones(len(base), dtype=bool)
-    for flag in flags.values():
-        final_mask &= flag
-    final = base.subset(final_mask)
-    highlighter = Highlighter(compiled.terms)
-    groups, total_groups, photos, total_photos = _results(view, final, request, highlighter)
-    suggestion = None
-    if len(final) <= 3:
-        suggestion = suggest(view, compiled, scope)
-    return SearchPage(
-        query_text=request.text,
-        groups=groups,
-        photos=photos,
-        total_groups=total_groups,
-        total_hits=len(final),
-        page=request.page,
-        per_page=request.per_page,
-        facets=facets,
-        suggestion=suggestion,
-        notice=" ".join(dict.fromkeys(notices)) or None,
-        terms=compiled.terms,
-        total_photos=total_photos,
-        sort=request.sort,
-        photos_per_page=request.photos_per_page,
-    )
-
-
-def _clamped(request: SearchRequest) -> SearchRequest:
+def clamped(request: SearchRequest) -> SearchRequest:
+    """The request with every number in range and unknown sorts replaced, before any search."""
     return SearchRequest(
         text=request.text or "",
         scope=request.scope,
@@ -185,173 +150,4 @@ def _clamped(request: SearchRequest) -> SearchRequest:
         per_page=min(max(1, int(request.per_page)), MAX_PER_PAGE),
         pages_per_group=min(max(1, int(request.pages_per_group)), 50),
         photos_per_page=min(max(0, int(request.photos_per_page)), MAX_PER_PAGE),
-    )
-
-
-# ---------------------------------------------------------------------------- facets
-
-
-def _selection_flags(
-    base: MatchSet, filters: dict[str, tuple[str, ...]], notices: list[str]
-) -> dict[str, np.ndarray]:
-    flags: dict[str, np.ndarray] = {}
-    for name, values in filters.items():
-        if name == "event":
-            ids = [int(v) for v in values if v.isdigit()]
-            flags[name] = np.isin(base.column("c_event"), ids)
-        elif name == "year":
-            years = [int(v) for v in values if v.isdigit()]
-            flags[name] = np.isin(base.column("c_year"), years)
-        elif name == "type":
-            codes = [KIND_CODES[v] for v in values if v in KIND_CODES]
-            flags[name] = np.isin(base.column("c_kind"), codes)
-        elif name in ("lang", "org"):
-            flags[name] = base.flags(any_of(Term(name, v, 0.0) for v in values))
-        else:
-            notices.append(f"The filter “{name}” is unknown and was ignored.")
-    return flags
-
-
-def _facets(
-    view: IndexView,
-    base: MatchSet,
-    flags: dict[str, np.ndarray],
-    filters: dict[str, tuple[str, ...]],
-) -> dict[str, list[FacetValue]]:
-    """Every facet, each counted with the other facets' selections applied (not its own)."""
-    facets = {}
-    for name in FACETS:
-        mask = np.ones(len(base), dtype=bool)
-        for other, flag in flags.items():
-            if other != name:
-                mask &= flag
-        facets[name] = _facet(view, base, name, mask, filters.get(name, ()))
-    return facets
-
-
-def _facet(
-    view: IndexView, base: MatchSet, name: str, mask: np.ndarray, selected: tuple[str, ...]
-) -> list[FacetValue]:
-    if name in ("lang", "org"):
-        pairs = [(v, c) for v, c in base.term_counts(name, mask).items() if v]
-    else:
-        column = {"event": "c_event", "year": "c_year", "type": "c_kind"}[name]
-        data = base.column(column)[mask]
-        uniq, counts = np.unique(data, return_counts=True)
-        pairs = [(int(v), int(c)) for v, c in zip(uniq, counts, strict=True) if v]
-        if name == "type":
-            pairs = [(_kind_name(v), c) for v, c in pairs]
-        else:
-            pairs = [(str(v), c) for v, c in pairs]
-    if name == "year":
-        pairs.sort(key=lambda p: p[0], reverse=True)
-    else:
-        pairs.sort(key=lambda p: (-p[1], p[0]))
-    shown = pairs[:FACET_LIMIT]
-    present = {v for v, _ in shown}
-    shown += [(v, dict(pairs).get(v, 0)) for v in selected if v not in present]
-    labels = _labels(view, base, name, [v for v, _ in shown])
-    return [FacetValue(v, labels.get(v, v), c, v in selected) for v, c in shown]
-
-
-def _kind_name(code: int) -> str:
-    return {c: n for n, c in KIND_CODES.items()}.get(code, str(code))
-
-
-def _labels(view: IndexView, base: MatchSet, name: str, values: list[str]) -> dict[str, str]:
-    if name == "type":
-        return {v: TYPE_LABELS.get(v, v) for v in values}
-    if name == "lang":
-        return {v: LANGUAGE_NAMES.get(v, v) for v in values}
-    if name != "event" or not values:
-        return {}
-    events = base.column("c_event")
-    docnums = base.docnums()
-    labels = {}
-    for value in values:
-        where = np.flatnonzero(events == int(value))
-        if where.size:
-            labels[value] = view.searcher.stored_fields(int(docnums[where[0]]))["event_title"]
-    return labels
-
-
-# ---------------------------------------------------------------------------- results
-
-
-def _results(view: IndexView, final: MatchSet, request: SearchRequest, highlighter: Highlighter):
-    kinds = final.column("c_kind")
-    items = final.column("c_item")
-    dates = final.column("c_date")
-    pages = final.column("c_page")
-    scores = np.round(final.scores(), 9)
-    docnums = final.docnums()
-
-    pres = np.flatnonzero(kinds == KIND_CODES[PRESENTATION])
-    order = pres[np.lexsort((pages[pres], -scores[pres], items[pres]))]
-    starts = np.flatnonzero(np.r_[True, np.diff(items[order]) != 0]) if order.size else order
-    sizes = np.diff(np.r_[starts, order.size])
-    best = order[starts]
-    ranking = _rank(scores[best], dates[best], items[best], request.sort)
-    first = (request.page - 1) * request.per_page
-    groups = []
-    for g in ranking[first : first + request.per_page]:
-        members = order[starts[g] : starts[g] + sizes[g]]
-        shown = [
-            _page_hit(view, int(docnums[m]), float(scores[m]), highlighter)
-            for m in members[: request.pages_per_group]
-        ]
-        stored = view.searcher.stored_fields(int(docnums[members[0]]))
-        groups.append(
-            ResultGroup(
-                item_id=int(stored["item_id"]),
-                title=stored["title"],
-                event_id=int(stored["event_id"]),
-                event_title=stored["event_title"],
-                event_slug=stored["event_slug"],
-                speakers=tuple(stored["speakers"]),
-                best=shown[0],
-                more=shown[1:],
-                more_count=int(sizes[g]) - 1,
-            )
-        )
-
-    photo_rows = np.flatnonzero(kinds == KIND_CODES[PHOTO])
-    photo_order = photo_rows[
-        _rank(scores[photo_rows], dates[photo_rows], items[photo_rows], request.sort)
-    ]
-    first_photo = (request.page - 1) * request.photos_per_page
-    photos = [
-        _photo_hit(view, int(docnums[m]), highlighter)
-        for m in photo_order[first_photo : first_photo + request.photos_per_page]
-    ]
-    return groups, int(best.size), photos, int(photo_rows.size)
-
-
-def _rank(scores: np.ndarray, dates: np.ndarray, items: np.ndarray, sort: str) -> np.ndarray:
-    """Indices in display order; np.lexsort sorts by its last key first."""
-    if sort == "newest":
-        return np.lexsort((items, -scores, -dates))
-    if sort == "oldest":
-        undated_last = np.where(dates == 0, date.max.toordinal() + 1, dates)
-        return np.lexsort((items, -scores, undated_last))
-    return np.lexsort((-items, -dates, -scores))
-
-
-def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlighter) -> PageHit:
-    stored = view.searcher.stored_fields(docnum)
-    return PageHit(
-        page=int(stored["page"]),
-        label=stored.get("label"),
-        score=score,
-        snippet=highlighter.snippet(stored.get("text") or ""),
-    )
-
-
-def _photo_hit(view: IndexView, docnum: int, highlighter: Highlighter) -> PhotoHit:
-    stored = view.searcher.stored_fields(docnum)
-    return PhotoHit(
-        item_id=int(stored["item_id"]),
-        title=stored["title"],
-        event_id=int(stored["event_id"]),
-        snippet=highlighter.snippet(stored.get("text") or stored["title"]),
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from archive.fulltext import ItemDoc, SearchIndex, SearchRequest
-from archive.permissions import AccessScope
+from archive.fulltext import AccessScope, ItemDoc, SearchRequest
+from archive.fulltext.whoosh import SearchIndex
 from tests.fulltext.fulltext_helpers import STAFF, make_item, pages
 
 

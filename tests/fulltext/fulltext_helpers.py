@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from archive.fulltext import ItemDoc, PageText
-from archive.permissions import AccessScope
+from archive.fulltext import AccessScope, ItemDoc, PageText
 
 STAFF = AccessScope(include_staff_only=True)
 RESEARCHER = AccessScope(include_staff_only=False)

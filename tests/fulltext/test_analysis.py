@@ -7,12 +7,12 @@ import pytest
 from archive.fulltext.analysis import (
     EXACT,
     FOLDED,
-    ArchiveTokenizer,
     analyse_words,
     fold,
     folded_form,
     iter_raw_tokens,
 )
+from archive.fulltext.whoosh.tokenizer import ArchiveTokenizer
 
 
 def exact_terms(text: str) -> list[str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from archive.fulltext.engine import AllOf, AnyOf, Term
-from archive.fulltext.query import scope_filter
-from archive.permissions import AccessScope
+from archive.fulltext import AccessScope
+from archive.fulltext.whoosh.compiler import scope_filter
+from archive.fulltext.whoosh.nodes import AllOf, AnyOf, Term
 from tests.fulltext.fulltext_helpers import RESEARCHER, STAFF, ids, partner, photo_ids
 
 PARTNER = partner(7, 1, 2)

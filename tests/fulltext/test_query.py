@@ -9,10 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import archive.fulltext.query as query_module
+import archive.fulltext.parser as query_module
 from archive.fulltext import SYNTAX_HELP, SearchRequest
-from archive.fulltext.engine import ColumnRange, Term
-from archive.fulltext.query import (
+from archive.fulltext.parser import (
     And,
     Filter,
     MalformedQuery,
@@ -20,9 +19,10 @@ from archive.fulltext.query import (
     Or,
     Quoted,
     Word,
-    compile_query,
     parse,
 )
+from archive.fulltext.whoosh.compiler import compile_query
+from archive.fulltext.whoosh.nodes import ColumnRange, Term
 from tests.fulltext.fulltext_helpers import RESEARCHER, STAFF, ids, photo_ids
 
 

@@ -237,7 +237,7 @@ def test_prefix_needs_three_letters_and_expands_once(add, search):
 
 
 def test_prefix_expansion_is_capped_with_a_notice(add, search):
-    from archive.fulltext.query import PREFIX_TERMS
+    from archive.fulltext.whoosh.compiler import PREFIX_TERMS
 
     words = " ".join(f"zeta{n:03d}" for n in range(PREFIX_TERMS + 10))
     add(1, words)

@@ -14,10 +14,10 @@ from archive.fulltext import (
     RebuildError,
     RebuildInProgressError,
     SchemaVersionError,
-    SearchIndex,
     SearchRequest,
 )
-from archive.fulltext.store import BUILDING, CURRENT, JOURNAL
+from archive.fulltext.whoosh import SearchIndex
+from archive.fulltext.whoosh.generations import BUILDING, CURRENT, JOURNAL
 from tests.fulltext.fulltext_helpers import STAFF, ids, make_item, pages
 
 

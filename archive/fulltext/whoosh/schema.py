@@ -24,8 +24,9 @@ from whoosh import columns
 from whoosh.analysis import RegexTokenizer
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
-from archive.fulltext.analysis import EXACT, FOLDED, ArchiveTokenizer
+from archive.fulltext.analysis import EXACT, FOLDED
 from archive.fulltext.documents import PHOTO, PRESENTATION, SHARED, STAFF, ItemDoc, PageText
+from archive.fulltext.whoosh.tokenizer import ArchiveTokenizer
 
 # Bump whenever fields, analyzers or document layout change; opening an index built with
 # another version raises SchemaVersionError asking for `flask --app archive reindex`.

@@ -9,8 +9,9 @@ scope, and the corrected query as a whole is only offered when it has results in
 from __future__ import annotations
 
 from archive.fulltext.analysis import analyse_words
-from archive.fulltext.engine import IndexView, Node, all_of
-from archive.fulltext.query import CompiledQuery, compile_query, word_node
+from archive.fulltext.whoosh.compiler import CompiledQuery, compile_query, word_node
+from archive.fulltext.whoosh.nodes import Node, all_of
+from archive.fulltext.whoosh.view import IndexView
 
 SPELLING_FIELDS = ("body_x", "title_x", "people_x")
 MIN_WORD = 4
@@ -46,10 +47,12 @@ def suggest(view: IndexView, compiled: CompiledQuery, scope: Node) -> str | None
 
 
 def _count(view: IndexView, node: Node) -> int:
+    """How many live documents match (the node carries the scope)."""
     return len(view.match(node))
 
 
 def _candidates(view: IndexView, word: str) -> list[str]:
+    """Indexed words near `word`, closest and most frequent first."""
     maxdist = 1 if len(word) <= 5 else 2
     found: dict[str, int] = {}
     for reader, _ in view.searcher.reader().leaf_readers():

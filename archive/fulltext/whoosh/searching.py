@@ -1,0 +1,282 @@
+"""One `SearchPage` from one view of the Whoosh index: matches, facets, groups, snippets.
+
+The query node and the scope filter are evaluated once into a match set (`view.MatchSet`);
+facet counts, group ranks, totals, snippets and the did-you-mean suggestion are all computed
+from it, so none of them can reach past the user's `AccessScope` (see `results`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from archive.fulltext.documents import PHOTO, PRESENTATION
+from archive.fulltext.results import (
+    FACET_LIMIT,
+    FACETS,
+    LANGUAGE_NAMES,
+    TYPE_LABELS,
+    FacetValue,
+    PageHit,
+    PhotoHit,
+    ResultGroup,
+    SearchPage,
+    SearchRequest,
+    clamped,
+)
+from archive.fulltext.snippets import Highlighter
+from archive.fulltext.whoosh.compiler import compile_query, scope_filter
+from archive.fulltext.whoosh.nodes import Term, all_of, any_of
+from archive.fulltext.whoosh.schema import KIND_CODES, KIND_NAMES
+from archive.fulltext.whoosh.suggest import suggest
+from archive.fulltext.whoosh.view import IndexView, MatchSet
+
+
+def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
+    """Answer one request from one consistent view of the index."""
+    request = clamped(request)
+    compiled = compile_query(request.text, view.searcher.reader())
+    scope = scope_filter(request.scope)
+    base = view.match(all_of([compiled.node, scope]))
+    notices = list(compiled.notices)
+    flags = _selection_flags(base, request.filters, notices)
+    facets = _facets(view, base, flags, request.filters)
+    final_mask = np.ones(len(base), dtype=bool)
+    for flag in flags.values():
+        final_mask &= flag
+    final = base.subset(final_mask)
+    highlighter = Highlighter(compiled.terms)
+    groups, total_groups, photos, total_photos = _results(view, final, request, highlighter)
+    suggestion = None
+    if len(final) <= 3:
+        suggestion = suggest(view, compiled, scope)
+    return SearchPage(
+        query_text=request.text,
+        groups=groups,
+        photos=photos,
+        total_groups=total_groups,
+        total_hits=len(final),
+        page=request.page,
+        per_page=request.per_page,
+        facets=facets,
+        suggestion=suggestion,
+        notice=" ".join(dict.fromkeys(notices)) or None,
+        terms=compiled.terms,
+        total_photos=total_photos,
+        sort=request.sort,
+        photos_per_page=request.photos_per_page,
+    )
+
+
+# ---------------------------------------------------------------------------- facets
+
+
+def _selection_flags(
+    base: MatchSet, filters: dict[str, tuple[str, ...]], notices: list[str]
+) -> dict[str, np.ndarray]:
+    """For each facet with a selection, which matches it keeps (OR within the facet)."""
+    flags: dict[str, np.ndarray] = {}
+    for name, values in filters.items():
+        if name == "event":
+            ids = [int(v) for v in values if v.isdigit()]
+            flags[name] = np.isin(base.column("c_event"), ids)
+        elif name == "year":
+            years = [int(v) for v in values if v.isdigit()]
+            flags[name] = np.isin(base.column("c_year"), years)
+        elif name == "type":
+            codes = [KIND_CODES[v] for v in values if v in KIND_CODES]
+            flags[name] = np.isin(base.column("c_kind"), codes)
+        elif name in ("lang", "org"):
+            flags[name] = base.flags(any_of(Term(name, v, 0.0) for v in values))
+        else:
+            notices.append(f"The filter “{name}” is unknown and was ignored.")
+    return flags
+
+
+def _facets(
+    view: IndexView,
+    base: MatchSet,
+    flags: dict[str, np.ndarray],
+    filters: dict[str, tuple[str, ...]],
+) -> dict[str, list[FacetValue]]:
+    """Every facet, each counted with the other facets' selections applied (not its own)."""
+    facets = {}
+    for name in FACETS:
+        mask = np.ones(len(base), dtype=bool)
+        for other, flag in flags.items():
+            if other != name:
+                mask &= flag
+        facets[name] = _facet(view, base, name, mask, filters.get(name, ()))
+    return facets
+
+
+def _facet(
+    view: IndexView, base: MatchSet, name: str, mask: np.ndarray, selected: tuple[str, ...]
+) -> list[FacetValue]:
+    """One facet's values with counts: the most frequent first (years newest first), and
+    every selected value even when it has no match left."""
+    if name in ("lang", "org"):
+        pairs = [(v, c) for v, c in base.term_counts(name, mask).items() if v]
+    else:
+        column = {"event": "c_event", "year": "c_year", "type": "c_kind"}[name]
+        data = base.column(column)[mask]
+        uniq, counts = np.unique(data, return_counts=True)
+        pairs = [(int(v), int(c)) for v, c in zip(uniq, counts, strict=True) if v]
+        if name == "type":
+            pairs = [(_kind_name(v), c) for v, c in pairs]
+        else:
+            pairs = [(str(v), c) for v, c in pairs]
+    if name == "year":
+        pairs.sort(key=lambda p: p[0], reverse=True)
+    else:
+        pairs.sort(key=lambda p: (-p[1], p[0]))
+    shown = pairs[:FACET_LIMIT]
+    present = {v for v, _ in shown}
+    shown += [(v, dict(pairs).get(v, 0)) for v in selected if v not in present]
+    labels = _labels(view, base, name, [v for v, _ in shown])
+    return [FacetValue(v, labels.get(v, v), c, v in selected) for v, c in shown]
+
+
+def _kind_name(code: int) -> str:
+    """The item kind stored as `code` in the c_kind column."""
+    return KIND_NAMES.get(code, str(code))
+
+
+def _labels(view: IndexView, base: MatchSet, name: str, values: list[str]) -> dict[str, str]:
+    """What a facet value is shown as: a type's or language's name, an event's title."""
+    if name == "type":
+        return {v: TYPE_LABELS.get(v, v) for v in values}
+    if name == "lang":
+        return {v: LANGUAGE_NAMES.get(v, v) for v in values}
+    if name != "event" or not values:
+        return {}
+    events = base.column("c_event")
+    docnums = base.docnums()
+    labels = {}
+    for value in values:
+        where = np.flatnonzero(events == int(value))
+        if where.size:
+            labels[value] = view.searcher.stored_fields(int(docnums[where[0]]))["event_title"]
+    return labels
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The final matches' columns, read once: entry i of each array is match i."""
+
+    kinds: np.ndarray
+    items: np.ndarray
+    dates: np.ndarray
+    pages: np.ndarray
+    scores: np.ndarray  # rounded, so that float noise never decides a tie
+    docnums: np.ndarray
+
+    @classmethod
+    def of(cls, final: MatchSet) -> _Rows:
+        return cls(
+            kinds=final.column("c_kind"),
+            items=final.column("c_item"),
+            dates=final.column("c_date"),
+            pages=final.column("c_page"),
+            scores=np.round(final.scores(), 9),
+            docnums=final.docnums(),
+        )
+
+
+def _results(view: IndexView, final: MatchSet, request: SearchRequest, highlighter: Highlighter):
+    """This page's presentation groups and photos, with the totals of both."""
+    rows = _Rows.of(final)
+    groups, total_groups = _groups(view, rows, request, highlighter)
+    photos, total_photos = _photos(view, rows, request, highlighter)
+    return groups, total_groups, photos, total_photos
+
+
+def _groups(
+    view: IndexView, rows: _Rows, request: SearchRequest, highlighter: Highlighter
+) -> tuple[list[ResultGroup], int]:
+    """Matching pages grouped by presentation, ranked by their best page, one page of them."""
+    pres = np.flatnonzero(rows.kinds == KIND_CODES[PRESENTATION])
+    order = pres[np.lexsort((rows.pages[pres], -rows.scores[pres], rows.items[pres]))]
+    starts = np.flatnonzero(np.r_[True, np.diff(rows.items[order]) != 0]) if order.size else order
+    sizes = np.diff(np.r_[starts, order.size])
+    best = order[starts]
+    ranking = _rank(rows.scores[best], rows.dates[best], rows.items[best], request.sort)
+    first = (request.page - 1) * request.per_page
+    groups = []
+    for g in ranking[first : first + request.per_page]:
+        members = order[starts[g] : starts[g] + sizes[g]]
+        shown = [
+            _page_hit(view, int(rows.docnums[m]), float(rows.scores[m]), highlighter)
+            for m in members[: request.pages_per_group]
+        ]
+        groups.append(_group(view, int(rows.docnums[members[0]]), shown, int(sizes[g]) - 1))
+    return groups, int(best.size)
+
+
+def _group(view: IndexView, docnum: int, shown: list[PageHit], more_count: int) -> ResultGroup:
+    """One presentation's result, its fields read from its best page's stored fields."""
+    stored = view.searcher.stored_fields(docnum)
+    return ResultGroup(
+        item_id=int(stored["item_id"]),
+        title=stored["title"],
+        event_id=int(stored["event_id"]),
+        event_title=stored["event_title"],
+        event_slug=stored["event_slug"],
+        speakers=tuple(stored["speakers"]),
+        best=shown[0],
+        more=shown[1:],
+        more_count=more_count,
+    )
+
+
+def _photos(
+    view: IndexView, rows: _Rows, request: SearchRequest, highlighter: Highlighter
+) -> tuple[list[PhotoHit], int]:
+    """This page's part of the photo strip, ranked like the groups."""
+    photo_rows = np.flatnonzero(rows.kinds == KIND_CODES[PHOTO])
+    ranking = _rank(
+        rows.scores[photo_rows], rows.dates[photo_rows], rows.items[photo_rows], request.sort
+    )
+    first = (request.page - 1) * request.photos_per_page
+    photos = [
+        _photo_hit(view, int(rows.docnums[m]), highlighter)
+        for m in photo_rows[ranking][first : first + request.photos_per_page]
+    ]
+    return photos, int(photo_rows.size)
+
+
+def _rank(scores: np.ndarray, dates: np.ndarray, items: np.ndarray, sort: str) -> np.ndarray:
+    """Indices in display order; np.lexsort sorts by its last key first."""
+    if sort == "newest":
+        return np.lexsort((items, -scores, -dates))
+    if sort == "oldest":
+        undated_last = np.where(dates == 0, date.max.toordinal() + 1, dates)
+        return np.lexsort((items, -scores, undated_last))
+    return np.lexsort((-items, -dates, -scores))
+
+
+def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlighter) -> PageHit:
+    """One matching page with its snippet."""
+    stored = view.searcher.stored_fields(docnum)
+    return PageHit(
+        page=int(stored["page"]),
+        label=stored.get("label"),
+        score=score,
+        snippet=highlighter.snippet(stored.get("text") or ""),
+    )
+
+
+def _photo_hit(view: IndexView, docnum: int, highlighter: Highlighter) -> PhotoHit:
+    """One matching photo; its caption is the snippet when the text is empty."""
+    stored = view.searcher.stored_fields(docnum)
+    return PhotoHit(
+        item_id=int(stored["item_id"]),
+        title=stored["title"],
+        event_id=int(stored["event_id"]),
+        snippet=highlighter.snippet(stored.get("text") or stored["title"]),
+    )
