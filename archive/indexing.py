@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from archive.extensions import db
 from archive.fulltext import ItemDoc, PageText, RebuildReport
-from archive.models import Event, Item, Photo, Presentation
+from archive.models import Event, Item, ItemState, Photo, Presentation
 from archive.models.common import utcnow
 from archive.services import current_index
 
@@ -60,7 +60,7 @@ def page_texts(item: Item) -> list[PageText]:
 def index_item(item_id: int) -> None:
     """Make the index agree with the database about one item (add, replace or remove)."""
     item = db.session.get(Item, item_id)
-    if item is None or item.status != "ready":
+    if item is None or item.status != ItemState.READY:
         current_index().remove_item(item_id)
         return
     current_index().index_item(item_doc(item), page_texts(item))
@@ -74,7 +74,7 @@ def remove_item(item_id: int) -> None:
 def index_event(event_id: int) -> None:
     """Refresh every ready item of an event (after its details or grants changed)."""
     ids = db.session.scalars(
-        select(Item.id).where(Item.event_id == event_id, Item.status == "ready")
+        select(Item.id).where(Item.event_id == event_id, Item.status == ItemState.READY)
     ).all()
     for start in range(0, len(ids), BATCH):
         index_batch(ids[start : start + BATCH])
@@ -93,7 +93,7 @@ def index_batch(item_ids: list[int]) -> None:
 def load_items(item_ids: list[int]) -> list[Item]:
     query = (
         select(Item)
-        .where(Item.id.in_(item_ids), Item.status == "ready")
+        .where(Item.id.in_(item_ids), Item.status == ItemState.READY)
         .options(selectinload(Item.event).selectinload(Event.grants))
     )
     items = list(db.session.scalars(query))
@@ -110,7 +110,9 @@ def load_items(item_ids: list[int]) -> list[Item]:
 def index_unindexed() -> int:
     """Index every ready item whose documents are not written yet; returns how many."""
     ids = db.session.scalars(
-        select(Item.id).where(Item.status == "ready", Item.indexed_at.is_(None)).order_by(Item.id)
+        select(Item.id)
+        .where(Item.status == ItemState.READY, Item.indexed_at.is_(None))
+        .order_by(Item.id)
     ).all()
     for start in range(0, len(ids), BATCH):
         index_batch(ids[start : start + BATCH])
@@ -130,7 +132,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> RebuildReport:
     failed = {item_id for item_id, _ in report.failed}
     db.session.execute(
         update(Item)
-        .where(Item.status == "ready", Item.processed_at <= started, Item.id.not_in(failed))
+        .where(Item.status == ItemState.READY, Item.processed_at <= started, Item.id.not_in(failed))
         .values(indexed_at=utcnow())
     )
     db.session.commit()
@@ -139,7 +141,9 @@ def rebuild(progress: Callable[[int], None] | None = None) -> RebuildReport:
 
 def iter_ready_items() -> Iterator[tuple[ItemDoc, list[PageText]]]:
     """Every ready item with its pages, in batches so that memory stays flat."""
-    ids = db.session.scalars(select(Item.id).where(Item.status == "ready").order_by(Item.id)).all()
+    ids = db.session.scalars(
+        select(Item.id).where(Item.status == ItemState.READY).order_by(Item.id)
+    ).all()
     for start in range(0, len(ids), BATCH):
         for item in load_items(ids[start : start + BATCH]):
             yield item_doc(item), page_texts(item)
@@ -148,5 +152,5 @@ def iter_ready_items() -> Iterator[tuple[ItemDoc, list[PageText]]]:
 
 def count_ready_items() -> int:
     return db.session.scalar(
-        select(db.func.count()).select_from(Item).where(Item.status == "ready")
+        select(db.func.count()).select_from(Item).where(Item.status == ItemState.READY)
     )

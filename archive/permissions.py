@@ -11,19 +11,16 @@ from sqlalchemy import ColumnElement, and_, false, select, true
 
 from archive.extensions import db
 from archive.fulltext import AccessScope
-from archive.models import Event, Grant, Item
-
-STAFF_ONLY = "staff"
-READY = "ready"
+from archive.models import Event, Grant, Item, ItemState, Role, Visibility
 
 
 def is_staff(user) -> bool:
     """Staff and admins see and edit everything."""
-    return user.is_authenticated and user.role in ("admin", "staff")
+    return user.is_authenticated and user.role in (Role.ADMIN, Role.STAFF)
 
 
 def is_admin(user) -> bool:
-    return user.is_authenticated and user.role == "admin"
+    return user.is_authenticated and user.role == Role.ADMIN
 
 
 def may_manage_accounts(user) -> bool:
@@ -31,7 +28,7 @@ def may_manage_accounts(user) -> bool:
 
 
 def _is_partner(user) -> bool:
-    return user.is_authenticated and user.role == "partner"
+    return user.is_authenticated and user.role == Role.PARTNER
 
 
 def granted_event_ids(user) -> frozenset[int]:
@@ -56,11 +53,15 @@ def may_view_item(user, item: Item) -> bool:
     """Staff see every item in every state; others see ready items not marked staff-only."""
     if is_staff(user):
         return True
-    if not user.is_authenticated or item.visibility == STAFF_ONLY or item.status != READY:
+    if (
+        not user.is_authenticated
+        or item.visibility == Visibility.STAFF
+        or item.status != ItemState.READY
+    ):
         return False
     if _is_partner(user):
         return item.event_id in granted_event_ids(user)
-    return user.role == "researcher"
+    return user.role == Role.RESEARCHER
 
 
 def may_download(user, item: Item) -> bool:
@@ -77,7 +78,7 @@ def event_filter(user) -> ColumnElement[bool]:
     """SQL condition on `Event` for the events a user may see."""
     if _is_partner(user):
         return Event.id.in_(granted_event_ids(user))
-    if user.is_authenticated and user.role in ("admin", "staff", "researcher"):
+    if user.is_authenticated and user.role in (Role.ADMIN, Role.STAFF, Role.RESEARCHER):
         return true()
     return false()
 
@@ -86,9 +87,9 @@ def item_filter(user) -> ColumnElement[bool]:
     """SQL condition on `Item` (and subclasses) for the items a user may see."""
     if is_staff(user):
         return true()
-    if not user.is_authenticated or user.role not in ("researcher", "partner"):
+    if not user.is_authenticated or user.role not in (Role.RESEARCHER, Role.PARTNER):
         return false()
-    shared = and_(Item.visibility != STAFF_ONLY, Item.status == READY)
+    shared = and_(Item.visibility != Visibility.STAFF, Item.status == ItemState.READY)
     if _is_partner(user):
         return and_(shared, Item.event_id.in_(granted_event_ids(user)))
     return shared
@@ -104,6 +105,6 @@ def search_scope(user) -> AccessScope:
             event_ids=granted_event_ids(user),
             organisation_id=user.organisation_id if user.organisation_id is not None else -1,
         )
-    if user.is_authenticated and user.role == "researcher":
+    if user.is_authenticated and user.role == Role.RESEARCHER:
         return AccessScope(include_staff_only=False)
     return AccessScope(include_staff_only=False, event_ids=frozenset())

@@ -11,7 +11,7 @@ from archive.api.blueprint import bp
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404
 from archive.ingest import Accepted, FieldError, ItemFields
-from archive.models import Event, Item, Presentation
+from archive.models import Event, Item, Presentation, Visibility
 
 
 def load_event(slug: str) -> Event:
@@ -52,7 +52,7 @@ def item_fields(form) -> ItemFields:
         speakers=form.get("speakers", ""),
         organisation=form.get("organisation", ""),
         language=form.get("language", ""),
-        visibility=form.get("visibility", "shared") or "shared",
+        visibility=form.get("visibility", Visibility.SHARED) or Visibility.SHARED,
     )
     ingest.check_fields(fields)
     return fields

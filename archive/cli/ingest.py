@@ -20,7 +20,7 @@ from archive.ingest.bulk import (
     event_for_folder,
     list_files,
 )
-from archive.models import VISIBILITIES, Item, ItemState
+from archive.models import VISIBILITIES, Item, ItemState, Visibility
 from archive.pipeline import import_folder, reprocess_item
 
 
@@ -32,7 +32,12 @@ from archive.pipeline import import_folder, reprocess_item
     is_flag=True,
     help=f"FOLDER holds one folder per event, each described by an {METADATA_FILE}.",
 )
-@click.option("--visibility", type=click.Choice(VISIBILITIES), default="shared", show_default=True)
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default=Visibility.SHARED.value,
+    show_default=True,
+)
 @click.option(
     "--jobs", "-j", type=int, default=1, show_default=True, help="Files processed at once."
 )

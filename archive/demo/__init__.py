@@ -17,7 +17,7 @@ from archive.catalogue import EventDetails
 from archive.demo.content import EVENT, PHOTOS, PRESENTATIONS
 from archive.extensions import db
 from archive.ingest import ItemFields, accept_file
-from archive.models import Item, ItemState
+from archive.models import Item, ItemState, Role
 from archive.services import current_storage
 
 FILES = Path(__file__).resolve().parent / "files"
@@ -41,7 +41,7 @@ def load_demo() -> DemoResult:
     password = None
     if accounts.find_user(DEMO_ADMIN) is None:
         password = secrets.token_urlsafe(12)
-        accounts.create_user(DEMO_ADMIN, password, "admin", display_name="Demo administrator")
+        accounts.create_user(DEMO_ADMIN, password, Role.ADMIN, display_name="Demo administrator")
     event = catalogue.create_event(EVENT["slug"], event_details())
     audit.record(None, "event.create", event, summary="demo event")
     db.session.commit()

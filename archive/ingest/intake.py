@@ -17,7 +17,17 @@ from archive import audit
 from archive.extensions import db
 from archive.ingest.errors import UnsupportedType
 from archive.ingest.sniff import sniff_file
-from archive.models import VISIBILITIES, Event, Item, ItemKind, ItemState, Photo, Presentation, User
+from archive.models import (
+    VISIBILITIES,
+    Event,
+    Item,
+    ItemKind,
+    ItemState,
+    Photo,
+    Presentation,
+    User,
+    Visibility,
+)
 from archive.services import current_storage
 from archive.storage import LocalStorage, TooBig
 
@@ -34,7 +44,7 @@ class ItemFields:
     speakers: str = ""
     organisation: str = ""
     language: str = ""
-    visibility: str = "shared"
+    visibility: str = Visibility.SHARED
 
 
 @dataclass

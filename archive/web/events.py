@@ -14,7 +14,7 @@ from wtforms import SelectChoice
 from archive import permissions
 from archive.extensions import db
 from archive.guards import load_event_or_404, require_login
-from archive.models import Event, Photo, Presentation
+from archive.models import Event, ItemState, Photo, Presentation
 from archive.services import current_storage
 from archive.web.forms import BulkEditForm, EventFilterForm
 from archive.web.zipstream import ZipMember, member_names, stream_zip
@@ -107,7 +107,7 @@ def downloadable_decks(event: Event) -> list[Presentation]:
         select(Presentation)
         .where(
             Presentation.event_id == event.id,
-            Presentation.status == "ready",
+            Presentation.status == ItemState.READY,
             permissions.item_filter(current_user),
         )
         .order_by(Presentation.title, Presentation.id)

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from archive.catalogue import EventDetails
-from archive.models import VISIBILITIES, VISIBILITY_LABELS
+from archive.models import VISIBILITIES, VISIBILITY_LABELS, ItemKind, Visibility
 
 
 def form_status() -> int:
@@ -117,7 +117,7 @@ class DescriptionFields(FlaskForm):
         validators=[Optional(), Length(max=10), LANGUAGE_CODE],
         description="A short code such as en, ru or az; empty: detected from the text.",
     )
-    visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, default="shared")
+    visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, default=Visibility.SHARED)
 
     def values(self) -> dict[str, str]:
         """The fields this form has, as plain strings (what `materials.update_item` takes)."""
@@ -130,9 +130,9 @@ class ItemForm(DescriptionFields):
     # No default: a POST without the field is refused rather than read as "clear everything".
     visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, validators=[InputRequired()])
 
-    def __init__(self, *args, kind: str = "presentation", **kwargs):
+    def __init__(self, *args, kind: str = ItemKind.PRESENTATION, **kwargs):
         super().__init__(*args, **kwargs)
-        if kind == "photo":
+        if kind == ItemKind.PHOTO:
             self.title.label.text = "Caption"
             self.title.description = "Also the photo's text for screen readers and search."
             for name in DECK_ONLY:
