@@ -17,7 +17,7 @@ FALLBACK_ZONE = "UTC"
 ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 DOTTED_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 NUMBERED_DAY = re.compile(r"(?:day\s*)?(\d{1,2})", re.IGNORECASE)
-CLOCK = re.compile(r"(\d{1,2})[:.h](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.IGNORECASE)
+CLOCK = re.compile(r"(\d{1,2})(?:[:.h](\d{2})(?::(\d{2}))?)?\s*([ap]\.?m\.?)?", re.IGNORECASE)
 OFFSET = re.compile(r"([+-])?\s*(\d{1,3})(?::(\d{2}))?(?::(\d{2}))?")
 MAX_OFFSET = timedelta(days=2)  # a clock set to the wrong day is fixed in two steps at most
 DAY_FORMS = "a date (2023-07-25 or 25.07.2023) or a day number (Day 2)"
@@ -92,12 +92,12 @@ def parse_day(text: str, first_day: date | None) -> date:
 
 
 def parse_time(text: str) -> time:
-    """A clock time: 09:30, 9.30, 9h30, 09:30:00, 2:15 pm."""
+    """A clock time: 09:30, 9.30, 9h30, 09:30:00, 2:15 pm, or a bare hour (9, 9 am)."""
     text = (text or "").strip()
     match = CLOCK.fullmatch(text)
     if not match:
         raise ValueError(f"{text!r} is not {TIME_FORMS}")
-    hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+    hour, minute, second = (int(match.group(n) or 0) for n in (1, 2, 3))
     if meridiem := match.group(4):
         if not 1 <= hour <= 12:
             raise ValueError(f"{text!r}: with am/pm the hour is 1 to 12")
