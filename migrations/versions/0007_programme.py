@@ -2,7 +2,7 @@
 photos placed by hand; each event's time zone; a photo's UTC offset and camera serial.
 
 Existing photos keep their capture time; their UTC offset and camera serial stay empty
-until `flask --app archive photos read-exif` reads them from the originals (placement works
+until `flask --app archive programme read-exif` reads them from the originals (placement works
 meanwhile, in the event's time zone). Existing events get ARCHIVE_DEFAULT_TIMEZONE.
 
 Revision ID: 0007
