@@ -79,9 +79,7 @@ def test_daylight_saving_time_is_applied_by_the_zone(make_event, taken_photo):
     assert spots_of(event, [photo])[photo.id].group == IN_SESSION
 
 
-def test_camera_offset_preview_changes_nothing_then_apply_moves_only_that_camera(
-    baku, taken_photo
-):
+def test_camera_offset_preview_changes_nothing_then_apply_moves_only_that_camera(baku, taken_photo):
     slow = ("Canon", "EOS R5", "111")
     other = ("Canon", "EOS R5", "222")
     late = taken_photo(baku, "2023-07-25T08:50", camera=slow)  # really 09:50: opening
@@ -129,7 +127,9 @@ def test_manual_move_overrides_time_and_survives_a_clock_correction(baku, taken_
     assert (preview.manual, preview.moved) == (1, 0)
     placement.move_photos(baku, [photo.id], None, staff)  # back to placement by time
     db.session.commit()
-    assert spots_of(baku, [photo])[photo.id].session_id == session_titled(baku, "Opening ceremony").id
+    assert (
+        spots_of(baku, [photo])[photo.id].session_id == session_titled(baku, "Opening ceremony").id
+    )
 
 
 def test_deleting_a_session_returns_its_hand_placed_photos_to_time(baku, taken_photo, make_user):
@@ -172,9 +172,7 @@ def test_parallel_sessions_take_the_one_that_started_last(baku, taken_photo):
     assert spots_of(baku, [photo])[photo.id].session_id == workshop.id
 
 
-def test_exif_offset_and_serial_read_by_the_pipeline_place_the_photo(
-    baku, make_jpeg, app
-):
+def test_exif_offset_and_serial_read_by_the_pipeline_place_the_photo(baku, make_jpeg, app):
     """A real JPEG through sniffing and the extraction sandbox: its OffsetTimeOriginal and
     BodySerialNumber are kept, and the photo lands in the session of its instant."""
     from archive.ingest import ItemFields, accept_file
