@@ -248,16 +248,23 @@ def move_talk(talk: Talk, direction: str) -> bool:
 # decks
 
 
-def attachable_decks(event: Event, talk: Talk) -> list[Presentation]:
-    """The event's decks not attached to another talk (the ones this talk may take)."""
-    taken = select(TalkDeck.item_id).where(TalkDeck.talk_id != talk.id)
-    return list(
-        db.session.scalars(
-            select(Presentation)
-            .where(Presentation.event_id == event.id, Presentation.id.not_in(taken))
-            .order_by(Presentation.title, Presentation.id)
+def attachable_decks(event: Event, talk: Talk) -> list[tuple[Presentation, Talk | None]]:
+    """The event's decks not attached to this talk, each with the talk it is attached to
+    now (attaching takes it from there): unattached ones first."""
+    own = select(TalkDeck.item_id).where(TalkDeck.talk_id == talk.id)
+    decks = db.session.scalars(
+        select(Presentation)
+        .where(Presentation.event_id == event.id, Presentation.id.not_in(own))
+        .order_by(Presentation.title, Presentation.id)
+    ).all()
+    links = {
+        link.item_id: link.talk
+        for link in db.session.scalars(
+            select(TalkDeck).where(TalkDeck.item_id.in_([d.id for d in decks]))
         )
-    )
+    }
+    pairs = [(deck, links.get(deck.id)) for deck in decks]
+    return sorted(pairs, key=lambda pair: pair[1] is not None)
 
 
 def attach_deck(talk: Talk, deck: Presentation) -> None:

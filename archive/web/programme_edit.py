@@ -269,7 +269,10 @@ def editor_url(event: Event) -> str:
 
 def deck_form(event: Event, talk: Talk) -> AttachDeckForm:
     form = AttachDeckForm(prefix="attach")
-    form.deck.choices = [(d.id, d.display_title) for d in editing.attachable_decks(event, talk)]
+    form.deck.choices = [
+        (deck.id, deck.display_title + (f" (now with “{other.title}”)" if other else ""))
+        for deck, other in editing.attachable_decks(event, talk)
+    ]
     return form
 
 
