@@ -8,9 +8,9 @@ Roles: anonymous, researcher, partner (on a granted event's objects), partner_ot
 
 from __future__ import annotations
 
-import pytest
-
 from datetime import date, time
+
+import pytest
 
 from archive import accounts
 from archive.extensions import db

@@ -4,7 +4,6 @@ did by hand, and `flask import --per-event` with [[sessions]]."""
 
 from __future__ import annotations
 
-import textwrap
 from datetime import datetime
 
 import pytest
@@ -20,14 +19,21 @@ from archive.programme.timetable import load_sessions
 from tests.programme.conftest import session_titled
 
 HEADER = "day,start,end,session,talk,speakers,organisation,room,file\n"
-GOOD_CSV = HEADER + textwrap.dedent(
-    """\
-    2023-07-25,09:30,10:00,Opening ceremony,Welcome,Inara Valiyeva,IDDA,Conference hall,
-    2023-07-25,10:00,10:30,Opening ceremony,Keynote,Vincenzo Aguaro (UN DESA); Natalia Mochu (ITU),,Conference hall,survey.pdf
-    2023-07-25,14:00,17:00,Site visits,,,,ASAN Service Center,
-    Day 2,10:30,12:00,"Panel: digital identity","Digital identity in Estonia","Kristi Kask; Jaan Tamm","e-Estonia; RIA",Hall B,
-    Day 2,10:30,12:00,"Panel: digital identity","Identity for citizen services",Ana Lopez,World Bank,Hall B,
-    """
+GOOD_CSV = (
+    HEADER
+    + "\n".join(
+        [
+            "2023-07-25,09:30,10:00,Opening ceremony,Welcome,Inara Valiyeva,IDDA,Conference hall,",
+            "2023-07-25,10:00,10:30,Opening ceremony,Keynote,"
+            "Vincenzo Aguaro (UN DESA); Natalia Mochu (ITU),,Conference hall,survey.pdf",
+            "2023-07-25,14:00,17:00,Site visits,,,,ASAN Service Center,",
+            'Day 2,10:30,12:00,"Panel: digital identity","Digital identity in Estonia",'
+            '"Kristi Kask; Jaan Tamm","e-Estonia; RIA",Hall B,',
+            'Day 2,10:30,12:00,"Panel: digital identity","Identity for citizen services",'
+            "Ana Lopez,World Bank,Hall B,",
+        ]
+    )
+    + "\n"
 )
 
 NO_FILES_CSV = GOOD_CSV.replace(",survey.pdf\n", ",\n")

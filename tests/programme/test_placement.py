@@ -69,8 +69,9 @@ def test_changing_the_event_time_zone_moves_photos_without_offset(baku, taken_ph
 
 
 def test_daylight_saving_time_is_applied_by_the_zone(make_event, taken_photo):
-    from archive.programme.editing import SessionFields, create_session
     from datetime import date, time
+
+    from archive.programme.editing import SessionFields, create_session
 
     event = make_event("berlin", "Berlin", start_date=date(2024, 3, 31), timezone="Europe/Berlin")
     create_session(event, SessionFields("Morning", date(2024, 3, 31), time(9), time(10)))
