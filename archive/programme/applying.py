@@ -124,26 +124,21 @@ def apply_draft(
     if draft.timezone:
         event.timezone = draft.timezone
     existing = {(s.starts_at.date(), s.title.casefold()): s for s in load_sessions(event)}
-    kept: set[int] = set()
     talks = 0
     for s_index, session_draft in enumerate(draft.sessions):
         key = (session_draft.starts_at.date(), session_draft.title.casefold())
-        session = existing.get(key) if existing.get(key) and existing[key].id not in kept else None
+        session = existing.pop(key, None)
         if session is None:
             session = ProgrammeSession(event_id=event.id)
             db.session.add(session)
         fill_session(session, session_draft, s_index)
         db.session.flush()
-        kept.add(session.id)
-        talk_decks = {
-            t: decks[(s_index, t)] for t in range(len(session_draft.talks)) if (s_index, t) in decks
-        }
+        talk_decks = {t: item for (s, t), item in decks.items() if s == s_index}
         replace_talks(session, session_draft.talks, talk_decks)
         talks += len(session_draft.talks)
         refresh_search_terms(session)
-    for session in existing.values():
-        if session.id not in kept:
-            db.session.delete(session)
+    for session in existing.values():  # not in the file any more
+        db.session.delete(session)
     db.session.flush()
     return ImportSummary(len(draft.sessions), talks, len(decks))
 

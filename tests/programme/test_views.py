@@ -294,3 +294,12 @@ def test_event_form_sets_the_time_zone(app, world):
     response = staff.post("/events/baku-2023/edit", data={"title": "Baku", "timezone": "UTC"})
     assert response.status_code == 302
     assert programme(staff)["timezone"] == "UTC"
+
+
+def test_the_viewer_says_where_the_deck_was_presented(app, world):
+    html = (
+        signed_in(app, "researcher")
+        .get(f"/presentations/{world['shared'].id}")
+        .get_data(as_text=True)
+    )
+    assert "Presented at" in html and "Day 1, 09:30, Opening ceremony" in html
