@@ -43,6 +43,10 @@ class Config:
     EXTRACT_TIMEOUT_S = _env_int("EXTRACT_TIMEOUT_S", 300)
     EXTRACT_MEMORY_MB = _env_int("EXTRACT_MEMORY_MB", 1536)
 
+    # The time zone of a new event (an IANA name such as Asia/Baku); each event keeps its
+    # own, in which its programme is entered and shown and its photos are placed.
+    DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "UTC")
+
     # None means: huey's SQLite storage in the instance folder. redis://host:6379/0 switches
     # to Redis so that several worker machines share one queue.
     QUEUE_URL = _env("QUEUE_URL")

@@ -17,6 +17,7 @@ from archive.extensions import db
 from archive.fulltext import ItemDoc, PageText, RebuildReport
 from archive.models import Event, Item, ItemState, Photo, Presentation
 from archive.models.common import utcnow
+from archive.programme.facts import NO_FACTS, ProgrammeFacts, facts_for
 from archive.services import current_index
 
 logger = logging.getLogger(__name__)
@@ -24,17 +25,19 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 
 
-def item_doc(item: Item) -> ItemDoc:
-    """The index fields of one item and its event."""
+def item_doc(item: Item, programme: ProgrammeFacts = NO_FACTS) -> ItemDoc:
+    """The index fields of one item, its event, and its place in the event's programme."""
     event = item.event
     is_deck = isinstance(item, Presentation)
     taken = item.taken_at.date() if isinstance(item, Photo) and item.taken_at else None
+    speakers = tuple(item.speaker_list) if is_deck else ()
+    organisations = (item.organisation,) if is_deck and item.organisation else ()
     return ItemDoc(
         item_id=item.id,
         kind=item.kind,
         title=item.display_title,
-        speakers=tuple(item.speaker_list) if is_deck else (),
-        organisations=(item.organisation,) if is_deck and item.organisation else (),
+        speakers=tuple(dict.fromkeys(speakers + programme.speakers)),
+        organisations=tuple(dict.fromkeys(organisations + programme.organisations)),
         language=item.language if is_deck else None,
         visibility=item.visibility,
         event_id=event.id,
@@ -47,6 +50,9 @@ def item_doc(item: Item) -> ItemDoc:
         tags=tuple(event.tag_list),
         granted_org_ids=event.granted_org_ids,
         item_date=taken or event.start_date,
+        session_id=programme.session_id,
+        session_label=programme.session_label,
+        programme=programme.text,
     )
 
 
@@ -63,7 +69,8 @@ def index_item(item_id: int) -> None:
     if item is None or item.status != ItemState.READY:
         current_index().remove_item(item_id)
         return
-    current_index().index_item(item_doc(item), page_texts(item))
+    facts = facts_for([item]).get(item.id, NO_FACTS)
+    current_index().index_item(item_doc(item, facts), page_texts(item))
     mark_indexed([item_id])
 
 
@@ -84,7 +91,10 @@ def index_batch(item_ids: list[int]) -> None:
     """Index many items with one index commit; those that are not ready (any more) or no
     longer exist are removed from the index."""
     items = load_items(item_ids)
-    current_index().index_items((item_doc(i), page_texts(i)) for i in items)
+    facts = facts_for(items)
+    current_index().index_items(
+        (item_doc(i, facts.get(i.id, NO_FACTS)), page_texts(i)) for i in items
+    )
     mark_indexed([i.id for i in items])
     for item_id in set(item_ids) - {i.id for i in items}:
         current_index().remove_item(item_id)
@@ -145,8 +155,10 @@ def iter_ready_items() -> Iterator[tuple[ItemDoc, list[PageText]]]:
         select(Item.id).where(Item.status == ItemState.READY).order_by(Item.id)
     ).all()
     for start in range(0, len(ids), BATCH):
-        for item in load_items(ids[start : start + BATCH]):
-            yield item_doc(item), page_texts(item)
+        items = load_items(ids[start : start + BATCH])
+        facts = facts_for(items)
+        for item in items:
+            yield item_doc(item, facts.get(item.id, NO_FACTS)), page_texts(item)
         db.session.expunge_all()
 
 

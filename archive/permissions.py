@@ -108,3 +108,13 @@ def search_scope(user) -> AccessScope:
     if user.is_authenticated and user.role == Role.RESEARCHER:
         return AccessScope(include_staff_only=False)
     return AccessScope(include_staff_only=False, event_ids=frozenset())
+
+
+def may_view_programme(user, event: Event) -> bool:
+    """An event's sessions and talks are part of its page; its decks and photos inside the
+    programme still pass `item_filter` one by one."""
+    return may_view_event(user, event)
+
+
+def may_edit_programme(user, event: Event | None = None) -> bool:
+    return is_staff(user)

@@ -11,6 +11,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from sqlalchemy import create_engine, text
@@ -61,6 +62,17 @@ def load_or_create_secret_key(path: Path) -> str:
     except OSError as exc:
         raise StartupError(f"cannot write secret key file {path}: {exc.strerror}") from exc
     return path.read_text().strip()
+
+
+def check_timezone(name: str) -> None:
+    """A default time zone that zoneinfo does not know would fail every new event later."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise StartupError(
+            f"ARCHIVE_DEFAULT_TIMEZONE: {name!r} is not a known time zone "
+            "(use an IANA name such as UTC or Asia/Baku)"
+        ) from exc
 
 
 def check_database(url: str) -> None:

@@ -248,7 +248,8 @@ def asymmetric_image(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
 
 @pytest.fixture
 def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
-    """Return a factory writing a JPEG with optional EXIF orientation, camera, date and GPS."""
+    """Return a factory writing a JPEG with optional EXIF orientation, camera (and serial),
+    date (and UTC offset) and GPS."""
 
     def make(
         size: tuple[int, int] = (200, 100),
@@ -259,6 +260,8 @@ def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
         taken: str | None = None,
         gps: bool = False,
         mode: str = "RGB",
+        offset: str | None = None,
+        serial: str | None = None,
     ) -> Path:
         exif = Image.Exif()
         if orientation:
@@ -269,6 +272,10 @@ def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
             exif[0x0110] = model
         if taken:
             exif.get_ifd(0x8769)[0x9003] = taken
+        if offset:
+            exif.get_ifd(0x8769)[0x9011] = offset  # OffsetTimeOriginal
+        if serial:
+            exif.get_ifd(0x8769)[0xA431] = serial  # BodySerialNumber
         if gps:
             exif.get_ifd(0x8825).update(
                 {1: "N", 2: (52.0, 31.0, 12.5), 3: "E", 4: (13.0, 24.0, 1.0)}

@@ -32,6 +32,12 @@ class ItemDoc:
     tags: tuple[str, ...]
     granted_org_ids: tuple[int, ...]  # partner organisations the event is granted to
     item_date: date | None  # photo taken-at date, else event start
+    # The event programme (issue 15). A backend indexes `programme` as searchable text and
+    # `session_id` as a filter and facet value (within an event filter), and hands
+    # `session_label` back on hits so that results can say where in the programme they are.
+    session_id: int | None = None  # the session of a deck's talk, or a photo's session
+    session_label: str = ""  # "Day 2, 10:30, Panel: digital identity"
+    programme: str = ""  # talk and session titles, room, chairs, one per line
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from archive.fulltext.documents import PHOTO, PRESENTATION
 from archive.fulltext.scope import AccessScope
 
 SORTS = ("relevance", "newest", "oldest")
-FACETS = ("type", "event", "year", "org", "lang")
+FACETS = ("type", "event", "year", "org", "lang", "session")
+# Facets only computed when the request filters by event: sessions belong to one event.
+FACETS_WITHIN_EVENT = ("session",)
 FACET_LIMIT = 20
 MAX_PER_PAGE = 100
 LANGUAGE_NAMES = {
@@ -53,8 +55,9 @@ TYPE_LABELS = {PRESENTATION: "Presentations", PHOTO: "Photos"}
 class SearchRequest:
     """One search: query text (see SYNTAX_HELP), the user's scope and the page wanted.
 
-    `filters` are facet selections by facet name ("event", "year", "org", "lang", "type"),
-    with values as in `FacetValue.value`. `pages_per_group` counts the best page too.
+    `filters` are facet selections by facet name ("event", "year", "org", "lang", "type",
+    "session"), with values as in `FacetValue.value`; the "session" facet (session ids) is
+    returned only when "event" is among the filters. `pages_per_group` counts the best page too.
     """
 
     text: str
@@ -90,6 +93,7 @@ class ResultGroup:
     best: PageHit
     more: list[PageHit]
     more_count: int  # matching pages besides `best`; len(more) <= more_count
+    session_label: str = ""  # where the deck is in its event's programme, if it is
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class PhotoHit:
     title: str
     event_id: int
     snippet: Markup
+    session_label: str = ""
 
 
 @dataclass(frozen=True)

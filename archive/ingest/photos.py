@@ -53,6 +53,7 @@ NEAREST_ONLY_MODES = {"1", "P", "PA"}  # Pillow resizes these with NEAREST: conv
 TAG_MAKE, TAG_MODEL, TAG_DATETIME = 0x010F, 0x0110, 0x0132
 IFD_EXIF, IFD_GPS = 0x8769, 0x8825
 TAG_DATETIME_ORIGINAL, TAG_OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
+TAG_BODY_SERIAL, TAG_CAMERA_SERIAL = 0xA431, 0xC62F  # Exif IFD; IFD0 (DNG, older cameras)
 GPS_LATITUDE, GPS_LONGITUDE = 2, 4
 EXIF_DATE_RE = re.compile(r"(\d{4}):(\d\d):(\d\d)[ T](\d\d):(\d\d):(\d\d)")
 OFFSET_RE = re.compile(r"([+-])(\d\d):(\d\d)")
@@ -67,10 +68,11 @@ class PhotoInfo:
     width: int
     height: int
     format: str
-    taken_at: datetime | None = None
+    taken_at: datetime | None = None  # aware when EXIF gave the UTC offset, else naive
     camera_make: str | None = None
     camera_model: str | None = None
     has_gps: bool = False
+    camera_serial: str | None = None
     grid: str = GRID_NAME
     lightbox: str = LIGHTBOX_NAME
 
@@ -100,6 +102,7 @@ class ExifFacts:
     camera_make: str | None = None
     camera_model: str | None = None
     has_gps: bool = False
+    camera_serial: str | None = None
 
 
 def process_photo(
@@ -255,7 +258,14 @@ def read_exif_facts(im: Image.Image) -> ExifFacts:
         camera_make=exif_field(lambda e: exif_text(e.get(TAG_MAKE)), exif),
         camera_model=exif_field(lambda e: exif_text(e.get(TAG_MODEL)), exif),
         has_gps=bool(exif_field(read_has_gps, exif)),
+        camera_serial=exif_field(read_serial, exif),
     )
+
+
+def read_photo_facts(path: Path | str, filename: str) -> ExifFacts:
+    """EXIF facts alone, without decoding pixels: for photos stored before a fact was kept."""
+    with pillow_errors(filename), Image.open(path) as im:
+        return read_exif_facts(im)
 
 
 def exif_field(reader: Any, exif: Image.Exif) -> Any:
@@ -279,6 +289,12 @@ def read_taken_at(exif: Image.Exif) -> datetime | None:
         delta = timedelta(hours=int(hours), minutes=int(minutes))
         return taken.replace(tzinfo=timezone(-delta if sign == "-" else delta))
     return taken
+
+
+def read_serial(exif: Image.Exif) -> str | None:
+    """The camera body's serial number, which tells two cameras of one model apart."""
+    serial = exif.get_ifd(IFD_EXIF).get(TAG_BODY_SERIAL) or exif.get(TAG_CAMERA_SERIAL)
+    return exif_text(serial)
 
 
 def parse_exif_date(text: str | None) -> datetime | None:

@@ -14,6 +14,14 @@ from archive.models.items import (
     Presentation,
     Visibility,
 )
+from archive.models.programme import (
+    CameraOffset,
+    PhotoPlacement,
+    ProgrammeSession,
+    Talk,
+    TalkDeck,
+    TalkSpeaker,
+)
 from archive.models.users import ROLES, ApiToken, Organisation, Role, User
 
 __all__ = [
@@ -23,6 +31,7 @@ __all__ = [
     "VISIBILITY_LABELS",
     "ApiToken",
     "AuditEntry",
+    "CameraOffset",
     "Event",
     "Grant",
     "Item",
@@ -31,8 +40,13 @@ __all__ = [
     "Organisation",
     "Page",
     "Photo",
+    "PhotoPlacement",
     "Presentation",
+    "ProgrammeSession",
     "Role",
+    "Talk",
+    "TalkDeck",
+    "TalkSpeaker",
     "User",
     "Visibility",
 ]

@@ -123,9 +123,13 @@ class Photo(Item):
 
     width: Mapped[int | None]
     height: Mapped[int | None]
+    # The camera's local clock time (EXIF DateTimeOriginal), naive; with the UTC offset the
+    # camera wrote beside it (OffsetTimeOriginal), else None: the event's time zone applies.
     taken_at: Mapped[datetime | None]
+    taken_offset_minutes: Mapped[int | None]
     camera_make: Mapped[str | None] = mapped_column(String(100))
     camera_model: Mapped[str | None] = mapped_column(String(100))
+    camera_serial: Mapped[str | None] = mapped_column(String(100))
 
 
 class Page(db.Model):

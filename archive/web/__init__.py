@@ -7,7 +7,9 @@ from archive.web import (
     home,
     item_edit,
     items,
+    photo_placement,
     presentations,
+    programme_edit,
     search,
     upload,
 )
@@ -18,6 +20,8 @@ BLUEPRINTS = [
     event_edit.bp,
     items.bp,
     item_edit.bp,
+    programme_edit.bp,
+    photo_placement.bp,
     presentations.bp,
     search.bp,
     upload.bp,

@@ -15,6 +15,7 @@ from archive import permissions
 from archive.extensions import db
 from archive.guards import load_event_or_404, require_login
 from archive.models import Event, ItemState, Photo, Presentation
+from archive.programme.timetable import build_timetable, has_programme
 from archive.services import current_storage
 from archive.web.forms import BulkEditForm, EventFilterForm
 from archive.web.zipstream import ZipMember, member_names, stream_zip
@@ -77,17 +78,27 @@ def detail(slug: str):
 
 
 def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: int = 200):
-    """The event page; staff also get the selection form (shown again with its errors)."""
+    """The event page: its programme as a timetable when it has one, else (or with
+    ?view=list, or with the selection form's errors) the lists of decks and photos."""
     staff = permissions.may_edit(current_user, event)
     presentations = event_items(Presentation, event).order_by(Presentation.title)
     photos = event_items(Photo, event).order_by(Photo.taken_at.nulls_last(), Photo.id)
+    presentations = db.session.scalars(presentations).all()
+    photos = db.session.scalars(photos).all()
+    programme = has_programme(event)
+    timetable = None
+    if programme and bulk_form is None and request.args.get("view") != "list":
+        timetable = build_timetable(event, presentations, photos)
     if staff and bulk_form is None:
         bulk_form = BulkEditForm(formdata=None)
     return render_template(
         "events/detail.html",
         event=event,
-        presentations=db.session.scalars(presentations).all(),
-        photos=db.session.scalars(photos).all(),
+        presentations=presentations,
+        photos=photos,
+        timetable=timetable,
+        has_programme=programme,
+        may_edit_programme=permissions.may_edit_programme(current_user, event),
         downloadable=downloadable_decks(event),
         may_edit=staff,
         may_download=partial(permissions.may_download, current_user),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import (
@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from archive.catalogue import EventDetails
 from archive.models import VISIBILITIES, VISIBILITY_LABELS, ItemKind, Visibility
+from archive.programme.clock import zone_names
 
 
 def form_status() -> int:
@@ -54,6 +55,19 @@ class EventForm(FlaskForm):
         validators=[Length(max=2000)],
         description="Separated by commas, e.g. e-government, open data",
     )
+    # Optional: a POST without it keeps the event's zone (catalogue.apply_details).
+    timezone = SelectField(
+        "Time zone",
+        choices=[],
+        validators=[Optional()],
+        description="Where the event took place: its programme's times are local times there.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice(name) for name in zone_names()]
+        if not self.is_submitted() and not self.timezone.data:
+            self.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
 
     def details(self) -> EventDetails:
         return EventDetails(
@@ -66,6 +80,7 @@ class EventForm(FlaskForm):
             organisers=self.organisers.data or "",
             description=(self.description.data or "").replace("\r\n", "\n"),
             tags=(self.tags.data or "").split(","),
+            timezone=self.timezone.data or "",
         )
 
 

@@ -10,6 +10,7 @@ from archive import permissions
 from archive.fulltext import highlight_text
 from archive.guards import load_or_404, require_login
 from archive.models import Page, Presentation
+from archive.programme.facts import facts_for
 
 bp = Blueprint("presentations", __name__, url_prefix="/presentations")
 bp.before_request(require_login)
@@ -35,4 +36,5 @@ def view(item_id: int):
         terms=terms,
         may_download=permissions.may_download(current_user, deck),
         may_edit=permissions.may_edit(current_user, deck),
+        programme_place=facts_for([deck]).get(deck.id),
     )

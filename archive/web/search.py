@@ -10,6 +10,7 @@ from archive import permissions
 from archive.fulltext import SYNTAX_HELP, SearchRequest
 from archive.fulltext.results import FACETS, SORTS
 from archive.guards import require_login
+from archive.programme.finding import ProgrammeHit, find_sessions
 from archive.services import current_index
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -21,7 +22,10 @@ FACET_TITLES = {
     "year": "Year",
     "org": "Organisation",
     "lang": "Language",
+    "session": "Session",
 }
+# Facets besides these leave the programme out: only items have types, years, languages.
+PROGRAMME_FACETS = ("event", "session")
 PER_PAGE = 10
 
 
@@ -30,6 +34,8 @@ def results():
     args = request.args
     text = args.get("q", "").strip()[:500]
     filters = {name: tuple(args.getlist(name))[:20] for name in FACETS if args.getlist(name)}
+    if "event" not in filters:
+        filters.pop("session", None)  # a session belongs to one event: no event, no session
     sort = args.get("sort", "relevance")
     page = current_index().search(
         SearchRequest(
@@ -53,7 +59,19 @@ def results():
         syntax_help=SYNTAX_HELP,
         toggle_url=toggle_url,
         page_url=page_url,
+        programme_hits=programme_hits(text, filters, page.page),
     )
+
+
+def programme_hits(text: str, filters: dict, page: int) -> list[ProgrammeHit]:
+    """Sessions and talks matching the words, on the first page, in the events this user
+    may see (and the event facet's selection); none when a facet only items have is set."""
+    if not text or page > 1 or set(filters) - set(PROGRAMME_FACETS):
+        return []
+    event_ids = [int(v) for v in filters.get("event", ()) if v.isdigit()] or None
+    hits = find_sessions(text, permissions.event_filter(current_user), event_ids)
+    sessions = {int(v) for v in filters.get("session", ()) if v.isdigit()}
+    return [h for h in hits if h.session.id in sessions] if sessions else hits
 
 
 def current_args() -> MultiDict:

@@ -30,18 +30,36 @@ from archive.fulltext.whoosh.tokenizer import ArchiveTokenizer
 
 # Bump whenever fields, analyzers or document layout change; opening an index built with
 # another version raises SchemaVersionError asking for `flask --app archive reindex`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the programme (text family, c_session, session_label)
 
 # Text field families and their query-time weights (BM25F-style: one BM25 per field, scaled).
-TEXT_FIELDS = ("title", "people", "body", "tags", "orgs", "event")
-FIELD_WEIGHTS = {"title": 3.0, "people": 2.5, "body": 1.0, "tags": 1.5, "orgs": 0.6, "event": 0.5}
+TEXT_FIELDS = ("title", "people", "body", "tags", "orgs", "event", "programme")
+FIELD_WEIGHTS = {
+    "title": 3.0,
+    "people": 2.5,
+    "body": 1.0,
+    "tags": 1.5,
+    "orgs": 0.6,
+    "event": 0.5,
+    "programme": 1.5,  # the talk's and session's titles, room and chairs
+}
 
 KIND_CODES = {PRESENTATION: 1, PHOTO: 2}
 KIND_NAMES = {code: name for name, code in KIND_CODES.items()}
 NO_DATE_FROM = 2**31 - 1  # an undated document never falls inside a closed date range
 VALUE_SEPARATOR = "\x1f"  # between multi-valued exact values (organisation names)
 
-COLUMNS = ("c_item", "c_event", "c_kind", "c_page", "c_date", "c_from", "c_to", "c_year")
+COLUMNS = (
+    "c_item",
+    "c_event",
+    "c_kind",
+    "c_page",
+    "c_date",
+    "c_from",
+    "c_to",
+    "c_year",
+    "c_session",
+)
 
 
 def build_schema() -> Schema:
@@ -59,7 +77,7 @@ def build_schema() -> Schema:
         fields[name] = COLUMN(columns.NumericColumn(typecode, default=0))
     for name in ("item_id", "page", "label", "title", "speakers", "text"):
         fields[name] = STORED()
-    for name in ("event_id", "event_title", "event_slug", "kind_name"):
+    for name in ("event_id", "event_title", "event_slug", "kind_name", "session_label"):
         fields[name] = STORED()
     return Schema(**fields)
 
@@ -111,6 +129,7 @@ def _common_fields(item: ItemDoc) -> dict[str, object]:
     people = "\n".join(speakers)
     orgs = "\n".join(organisations)
     tags = "\n".join(_nfc(t) for t in item.tags)
+    programme = _nfc(item.programme)
     if item.kind == PHOTO:
         date_from = date_to = _ordinal(item.item_date)
     else:
@@ -127,6 +146,8 @@ def _common_fields(item: ItemDoc) -> dict[str, object]:
         "event_s": event_text,
         "tags_x": tags,
         "tags_s": tags,
+        "programme_x": programme,
+        "programme_s": programme,
         "item": str(item.item_id),
         "event": str(item.event_id),
         "slug": _nfc(item.event_slug).lower(),
@@ -141,6 +162,7 @@ def _common_fields(item: ItemDoc) -> dict[str, object]:
         "c_from": date_from or NO_DATE_FROM,
         "c_to": date_to,
         "c_year": item.item_date.year if item.item_date else 0,
+        "c_session": item.session_id or 0,
         "item_id": item.item_id,
         "title": title,
         "speakers": speakers,
@@ -148,4 +170,5 @@ def _common_fields(item: ItemDoc) -> dict[str, object]:
         "event_title": _nfc(item.event_title),
         "event_slug": _nfc(item.event_slug),
         "kind_name": item.kind,
+        "session_label": _nfc(item.session_label),
     }

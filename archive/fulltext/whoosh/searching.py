@@ -16,6 +16,7 @@ from archive.fulltext.documents import PHOTO, PRESENTATION
 from archive.fulltext.results import (
     FACET_LIMIT,
     FACETS,
+    FACETS_WITHIN_EVENT,
     LANGUAGE_NAMES,
     TYPE_LABELS,
     FacetValue,
@@ -85,6 +86,9 @@ def _selection_flags(
         elif name == "year":
             years = [int(v) for v in values if v.isdigit()]
             flags[name] = np.isin(base.column("c_year"), years)
+        elif name == "session":
+            ids = [int(v) for v in values if v.isdigit()]
+            flags[name] = np.isin(base.column("c_session"), ids)
         elif name == "type":
             codes = [KIND_CODES[v] for v in values if v in KIND_CODES]
             flags[name] = np.isin(base.column("c_kind"), codes)
@@ -104,6 +108,8 @@ def _facets(
     """Every facet, each counted with the other facets' selections applied (not its own)."""
     facets = {}
     for name in FACETS:
+        if name in FACETS_WITHIN_EVENT and "event" not in filters:
+            continue
         mask = np.ones(len(base), dtype=bool)
         for other, flag in flags.items():
             if other != name:
@@ -120,7 +126,9 @@ def _facet(
     if name in ("lang", "org"):
         pairs = [(v, c) for v, c in base.term_counts(name, mask).items() if v]
     else:
-        column = {"event": "c_event", "year": "c_year", "type": "c_kind"}[name]
+        column = {"event": "c_event", "year": "c_year", "type": "c_kind", "session": "c_session"}[
+            name
+        ]
         data = base.column(column)[mask]
         uniq, counts = np.unique(data, return_counts=True)
         pairs = [(int(v), int(c)) for v, c in zip(uniq, counts, strict=True) if v]
@@ -150,15 +158,19 @@ def _labels(view: IndexView, base: MatchSet, name: str, values: list[str]) -> di
         return {v: TYPE_LABELS.get(v, v) for v in values}
     if name == "lang":
         return {v: LANGUAGE_NAMES.get(v, v) for v in values}
-    if name != "event" or not values:
+    if name not in ("event", "session") or not values:
         return {}
-    events = base.column("c_event")
+    column, stored = {
+        "event": ("c_event", "event_title"),
+        "session": ("c_session", "session_label"),
+    }[name]
+    ids = base.column(column)
     docnums = base.docnums()
     labels = {}
     for value in values:
-        where = np.flatnonzero(events == int(value))
+        where = np.flatnonzero(ids == int(value))
         if where.size:
-            labels[value] = view.searcher.stored_fields(int(docnums[where[0]]))["event_title"]
+            labels[value] = view.searcher.stored_fields(int(docnums[where[0]])).get(stored) or value
     return labels
 
 
@@ -231,6 +243,7 @@ def _group(view: IndexView, docnum: int, shown: list[PageHit], more_count: int) 
         best=shown[0],
         more=shown[1:],
         more_count=more_count,
+        session_label=stored.get("session_label") or "",
     )
 
 
@@ -279,4 +292,5 @@ def _photo_hit(view: IndexView, docnum: int, highlighter: Highlighter) -> PhotoH
         title=stored["title"],
         event_id=int(stored["event_id"]),
         snippet=highlighter.snippet(stored.get("text") or stored["title"]),
+        session_label=stored.get("session_label") or "",
     )
