@@ -7,12 +7,9 @@ from archive.models.items import (
     VISIBILITIES,
     VISIBILITY_LABELS,
     Item,
-    ItemKind,
-    ItemState,
     Page,
     Photo,
     Presentation,
-    Visibility,
 )
 from archive.models.programme import (
     CameraOffset,
@@ -22,7 +19,8 @@ from archive.models.programme import (
     TalkDeck,
     TalkSpeaker,
 )
-from archive.models.users import ROLES, ApiToken, Organisation, Role, User
+from archive.models.users import ROLES, ApiToken, Organisation, User
+from archive.vocabulary import ItemKind, ItemState, Role, Visibility
 
 __all__ = [
     "ROLES",

@@ -7,7 +7,6 @@ upload, the API and the audit log can refer to "item 42" without saying which ki
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,30 +15,7 @@ from archive.extensions import db
 from archive.models.common import utcnow
 from archive.models.events import Event, split_list
 from archive.models.users import User
-
-
-class ItemState(StrEnum):
-    """Where an item is in processing: `queued -> processing -> ready | failed`."""
-
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    READY = "ready"
-    FAILED = "failed"
-
-
-class Visibility(StrEnum):
-    """Who may see an item besides staff: everyone its event reaches, or staff alone."""
-
-    SHARED = "shared"
-    STAFF = "staff"
-
-
-class ItemKind(StrEnum):
-    """The two kinds of item, stored in `items.kind` (single-table inheritance)."""
-
-    PRESENTATION = "presentation"
-    PHOTO = "photo"
-
+from archive.vocabulary import ItemKind, ItemState, Visibility
 
 VISIBILITIES = tuple(v.value for v in Visibility)
 VISIBILITY_LABELS = {
