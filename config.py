@@ -86,3 +86,4 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     QUEUE_IMMEDIATE = True
     EXTRACT_TIMEOUT_S = 60
+    OCR = "off"  # the tests of text recognition switch it on

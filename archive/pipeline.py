@@ -4,6 +4,9 @@
       -> extract_item(id, worker)   claim with a lease, extract and save: ready | failed
       -> index_pending()            every ready item whose documents are not written yet,
                                     in batches, one run at a time
+      -> recognise_item(id, worker) text recognition of scanned pages, unreadable text
+                                    layers and photos of slides, after the item is ready,
+                                    in slices of time; re-indexed when text is added
 
 That rule is the same whoever starts it. The queue (`archive.tasks`) runs `extract_item`
 for one item per task and `index_pending` as a task of its own, so that several workers
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,10 +36,11 @@ from archive import indexing
 from archive.extensions import db
 from archive.fileio import try_lock, wait_for_lock
 from archive.fulltext import RebuildReport
-from archive.ingest import IngestError, ItemFields, bulk, extract_and_save, mark_failed
+from archive.ingest import IngestError, ItemFields, bulk, extract_and_save, mark_failed, ocrstate
 from archive.ingest.bulk import ImportReport
+from archive.ingest.recognition import run_plan_deck, run_recognise_page, run_recognise_photo
 from archive.ingest.sandbox import stop_children
-from archive.models import Event, Item, ItemState
+from archive.models import Event, Item, ItemState, OcrState, Photo
 from archive.models.common import utcnow
 from archive.services import current_storage
 
@@ -186,6 +191,76 @@ def import_folder(
     return report
 
 
+# text recognition
+
+
+def recognise_item(item_id: int, worker: str, budget_s: float | None = None) -> str | None:
+    """Recognise what a ready item's text layer lacks: pages first planned, then read one
+    by one, each committed with the progress. Stops after `budget_s` seconds, leaving the
+    rest pending (`OcrState.PENDING`: the caller queues it again), so that a long scan
+    never holds a worker away from new uploads for long. Returns the new state, or None
+    when another worker holds it. A failure fails the recognition, never the item."""
+    if not ocrstate.claim(item_id, worker):
+        return None
+    item = db.session.get(Item, item_id)
+    filename = item.original_filename
+    try:
+        settings = ocrstate.settings_for(item)
+        with current_storage().original_file(item.sha256) as path:
+            if isinstance(item, Photo):
+                result = run_recognise_photo(path, filename, settings)
+                ocrstate.save_photo(item, result, settings.tesseract.languages)
+                return ocrstate.finish(item)
+            return recognise_pages(item, worker, path, settings, budget_s)
+    except IngestError as exc:
+        return ocrstate.fail(item_id, worker, str(exc))
+    except Exception as exc:  # a bug fails the recognition, not the item or the worker
+        logger.exception("text recognition of item %d failed unexpectedly", item_id)
+        return ocrstate.fail(item_id, worker, f"{filename}: internal error ({type(exc).__name__})")
+
+
+def recognise_pages(item, worker: str, path: Path, settings, budget_s: float | None) -> str | None:
+    """Plan the deck once, then read its pages until done or out of time; a page that
+    fails (timeout, crash) is recorded and the others go on."""
+    started = time.monotonic()
+    if item.ocr_pages_total is None:
+        texts = [page.text for page in item.pages]
+        plans = run_plan_deck(path, item.original_filename, texts, settings,
+                              current_app.config["EXTRACT_TIMEOUT_S"])  # fmt: skip
+        ocrstate.save_plan(item, plans, settings.tesseract.languages)
+    for page in ocrstate.pages_to_recognise(item):
+        if budget_s is not None and time.monotonic() - started > budget_s:
+            ocrstate.pause(item)
+            return OcrState.PENDING
+        if not ocrstate.holds(item, worker):
+            return None  # reprocessed or taken over meanwhile: leave it to the new holder
+        try:
+            result = run_recognise_page(path, item.original_filename, page.number, settings)
+        except IngestError as exc:
+            logger.warning("item %d page %d: %s", item.id, page.number, exc)
+            ocrstate.save_page(item, page, None, exc.reason)
+            continue
+        ocrstate.save_page(item, page, result)
+    return ocrstate.finish(item)
+
+
+def recognise_items(
+    item_ids: list[int], worker: str, progress: Callable[[int, str | None], None] | None = None
+) -> None:
+    """Recognise many items here, each to the end, indexing as they finish (`flask ocr`)."""
+    for item_id in item_ids:
+        state = recognise_item(item_id, worker)
+        index_pending(wait=True)
+        if progress:
+            progress(item_id, state)
+    stop_children()
+
+
+def request_recognition(item_ids: list[int]) -> list[int]:
+    """Start recognition of these ready items again from scratch; the ids queued."""
+    return ocrstate.request(item_ids)
+
+
 # indexing
 
 
@@ -254,6 +329,7 @@ class Recovery:
 
     to_process: list[int] = field(default_factory=list)
     to_index: list[int] = field(default_factory=list)
+    to_recognise: list[int] = field(default_factory=list)
     removed_temp: list[str] = field(default_factory=list)
 
 
@@ -266,11 +342,26 @@ def recover(host: str, at_start: bool, queue_empty: bool = False) -> Recovery:
     """
     if at_start:
         return Recovery(
-            requeue_unfinished(host), unindexed_items(timedelta(0)), remove_stale_temp()
+            requeue_unfinished(host),
+            unindexed_items(timedelta(0)),
+            recognitions_to_resume(host, True),
+            remove_stale_temp(),
         )
     return Recovery(
-        recoverable_items(host, queue_empty), unindexed_items(STALE_QUEUED), remove_stale_temp()
+        recoverable_items(host, queue_empty),
+        unindexed_items(STALE_QUEUED),
+        recognitions_to_resume(host, queue_empty),
+        remove_stale_temp(),
     )
+
+
+def recognitions_to_resume(host: str, all_pending: bool) -> list[int]:
+    """Recognitions a dead worker left (pending again), and, at a worker's start or when the
+    queue is empty, every pending one (the claim makes copies no-ops)."""
+    ids = set(ocrstate.abandoned(host, worker_dead))
+    if all_pending and ocrstate.enabled():
+        ids |= set(ocrstate.pending_items())
+    return sorted(ids)
 
 
 def requeue_unfinished(host: str) -> list[int]:

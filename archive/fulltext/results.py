@@ -75,6 +75,7 @@ class PageHit:
     label: str | None  # printed page label, if the PDF has one
     score: float
     snippet: Markup  # HTML-escaped text; <mark> around hits is the only markup
+    recognised: bool = False  # the page's text was (partly) recognised by OCR
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class PhotoHit:
     title: str
     event_id: int
     snippet: Markup
+    recognised: bool = False  # the snippet comes from text recognised on the photo
 
 
 @dataclass(frozen=True)

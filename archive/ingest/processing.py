@@ -13,6 +13,7 @@ import logging
 from flask import current_app
 
 from archive.extensions import db
+from archive.ingest.ocrstate import mark_pending as mark_ocr_pending
 from archive.ingest.extract import ExtractSettings, PresentationExtract, run_extraction
 from archive.ingest.photos import PhotoInfo
 from archive.models import Item, ItemState, Page, Photo, Presentation
@@ -45,6 +46,7 @@ def extract_and_save(item: Item) -> None:
     item.status, item.error, item.error_code = ItemState.READY, None, None
     item.processed_at, item.indexed_at = utcnow(), None
     item.claimed_by = item.lease_until = None
+    mark_ocr_pending(item)  # text recognition follows as a step of its own
     db.session.commit()
 
 

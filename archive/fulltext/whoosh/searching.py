@@ -268,6 +268,7 @@ def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlight
         label=stored.get("label"),
         score=score,
         snippet=highlighter.snippet(stored.get("text") or ""),
+        recognised=bool(stored.get("recognised")),
     )
 
 
@@ -279,4 +280,5 @@ def _photo_hit(view: IndexView, docnum: int, highlighter: Highlighter) -> PhotoH
         title=stored["title"],
         event_id=int(stored["event_id"]),
         snippet=highlighter.snippet(stored.get("text") or stored["title"]),
+        recognised=bool(stored.get("recognised")),
     )
