@@ -13,8 +13,8 @@ import logging
 from flask import current_app
 
 from archive.extensions import db
-from archive.ingest.ocrstate import mark_pending as mark_ocr_pending
 from archive.ingest.extract import ExtractSettings, PresentationExtract, run_extraction
+from archive.ingest.ocrstate import mark_pending as mark_ocr_pending
 from archive.ingest.photos import PhotoInfo
 from archive.models import Item, ItemState, Page, Photo, Presentation
 from archive.models.common import utcnow

@@ -62,20 +62,22 @@ class PagePlan:
 
 def run_plan_deck(path: Path, filename: str, texts: list[str], settings: OcrSettings,
                   timeout_s: float) -> list[PagePlan]:  # fmt: skip
-    return run_sandboxed(plan_deck, path, filename, texts, settings, filename=filename,
-                         timeout_s=timeout_s, memory_mb=settings.memory_mb)  # fmt: skip
+    limits = {"filename": filename, "timeout_s": timeout_s, "memory_mb": settings.memory_mb}
+    return run_sandboxed(plan_deck, path, filename, texts, settings, **limits)
 
 
 def run_recognise_page(
     path: Path, filename: str, number: int, settings: OcrSettings
 ) -> Recognition:
-    return run_sandboxed(recognise_page, path, filename, number, settings, filename=filename,
-                         timeout_s=sandbox_timeout(settings), memory_mb=settings.memory_mb)  # fmt: skip
+    limits = {"filename": filename, "timeout_s": sandbox_timeout(settings)}
+    return run_sandboxed(recognise_page, path, filename, number, settings, **limits,
+                         memory_mb=settings.memory_mb)  # fmt: skip
 
 
 def run_recognise_photo(path: Path, filename: str, settings: OcrSettings) -> Recognition | None:
-    return run_sandboxed(recognise_photo, path, filename, settings, filename=filename,
-                         timeout_s=2 * sandbox_timeout(settings), memory_mb=settings.memory_mb)  # fmt: skip
+    limits = {"filename": filename, "timeout_s": 2 * sandbox_timeout(settings)}
+    return run_sandboxed(recognise_photo, path, filename, settings, **limits,
+                         memory_mb=settings.memory_mb)  # fmt: skip
 
 
 def sandbox_timeout(settings: OcrSettings) -> float:

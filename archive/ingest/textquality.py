@@ -37,6 +37,7 @@ MALFORMED_SHARE = 0.35
 MALFORMED_DICTIONARY_HITS = 0.5  # malformed words count only where few words are known
 FOREIGN_SCRIPT_HITS = 0.5  # a page in an unexpected script must be mostly known words
 
+BAD_CATEGORIES = ("Co", "Cn", "Cs")  # private use, unassigned, surrogates
 WORD_RE = re.compile(r"[^\W\d_]{3,}")
 TOKEN_RE = re.compile(r"\S+")
 GLYPH_NAME_RE = re.compile(
