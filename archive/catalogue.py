@@ -43,6 +43,7 @@ class EventDetails:
     organisers: str = ""
     description: str = ""
     tags: list[str] = field(default_factory=list)
+    language: str | None = None  # main language of the materials (ISO 639-1), for OCR
 
 
 def slugify(text: str) -> str:
@@ -133,6 +134,7 @@ def apply_details(event: Event, details: EventDetails) -> None:
     event.organisers = details.organisers.strip()
     event.description = details.description.strip()
     event.tags = ", ".join(t.strip() for t in details.tags if t.strip())
+    event.language = (details.language or "").strip().lower()[:10] or None
 
 
 def parse_date(value: str | None, field_name: str) -> date | None:

@@ -134,6 +134,7 @@ def read_metadata(path: Path) -> tuple[str, EventDetails, ItemFields, dict[str, 
         organisers=str(data.get("organisers", "")),
         description=str(data.get("description", "")),
         tags=[str(t) for t in data.get("tags", [])],
+        language=str(data.get("language") or "") or None,
     )
     defaults = fields_from(data.get("defaults", {}), path, "defaults")
     per_file = {}

@@ -161,8 +161,12 @@ def finish(item: Item) -> str:
     """Release the claim: done (skipped when there was nothing to read); its state."""
     if isinstance(item, Photo):
         item.ocr_state = OcrState.DONE if item.ocr_text else OcrState.SKIPPED
+    elif not item.ocr_pages_total:
+        item.ocr_state = OcrState.SKIPPED
+    elif item.ocr_error and not any(page.ocr_text for page in item.pages):
+        item.ocr_state = OcrState.FAILED  # every page failed: say so, not "done"
     else:
-        item.ocr_state = OcrState.DONE if item.ocr_pages_total else OcrState.SKIPPED
+        item.ocr_state = OcrState.DONE
     item.ocr_finished_at = utcnow()
     item.claimed_by = item.lease_until = None
     db.session.commit()

@@ -234,7 +234,7 @@ def image_share(page: pdfium.PdfPage) -> float:
         for count, obj in enumerate(objects):
             if count >= MAX_IMAGE_OBJECTS:
                 break
-            left, bottom, right, top = obj.get_pos()
+            left, bottom, right, top = obj.get_bounds()
             w = max(0.0, min(right, width) - max(left, 0.0))
             h = max(0.0, min(top, height) - max(bottom, 0.0))
             covered += w * h
