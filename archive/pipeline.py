@@ -228,10 +228,8 @@ def recognise_pages(item, worker: str, path: Path, settings, budget_s: float | N
         plans = run_plan_deck(path, item.original_filename, texts, settings,
                               current_app.config["EXTRACT_TIMEOUT_S"])  # fmt: skip
         ocrstate.save_plan(item, plans, settings.tesseract.languages)
-    for page in ocrstate.pages_to_recognise(item):
-        if budget_s is not None and time.monotonic() - started > budget_s:
-            ocrstate.pause(item)
-            return OcrState.PENDING
+    pages = ocrstate.pages_to_recognise(item)
+    for done, page in enumerate(pages, start=1):
         if not ocrstate.holds(item, worker):
             return None  # reprocessed or taken over meanwhile: leave it to the new holder
         try:
@@ -239,8 +237,12 @@ def recognise_pages(item, worker: str, path: Path, settings, budget_s: float | N
         except IngestError as exc:
             logger.warning("item %d page %d: %s", item.id, page.number, exc)
             ocrstate.save_page(item, page, None, exc.reason)
-            continue
-        ocrstate.save_page(item, page, result)
+        else:
+            ocrstate.save_page(item, page, result)
+        out_of_time = budget_s is not None and time.monotonic() - started > budget_s
+        if out_of_time and done < len(pages):
+            ocrstate.pause(item)
+            return OcrState.PENDING
     return ocrstate.finish(item)
 
 

@@ -20,6 +20,7 @@ import io
 import os
 import re
 import resource
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,9 @@ def recognise_image(image: Path, engine: Tesseract, filename: str, dpi: int | No
         ) from None
     except OSError as exc:
         raise OcrFailed(filename, f"Tesseract could not be started ({exc.strerror})") from None
+    if done.returncode < 0:
+        name = signal.Signals(-done.returncode).name
+        raise OcrFailed(filename, f"Tesseract failed: it crashed ({name})")
     if done.returncode != 0:
         raise OcrFailed(filename, f"Tesseract failed: {last_line(done.stderr)}")
     return parse_tsv(done.stdout.decode("utf-8", "replace"))
