@@ -24,7 +24,7 @@ from archive.ingest.errors import IngestError  # noqa: E402
 from archive.ingest.ocr import Tesseract  # noqa: E402
 from archive.ingest.recognition import OcrSettings, dictionary  # noqa: E402
 from archive.ingest.render import open_pdf, read_text_layers  # noqa: E402
-from archive.ingest.textnorm import normalise_text  # noqa: E402
+from archive.ingest.textnorm import looks_like_cp1251_mojibake, normalise_text  # noqa: E402
 from archive.ingest.textquality import assess_pages  # noqa: E402
 
 MAX_PAGES = 400
@@ -37,9 +37,17 @@ def judge_file(path: Path, words: frozenset[str]) -> list[tuple[int, str]]:
     facts = [(lay.raw_text, normalise_text(lay.raw_text), lay.image_share) for lay in layers]
     verdicts = assess_pages(facts, (), words)
     return [
-        (layer.number, f"{v.reason}: {v.test}" if v.reason else "trusted")
+        (layer.number, verdict_name(layer.raw_text, v))
         for layer, v in zip(layers, verdicts, strict=True)
     ]
+
+
+def verdict_name(raw: str, verdict) -> str:
+    if verdict.reason:
+        return f"{verdict.reason}: {verdict.test}"
+    if looks_like_cp1251_mojibake(raw):
+        return "trusted after the cp1251 repair (textnorm)"
+    return "trusted"
 
 
 def main() -> None:
@@ -62,7 +70,7 @@ def main() -> None:
                 continue
             for number, verdict in verdicts:
                 table[category][verdict] += 1
-                if verdict != "trusted":
+                if not verdict.startswith("trusted"):
                     listed.append(f"  {path.relative_to(args.folder)} p.{number}: {verdict}")
     for category, counts in sorted(table.items()):
         pages = sum(v for k, v in counts.items() if k != "unopenable file")
