@@ -258,6 +258,11 @@ def recognise_items(
     stop_children()
 
 
+def recognised_pages(item_id: int) -> int:
+    """Pages of the item recognised so far (its progress)."""
+    return db.session.get(Item, item_id).ocr_pages_done or 0
+
+
 def request_recognition(item_ids: list[int]) -> list[int]:
     """Start recognition of these ready items again from scratch; the ids queued."""
     return ocrstate.request(item_ids)
