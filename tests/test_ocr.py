@@ -243,3 +243,25 @@ def test_a_dead_workers_recognition_is_resumed(app, make_event, tmp_path):
     assert recognise_item(deck.id, WORKER) == OcrState.DONE
     db.session.refresh(deck)
     assert deck.ocr_pages_done == 5
+
+
+def test_an_azerbaijani_event_reads_its_scans_in_azerbaijani(app, make_event, tmp_path):
+    event = make_event(language="az")
+    deck = ingest_without_ocr(scans.scan_pdf(scans.AZERBAIJANI_DECK, tmp_path / "az.pdf"), event)
+    recognise_item(deck.id, WORKER)
+    pipeline.index_pending(wait=True)
+    db.session.refresh(deck)
+    assert deck.ocr_languages == "aze+eng+rus"
+    result = search('"ASAN xidmət mərkəzləri"')
+    assert [(g.item_id, g.best.page) for g in result.groups] == [(deck.id, 2)]
+
+
+def test_recognition_waits_behind_uploads_in_the_queue(tmp_path):
+    app = make_app(tmp_path, OCR="auto", QUEUE_IMMEDIATE=False)
+    with app.app_context():
+        tasks.task("recognise_item")(1)
+        tasks.task("process_item")(2)
+        huey = tasks.queue()
+        first, second = huey.dequeue(), huey.dequeue()
+        assert (first.name, second.name) == ("process_item", "recognise_item")
+        assert second.priority == tasks.OCR_PRIORITY < 0
