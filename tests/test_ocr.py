@@ -265,3 +265,8 @@ def test_recognition_waits_behind_uploads_in_the_queue(tmp_path):
         first, second = huey.dequeue(), huey.dequeue()
         assert (first.name, second.name) == ("process_item", "recognise_item")
         assert second.priority == tasks.OCR_PRIORITY < 0
+
+
+def test_a_misspelt_ocr_setting_stops_start_up(tmp_path):
+    with pytest.raises(SystemExit, match="ARCHIVE_OCR='on'"):
+        make_app(tmp_path, OCR="on")
