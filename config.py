@@ -49,6 +49,16 @@ class Config:
 
     # None means: huey's SQLite storage in the instance folder. redis://host:6379/0 switches
     # to Redis so that several worker machines share one queue.
+    # Text recognition (Tesseract) of scanned pages, unreadable text layers and photos of
+    # slides: "auto" runs it after an item is ready, at a lower priority; "off" never does.
+    OCR = _env("OCR", "auto")
+    # Tesseract languages when neither the item nor its event names one, e.g. "eng+rus".
+    OCR_LANGUAGES = _env("OCR_LANGUAGES", "eng+rus")
+    OCR_DPI = _env_int("OCR_DPI", 300)
+    OCR_PAGE_TIMEOUT_S = _env_int("OCR_PAGE_TIMEOUT_S", 60)
+    # The tesseract program (a path, or a name looked up on PATH).
+    OCR_TESSERACT = _env("OCR_TESSERACT", "tesseract")
+
     QUEUE_URL = _env("QUEUE_URL")
     # Run tasks in the calling process instead of a worker (tests, single-shot scripts).
     QUEUE_IMMEDIATE = _env_bool("QUEUE_IMMEDIATE", False)
@@ -80,3 +90,4 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     QUEUE_IMMEDIATE = True
     EXTRACT_TIMEOUT_S = 60
+    OCR = "off"  # the tests of text recognition switch it on

@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     services.init_app(app)
     tasks.init_app(app)
     startup.check_database(app.config["SQLALCHEMY_DATABASE_URI"])
+    startup.check_ocr_setting(app.config["OCR"])
     init_extensions(app)
     register_blueprints(app)
     filters.init_app(app)

@@ -46,6 +46,7 @@ class EventDetails:
     description: str = ""
     tags: list[str] = field(default_factory=list)
     timezone: str = ""  # IANA name; empty: keep the event's, or ARCHIVE_DEFAULT_TIMEZONE
+    language: str | None = None  # main language of the materials (ISO 639-1), for OCR
 
 
 def slugify(text: str) -> str:
@@ -137,6 +138,7 @@ def apply_details(event: Event, details: EventDetails) -> None:
     event.description = details.description.strip()
     event.tags = ", ".join(t.strip() for t in details.tags if t.strip())
     event.timezone = event_zone_name(event, details.timezone)
+    event.language = (details.language or "").strip().lower()[:10] or None
 
 
 def event_zone_name(event: Event, given: str) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from archive.extensions import db
 from archive.fulltext import ItemDoc, PageText, RebuildReport
-from archive.models import Event, Item, ItemState, Photo, Presentation
+from archive.models import Event, Item, ItemState, OcrReason, Page, Photo, Presentation
 from archive.models.common import utcnow
 from archive.programme.facts import NO_FACTS, ProgrammeFacts, facts_for
 from archive.services import current_index
@@ -57,10 +57,26 @@ def item_doc(item: Item, programme: ProgrammeFacts = NO_FACTS) -> ItemDoc:
 
 
 def page_texts(item: Item) -> list[PageText]:
-    """A deck's pages, or a photo's caption as its single page."""
+    """A deck's pages, or a photo's caption and recognised text as its single page."""
     if isinstance(item, Presentation):
-        return [PageText(p.number, p.label, p.text, p.language) for p in item.pages]
-    return [PageText(1, None, item.title or "", None)]
+        return [page_text(p) for p in item.pages]
+    text = "\n\n".join(filter(None, [item.title, item.ocr_text]))
+    unsure = tuple((item.ocr_unsure or "").split())
+    return [PageText(1, None, text, None, unsure=unsure, recognised=bool(item.ocr_text))]
+
+
+def page_text(page: Page) -> PageText:
+    """What a page is found by: its text layer, with the recognised text added to a thin
+    one; an unreadable layer is never indexed, only what was recognised in its place."""
+    recognised = page.ocr_text or ""
+    if page.ocr_reason == OcrReason.UNREADABLE:
+        text = recognised
+    else:
+        text = "\n\n".join(filter(None, [page.text, recognised]))
+    unsure = tuple((page.ocr_unsure or "").split())
+    return PageText(
+        page.number, page.label, text, page.language, unsure=unsure, recognised=bool(recognised)
+    )
 
 
 def index_item(item_id: int) -> None:

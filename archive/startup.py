@@ -86,3 +86,12 @@ def check_database(url: str) -> None:
     except Exception as exc:  # any driver error means the same thing to an operator
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise StartupError(f"cannot reach database {shown}: {reason}") from exc
+
+
+OCR_MODES = ("auto", "off")
+
+
+def check_ocr_setting(value: str) -> None:
+    """ARCHIVE_OCR must say what it means: a typo must not silently turn recognition off."""
+    if value not in OCR_MODES:
+        raise StartupError(f"ARCHIVE_OCR={value!r}: use one of {', '.join(OCR_MODES)}")

@@ -38,3 +38,23 @@ class Role(StrEnum):
     STAFF = "staff"
     RESEARCHER = "researcher"
     PARTNER = "partner"
+
+
+class OcrState(StrEnum):
+    """Where an item is in text recognition, which runs after it is ready: `pending ->
+    running -> done | failed`, or `skipped` when no page or photo needed it. None: never
+    considered (recognition was off)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class OcrReason(StrEnum):
+    """Why a page's text is recognised from its image rather than taken from its text layer."""
+
+    EMPTY = "empty"  # no text layer (a scan, a deck saved as pictures)
+    THIN = "thin"  # a few words on a page that is mostly image
+    UNREADABLE = "unreadable"  # a text layer that is not the text on the page

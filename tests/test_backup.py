@@ -9,8 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
-from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -29,6 +29,16 @@ from tests.test_integrity import (
     search_pages,
     settle,
 )
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def head_revision() -> str:
+    """The newest migration's id (branches add theirs; the lead chains them)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
 
 SURVEY = "un-egov-survey-2022-findings.pdf"  # page 3: "persists between and within countries"
 COOPERATION = "cooperation-for-digital-government.pdf"  # page 3: "a proper legal framework"
@@ -406,9 +416,3 @@ def test_backup_of_a_database_made_without_migrations_restores(app, make_event, 
     with target.app_context():
         assert db.session.get(Item, deck).status == "ready"
         db.session.remove()
-
-
-def head_revision() -> str:
-    """The newest migration's id (branches add revisions; the test follows them)."""
-    config = current_app.extensions["migrate"].migrate.get_config()
-    return ScriptDirectory.from_config(config).get_current_head()

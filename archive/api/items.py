@@ -112,6 +112,14 @@ def item_json(item: Item) -> dict:
         "visibility": item.visibility,
         "event": item.event.slug,
         "page_count": item.page_count if isinstance(item, Presentation) else None,
+        # The OCR step after the item is ready: state None (off), pending, running, done,
+        # failed or skipped, with pages done of pages to recognise.
+        "text_recognition": {
+            "state": item.ocr_state,
+            "pages_done": item.ocr_pages_done,
+            "pages_total": item.ocr_pages_total,
+            "error": item.ocr_error,
+        },
         "links": {
             "self": url_for("api.get_item", item_id=item.id, _external=True),
             "download": url_for("items.download", item_id=item.id, _external=True),

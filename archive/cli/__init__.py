@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from archive.cli import accounts, demo, events, ingest, ops, programme, search, service
+from archive.cli import accounts, demo, events, ingest, ocr, ops, programme, search, service
 
 
 def init_app(app: Flask) -> None:
@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         ingest.import_command,
         ingest.reprocess,
         programme.programme,
+        ocr.ocr,
         search.reindex,
         service.worker,
         service.serve,

@@ -48,3 +48,7 @@ class PageText:
     label: str | None  # printed page label if the PDF has one
     text: str  # already normalised page text
     language: str | None  # detected page language code ("en", "ru", "az", ...)
+    # Words of `text` recognised by OCR with low confidence: a backend finds them like any
+    # other word but never offers them as a spelling suggestion ("did you mean").
+    unsure: tuple[str, ...] = ()
+    recognised: bool = False  # some of `text` was recognised from the page image (OCR)

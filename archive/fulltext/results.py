@@ -78,6 +78,7 @@ class PageHit:
     label: str | None  # printed page label, if the PDF has one
     score: float
     snippet: Markup  # HTML-escaped text; <mark> around hits is the only markup
+    recognised: bool = False  # the page's text was (partly) recognised by OCR
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class PhotoHit:
     event_id: int
     snippet: Markup
     session_label: str = ""
+    recognised: bool = False  # the snippet comes from text recognised on the photo
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,7 @@ def read_metadata(path: Path) -> tuple[str, EventDetails, ItemFields, dict[str, 
         description=str(data.get("description", "")),
         tags=[str(t) for t in data.get("tags", [])],
         timezone=str(data.get("timezone", "")),
+        language=str(data.get("language") or "") or None,
     )
     defaults = fields_from(data.get("defaults", {}), path, "defaults")
     per_file = {}

@@ -347,3 +347,24 @@ def shrink_to_width(im: Image.Image, width: int) -> Image.Image:
     if reduced.size == (width, height):
         return reduced
     return reduced.resize((width, height), Image.Resampling.BICUBIC)
+
+
+# ---------------------------------------------------------------------------- for recognition
+
+
+def save_grey_image(raw: RawImage, path: Path | str) -> None:
+    """Write a grey bitmap (from the PDF renderer) as PGM, which Tesseract reads as is."""
+    im = Image.frombuffer(raw.mode, (raw.width, raw.height), raw.pixels, "raw", raw.mode,
+                          raw.stride, 1)  # fmt: skip
+    im.convert("L").save(path, "PPM")
+
+
+def photo_for_ocr(
+    path: Path | str, filename: str, out_path: Path | str, box_px: int, max_pixels: int
+) -> tuple[int, int]:
+    """Write the photo upright, in grey, within `box_px` as PGM for Tesseract; its size."""
+    with pillow_errors(filename), open_image(path, filename, max_pixels) as im:
+        small, _ = shrink_and_orient(im, box_px)
+        grey = to_display_colours(small).convert("L")
+        grey.save(out_path, "PPM")
+        return grey.size

@@ -14,6 +14,7 @@ from flask import current_app
 
 from archive.extensions import db
 from archive.ingest.extract import ExtractSettings, PresentationExtract, run_extraction
+from archive.ingest.ocrstate import mark_pending as mark_ocr_pending
 from archive.ingest.photos import ExifFacts, PhotoInfo, read_photo_facts
 from archive.ingest.sandbox import run_sandboxed
 from archive.models import Item, ItemState, Page, Photo, Presentation
@@ -46,6 +47,7 @@ def extract_and_save(item: Item) -> None:
     item.status, item.error, item.error_code = ItemState.READY, None, None
     item.processed_at, item.indexed_at = utcnow(), None
     item.claimed_by = item.lease_until = None
+    mark_ocr_pending(item)  # text recognition follows as a step of its own
     db.session.commit()
 
 

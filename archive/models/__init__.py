@@ -20,7 +20,7 @@ from archive.models.programme import (
     TalkSpeaker,
 )
 from archive.models.users import ROLES, ApiToken, Organisation, User
-from archive.vocabulary import ItemKind, ItemState, Role, Visibility
+from archive.vocabulary import ItemKind, ItemState, OcrReason, OcrState, Role, Visibility
 
 __all__ = [
     "ROLES",
@@ -35,6 +35,8 @@ __all__ = [
     "Item",
     "ItemKind",
     "ItemState",
+    "OcrReason",
+    "OcrState",
     "Organisation",
     "Page",
     "Photo",

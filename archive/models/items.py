@@ -57,6 +57,14 @@ class Item(db.Model):
     # Set when the search index holds this item's current documents; None means "to index".
     indexed_at: Mapped[datetime | None]
 
+    # Text recognition (archive.ingest.recognition), a step after the item is ready.
+    ocr_state: Mapped[str | None] = mapped_column(String(20), index=True)
+    ocr_pages_total: Mapped[int | None]  # pages (or 1 photo) that need recognising
+    ocr_pages_done: Mapped[int | None]
+    ocr_languages: Mapped[str | None] = mapped_column(String(60))  # Tesseract's "eng+rus"
+    ocr_error: Mapped[str | None] = mapped_column(Text)
+    ocr_finished_at: Mapped[datetime | None]
+
     event: Mapped[Event] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
 
@@ -106,6 +114,10 @@ class Photo(Item):
     camera_make: Mapped[str | None] = mapped_column(String(100))
     camera_model: Mapped[str | None] = mapped_column(String(100))
     camera_serial: Mapped[str | None] = mapped_column(String(100))
+    # Text recognised on the photo (a slide on a screen, a banner); None if none was found.
+    ocr_text: Mapped[str | None] = mapped_column(Text)
+    # Words recognised with low confidence: searchable, never offered as "did you mean".
+    ocr_unsure: Mapped[str | None] = mapped_column(Text)
 
 
 class Page(db.Model):
@@ -120,5 +132,10 @@ class Page(db.Model):
     label: Mapped[str | None] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str | None] = mapped_column(String(10))
+    # Set when the text layer is missing, thin or unreadable (`OcrReason`): recognise it.
+    ocr_reason: Mapped[str | None] = mapped_column(String(20))
+    ocr_text: Mapped[str | None] = mapped_column(Text)  # None: not recognised (yet)
+    ocr_unsure: Mapped[str | None] = mapped_column(Text)
+    ocr_confidence: Mapped[float | None]  # Tesseract's mean word confidence, 0-100
 
     presentation: Mapped[Presentation] = relationship(back_populates="pages")

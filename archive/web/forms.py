@@ -33,6 +33,11 @@ def sentence(message) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 
+LANGUAGE_CODE = Regexp(
+    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", message="Use a short code such as en, ru or az."
+)
+
+
 class EventForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=500)])
     start_date = DateField("First day", validators=[Optional()])
@@ -54,6 +59,12 @@ class EventForm(FlaskForm):
         "Areas of activity",
         validators=[Length(max=2000)],
         description="Separated by commas, e.g. e-government, open data",
+    )
+    language = StringField(
+        "Main language of the materials",
+        validators=[Optional(), Length(max=10), LANGUAGE_CODE],
+        description="A short code such as en, ru or az: scans and photos are read in it "
+        "(and in English).",
     )
     # Optional: a POST without it keeps the event's zone (catalogue.apply_details).
     timezone = SelectField(
@@ -81,6 +92,7 @@ class EventForm(FlaskForm):
             description=(self.description.data or "").replace("\r\n", "\n"),
             tags=(self.tags.data or "").split(","),
             timezone=self.timezone.data or "",
+            language=self.language.data or None,
         )
 
 
@@ -112,9 +124,6 @@ class EventFilterForm(FlaskForm):
 # items: upload, edit, bulk edit, delete
 
 VISIBILITY_CHOICES = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES]
-LANGUAGE_CODE = Regexp(
-    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", message="Use a short code such as en, ru or az."
-)
 ITEM_FIELDS = ("title", "speakers", "organisation", "language", "visibility")
 DECK_ONLY = ("speakers", "organisation", "language")
 

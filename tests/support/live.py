@@ -105,6 +105,9 @@ class LiveStack:
             ARCHIVE_SECRET_KEY=secrets.token_hex(32),
             # Every simulated user signs in from 127.0.0.1: keep the limiter on, but roomy.
             ARCHIVE_LOGIN_LIMIT="100000 per minute",
+            # Text recognition has its own tests (tests/test_ocr.py); here it would only add
+            # Tesseract runs to the timings of the fault and load tests. settings= can turn it on.
+            ARCHIVE_OCR="off",
         )
         env.update({f"ARCHIVE_{k}": str(v) for k, v in settings.items()})
         return env

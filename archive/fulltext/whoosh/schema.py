@@ -10,6 +10,9 @@ and deletions (`item`, `event`, `vis`, `grant`, `lang`, `org`, `kind`, `slug`) a
 Stored fields are what result pages show; the page text is stored (compressed) because
 snippets are cut from it, which is the bulk of the index size.
 
+Words that OCR recognised with low confidence are also listed in `unsure_x` (exact tokens):
+the did-you-mean suggestions skip a candidate in the pages where it is only that.
+
 A page's language is the detected page language, else the item language set by staff: a
 bilingual deck's Russian pages are found by lang:ru even when the deck is marked English.
 """
@@ -30,7 +33,9 @@ from archive.fulltext.whoosh.tokenizer import ArchiveTokenizer
 
 # Bump whenever fields, analyzers or document layout change; opening an index built with
 # another version raises SchemaVersionError asking for `flask --app archive reindex`.
-SCHEMA_VERSION = 2  # 2: the programme (text family, c_session, session_label)
+# 2: the programme (text family, c_session, session_label); 3: recognised text (unsure_x,
+# recognised).
+SCHEMA_VERSION = 3
 
 # Text field families and their query-time weights (BM25F-style: one BM25 per field, scaled).
 TEXT_FIELDS = ("title", "people", "body", "tags", "orgs", "event", "programme")
@@ -68,6 +73,7 @@ def build_schema() -> Schema:
     for name in TEXT_FIELDS:
         fields[f"{name}_x"] = TEXT(analyzer=ArchiveTokenizer(EXACT), phrase=True)
         fields[f"{name}_s"] = TEXT(analyzer=ArchiveTokenizer(FOLDED), phrase=True)
+    fields["unsure_x"] = TEXT(analyzer=ArchiveTokenizer(EXACT))
     for name in ("item", "event", "slug", "kind", "vis", "lang"):
         fields[name] = ID()
     fields["grant"] = KEYWORD()
@@ -75,7 +81,7 @@ def build_schema() -> Schema:
     for name in COLUMNS:
         typecode = "B" if name == "c_kind" else "i"
         fields[name] = COLUMN(columns.NumericColumn(typecode, default=0))
-    for name in ("item_id", "page", "label", "title", "speakers", "text"):
+    for name in ("item_id", "page", "label", "title", "speakers", "text", "recognised"):
         fields[name] = STORED()
     for name in ("event_id", "event_title", "event_slug", "kind_name", "session_label"):
         fields[name] = STORED()
@@ -110,6 +116,8 @@ def item_documents(item: ItemDoc, pages: Sequence[PageText]) -> list[dict[str, o
             "page": page.number,
             "label": page.label,
             "text": _nfc(page.text),
+            "unsure_x": " ".join(_nfc(word) for word in page.unsure),
+            "recognised": bool(page.recognised),
         }
         for page in pages
     ]

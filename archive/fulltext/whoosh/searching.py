@@ -281,6 +281,7 @@ def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlight
         label=stored.get("label"),
         score=score,
         snippet=highlighter.snippet(stored.get("text") or ""),
+        recognised=bool(stored.get("recognised")),
     )
 
 
@@ -293,4 +294,5 @@ def _photo_hit(view: IndexView, docnum: int, highlighter: Highlighter) -> PhotoH
         event_id=int(stored["event_id"]),
         snippet=highlighter.snippet(stored.get("text") or stored["title"]),
         session_label=stored.get("session_label") or "",
+        recognised=bool(stored.get("recognised")),
     )

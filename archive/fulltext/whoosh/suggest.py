@@ -4,13 +4,15 @@ Candidates come from the exact fields' vocabulary (Whoosh's DFA-based `terms_wit
 the word list is skipped through, not scanned). The vocabulary holds words of documents the
 user may not see, so a candidate is only used when it finds something within the user's
 scope, and the corrected query as a whole is only offered when it has results in scope.
+A word that OCR read with low confidence (`unsure_x`) is never a candidate on its own: it
+must be found in scope on some page where it is not only that.
 """
 
 from __future__ import annotations
 
 from archive.fulltext.analysis import analyse_words
 from archive.fulltext.whoosh.compiler import CompiledQuery, compile_query, word_node
-from archive.fulltext.whoosh.nodes import Node, all_of
+from archive.fulltext.whoosh.nodes import Node, Term, Without, all_of
 from archive.fulltext.whoosh.view import IndexView
 
 SPELLING_FIELDS = ("body_x", "title_x", "people_x")
@@ -32,7 +34,7 @@ def suggest(view: IndexView, compiled: CompiledQuery, scope: Node) -> str | None
             continue
         for candidate in _candidates(view, exact):
             found = analyse_words(candidate)
-            if found and _count(view, all_of([word_node(found[0]), scope])):
+            if found and _count(view, _sure(all_of([word_node(found[0]), scope]), candidate)):
                 replacements.append((word.start, word.end, candidate))
                 break
     if not replacements:
@@ -44,6 +46,11 @@ def suggest(view: IndexView, compiled: CompiledQuery, scope: Node) -> str | None
     if again.notices or not _count(view, all_of([again.node, scope])):
         return None
     return corrected
+
+
+def _sure(node: Node, candidate: str) -> Node:
+    """`node` without the pages where `candidate` is only a low-confidence OCR reading."""
+    return Without(node, Term("unsure_x", candidate, 0.0))
 
 
 def _count(view: IndexView, node: Node) -> int:
