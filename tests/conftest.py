@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,59 @@ from pypdf import PdfWriter
 from archive import accounts, create_app
 from archive.catalogue import EventDetails, create_event
 from archive.extensions import db
+from tests.support import postgres, testdb
 from tests.support.samples import add_text_page
 
 PASSWORD = "correct horse battery"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+_databases: testdb.TestDatabases | None = None
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {testdb.DATABASE}; search backend: {testdb.SEARCH_BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[testdb.TestDatabases]:
+    """The session's PostgreSQL server, started on first use; skips when none can run,
+    unless the session is meant to run on PostgreSQL."""
+    global _databases
+    if _databases is None:
+        if not postgres.available():
+            if testdb.DATABASE == "postgresql" or testdb.SEARCH_BACKEND == "postgresql":
+                pytest.exit("PostgreSQL is not installed: apt-get install postgresql", 1)
+            pytest.skip("PostgreSQL is not installed")
+        _databases = testdb.TestDatabases(postgres.PostgresServer().start())
+    yield _databases
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_postgres() -> Iterator[None]:
+    yield
+    if _databases is not None:
+        _databases.server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _session_database(request) -> Iterator[None]:
+    """On a PostgreSQL session, every test's databases are dropped when it ends."""
+    if testdb.DATABASE == "postgresql" or testdb.SEARCH_BACKEND == "postgresql":
+        request.getfixturevalue("postgres_databases")
+    yield
+    if _databases is not None:
+        _databases.drop_created()
+
+
+def database_settings(tmp_path: Path) -> dict[str, str]:
+    """The database and search settings of a test app on this session's database."""
+    if testdb.DATABASE == "postgresql":
+        url = _databases.app_url()
+    else:
+        url = f"sqlite:///{tmp_path / 'archive.db'}"
+    settings = {"SQLALCHEMY_DATABASE_URI": url, "SEARCH_BACKEND": testdb.SEARCH_BACKEND}
+    if testdb.SEARCH_BACKEND == "postgresql" and testdb.DATABASE != "postgresql":
+        settings["SEARCH_URL"] = _databases.server.url(_databases.search_dsn().rsplit("/", 1)[1])
+    return settings
 
 
 class IsolatedClient(FlaskClient):
@@ -41,8 +90,9 @@ def make_app(tmp_path: Path, **overrides):
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "INDEX_DIR": str(tmp_path / "index"),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'archive.db'}",
     }
+    if "SQLALCHEMY_DATABASE_URI" not in overrides:
+        settings.update(database_settings(tmp_path))
     settings.update(overrides)
     app = create_app(settings)
     app.test_client_class = IsolatedClient
