@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -30,11 +32,11 @@ from sqlalchemy import or_, select, update
 
 from archive import indexing
 from archive.extensions import db
-from archive.fileio import try_lock, wait_for_lock
 from archive.fulltext import RebuildReport
 from archive.ingest import IngestError, ItemFields, bulk, extract_and_save, mark_failed
 from archive.ingest.bulk import ImportReport
 from archive.ingest.sandbox import stop_children
+from archive.locks import run_lock
 from archive.models import Event, Item, ItemState
 from archive.models.common import utcnow
 from archive.services import current_storage
@@ -45,14 +47,20 @@ LEASE_GRACE_S = 120
 MAX_ATTEMPTS = 3
 STALE_QUEUED = timedelta(minutes=2)
 INDEX_BATCH = 100
-INDEX_LOCK = "index-ready.lock"
+INDEX_LOCK = "index-ready"
 
 
 # claims and leases
 
 
 def lease_seconds() -> int:
-    """How long a claim lasts: the longest an extraction may run, plus a margin."""
+    """How long a claim lasts unless its worker renews it (every third of it, see
+    `keep_claim`): a killed worker's items go to another worker, on any machine, that soon."""
+    return current_app.config["WORKER_LEASE_S"]
+
+
+def extraction_seconds() -> int:
+    """The longest an extraction may run, plus a margin: older temporary files are stale."""
     return current_app.config["EXTRACT_TIMEOUT_S"] + LEASE_GRACE_S
 
 
@@ -79,6 +87,40 @@ def claim(item_id: int, worker: str) -> bool:
     return result.rowcount == 1
 
 
+@contextmanager
+def keep_claim(item_id: int, worker: str) -> Iterator[None]:
+    """Renew this worker's lease on the item every third of a lease while the block runs,
+    from a thread with its own session; a renewal that fails is logged and tried again."""
+    app = current_app._get_current_object()
+    period = lease_seconds() / 3
+    stop = threading.Event()
+
+    def renew() -> None:
+        with app.app_context():
+            while not stop.wait(period):
+                try:
+                    db.session.execute(
+                        update(Item)
+                        .where(Item.id == item_id, Item.claimed_by == worker)
+                        .where(Item.status == ItemState.PROCESSING)
+                        .values(lease_until=utcnow() + timedelta(seconds=lease_seconds()))
+                        .execution_options(synchronize_session=False)
+                    )
+                    db.session.commit()
+                except Exception:
+                    logger.exception("could not renew the claim on item %d", item_id)
+                    db.session.rollback()
+            db.session.remove()
+
+    renewer = threading.Thread(target=renew, name=f"lease-{item_id}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
+
+
 # processing
 
 
@@ -92,7 +134,8 @@ def extract_item(item_id: int, worker: str) -> str | None:
     item = db.session.get(Item, item_id)
     filename = item.original_filename  # read now: after a database error the row is unusable
     try:
-        extract_and_save(item)
+        with keep_claim(item_id, worker):
+            extract_and_save(item)
     except IngestError as exc:
         return fail(item_id, exc.code, str(exc))
     except Exception as exc:  # a bug must fail this item, not the worker
@@ -196,14 +239,11 @@ def index_pending(wait: bool) -> int | None:
     The index takes one writer at a time and a commit costs ~50 ms whatever its size, so
     one run indexes whatever finished meanwhile, in one commit per batch. One run at a time
     (two at once indexed the same items twice): a queue task that finds another run going
-    is retried later by its caller. The lock is an flock, which the kernel drops when its
-    holder dies, so a killed worker cannot leave indexing blocked.
+    is retried later by its caller. The lock (`archive.locks`) is shared by every process on
+    every machine and dropped when its holder dies, so a killed worker cannot block indexing.
     """
-    lock = Path(current_app.instance_path) / INDEX_LOCK
-    if wait:
-        with wait_for_lock(lock, timeout=current_app.config["EXTRACT_TIMEOUT_S"]):
-            return indexing.index_unindexed()
-    with try_lock(lock) as taken:
+    timeout = current_app.config["EXTRACT_TIMEOUT_S"]
+    with run_lock(INDEX_LOCK, wait=wait, timeout=timeout) as taken:
         return indexing.index_unindexed() if taken else None
 
 
@@ -344,8 +384,8 @@ def unindexed_items(settled: timedelta = STALE_QUEUED) -> list[int]:
 
 def remove_stale_temp() -> list[str]:
     """Remove partial uploads and extraction staging folders of killed processes: anything in
-    tmp/ older than a lease, the longest an extraction may run."""
-    removed = current_storage().remove_stale_temp(lease_seconds())
+    tmp/ older than the longest an extraction may run."""
+    removed = current_storage().remove_stale_temp(extraction_seconds())
     if removed:
         logger.warning("removed %d stale temporary file(s): %s", len(removed), removed[:5])
     return removed
