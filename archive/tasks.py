@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from flask import Flask, current_app
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import PriorityRedisHuey, SqliteHuey, crontab
 
 from archive import pipeline
 from archive.extensions import db
@@ -50,7 +50,8 @@ def build_queue(app: Flask):
     url = app.config.get("QUEUE_URL")
     immediate = bool(app.config.get("QUEUE_IMMEDIATE"))
     if url and url.startswith(("redis://", "rediss://", "unix://")):
-        huey = RedisHuey("workshop-archive", url=url, results=False, immediate=immediate)
+        # The priority flavour: index tasks jump the queue (plain RedisHuey refuses priorities).
+        huey = PriorityRedisHuey("workshop-archive", url=url, results=False, immediate=immediate)
         if not immediate:
             check_redis(huey, url)
         return huey

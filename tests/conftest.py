@@ -21,6 +21,7 @@ from tests.support.samples import add_text_page
 PASSWORD = "correct horse battery"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 _databases: testdb.TestDatabases | None = None
+_apps: list = []  # apps made by the running test, closed when it ends
 
 
 def pytest_report_header(config) -> str:
@@ -54,8 +55,17 @@ def _session_database(request) -> Iterator[None]:
     if testdb.DATABASE == "postgresql" or testdb.SEARCH_BACKEND == "postgresql":
         request.getfixturevalue("postgres_databases")
     yield
+    while _apps:
+        close_app(_apps.pop())
     if _databases is not None:
         _databases.drop_created()
+
+
+def close_app(app) -> None:
+    """Close what an app holds open: its search index's connections, its database pool."""
+    app.extensions["archive"]["index"].close()
+    with app.app_context():
+        db.engine.dispose()
 
 
 def database_settings(tmp_path: Path) -> dict[str, str]:
@@ -95,6 +105,7 @@ def make_app(tmp_path: Path, **overrides):
         settings.update(database_settings(tmp_path))
     settings.update(overrides)
     app = create_app(settings)
+    _apps.append(app)
     app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all()

@@ -9,12 +9,13 @@ written meanwhile (the journal names them) and renames the new table into place.
 meanwhile read the old table; a rebuild that fails drops only its own table.
 
 Each thread keeps one connection (autocommit; transactions where they are needed); a forked
-process opens its own.
+process opens its own and never touches its parent's.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -57,8 +58,10 @@ class PostgresIndex:
         self.schema = schema
         self.s = sql.Identifier(schema)
         self.lock_timeout = lock_timeout
-        self._local = threading.local()
         self._installed = False
+        self._guard = threading.Lock()
+        self._conns: dict[threading.Thread, psycopg.Connection] = {}
+        self._pid = os.getpid()
 
     # ------------------------------------------------------------------ connections
 
@@ -81,10 +84,20 @@ class PostgresIndex:
 
     @property
     def conn(self) -> psycopg.Connection:
-        """This thread's connection, opened (again) when missing, closed or broken."""
-        conn = getattr(self._local, "conn", None)
+        """This thread's connection, opened (again) when missing, closed or broken; the
+        connections of threads that have ended are closed meanwhile."""
+        thread = threading.current_thread()
+        with self._guard:
+            if self._pid != os.getpid():  # forked: the parent's connections are not ours
+                self._forked, self._conns, self._pid = list(self._conns.values()), {}, os.getpid()
+            conn = self._conns.get(thread)
         if conn is None or conn.closed or conn.broken:
-            conn = self._local.conn = self._connect()
+            conn = self._connect()
+            with self._guard:
+                ended = [t for t in self._conns if not t.is_alive()]
+                for old in [self._conns.pop(t) for t in ended]:
+                    old.close()
+                self._conns[thread] = conn
         return conn
 
     @contextmanager
@@ -103,8 +116,8 @@ class PostgresIndex:
             raise FulltextError(f"the search database failed: {_reason(exc)}") from exc
 
     def _drop(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
+        with self._guard:
+            conn = self._conns.pop(threading.current_thread(), None)
         if conn is not None:
             conn.close()
 
@@ -210,8 +223,12 @@ class PostgresIndex:
         self.search(SearchRequest("", scope=EVERYTHING))
 
     def close(self) -> None:
-        """Close this thread's connection (the next call reopens it)."""
-        self._drop()
+        """Close this process's connections (the next call reopens one)."""
+        with self._guard:
+            conns = list(self._conns.values()) if self._pid == os.getpid() else []
+            self._conns.clear()
+        for conn in conns:
+            conn.close()
 
     @property
     def _pages(self) -> sql.Composable:
