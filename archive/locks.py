@@ -53,23 +53,28 @@ def run_lock(name: str, wait: bool, timeout: float = 0) -> Iterator[bool]:
 
 @contextmanager
 def _advisory(name: str, wait: bool, timeout: float) -> Iterator[bool]:
-    key = {"ns": NAMESPACE, "key": lock_key(name)}
+    ids = {"ns": NAMESPACE, "key": lock_key(name)}
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if wait:
             conn.execute(text(f"SET lock_timeout = {int(timeout * 1000)}"))
             try:
                 conn.execute(
-                    text("SELECT pg_advisory_lock(:ns, :key)"), {"ns": NAMESPACE, "key": key}
+                    text("SELECT pg_advisory_lock(:ns, :key)"),
+                    ids,
                 )
             except OperationalError as exc:
                 raise LockTimeout(f"{name}: still locked after {timeout:.0f} s") from exc
             taken = True
         else:
-            taken = conn.scalar(text("SELECT pg_try_advisory_lock(:ns, :key)"), key)
+            taken = conn.scalar(
+                text("SELECT pg_try_advisory_lock(:ns, :key)"),
+                ids,
+            )
         try:
             yield bool(taken)
         finally:
             if taken:
                 conn.execute(
-                    text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": NAMESPACE, "key": key}
+                    text("SELECT pg_advisory_unlock(:ns, :key)"),
+                    ids,
                 )

@@ -24,8 +24,29 @@ _databases: testdb.TestDatabases | None = None
 _apps: list = []  # apps made by the running test, closed when it ends
 
 
+# Tests that touch no app database (or run on PostgreSQL already): a PostgreSQL session
+# leaves them to the SQLite one.
+DATABASE_FREE = (
+    "tests/ingest/",
+    "tests/fulltext/",
+    "tests/test_architecture.py",
+    "tests/test_fuzz.py",
+    "tests/test_cluster.py",
+)
+
+
 def pytest_report_header(config) -> str:
     return f"database: {testdb.DATABASE}; search backend: {testdb.SEARCH_BACKEND}"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if testdb.DATABASE != "postgresql":
+        return
+    root = Path(__file__).resolve().parent.parent
+    free = [i for i in items if i.path.relative_to(root).as_posix().startswith(DATABASE_FREE)]
+    if free:
+        config.hook.pytest_deselected(items=free)
+        items[:] = [i for i in items if i not in free]
 
 
 @pytest.fixture(scope="session")
