@@ -78,5 +78,5 @@ def compare(args: argparse.Namespace) -> None:
     row("index size, MB", *(f"{sizes[n] / 1e6:,.1f}" for n in ("whoosh", "postgresql")))
     for scope in SCOPES:
         for p in (50, 95, 99):
-            row(f"search p{p}, {scope}, ms",
-                *(f"{percentile(times[(n, scope)], p):,.1f}" for n in ("whoosh", "postgresql")))  # fmt: skip
+            figures = (percentile(times[(n, scope)], p) for n in ("whoosh", "postgresql"))
+            row(f"search p{p}, {scope}, ms", *(f"{v:,.1f}" for v in figures))
