@@ -311,3 +311,31 @@ def test_one_indexing_run_at_a_time_and_none_blocked_by_a_dead_worker(tmp_path, 
         hold_lock_and_die(lock_path)
         run_index_task(app)
         assert search("locked").total_hits == 1
+
+
+def test_a_claim_is_renewed_while_its_item_is_processed(app, make_event, make_presentation):
+    """The heartbeat: a long extraction keeps its lease, so no other worker takes it."""
+    app.config["WORKER_LEASE_S"] = 0.6
+    deck = make_presentation(make_event(), status="queued")
+    assert claim(deck.id, "host-a:1")
+    first = db.session.get(Item, deck.id).lease_until
+    with pipeline.keep_claim(deck.id, "host-a:1"):
+        import time
+
+        time.sleep(1.0)
+        db.session.expire_all()
+        renewed = db.session.get(Item, deck.id).lease_until
+    assert renewed > first
+
+
+def test_an_expired_claim_of_another_machine_is_taken_up(app, make_event, make_presentation):
+    """A worker on another machine died (no heartbeat): once its lease ran out, this
+    machine's recovery queues the item again and a worker here claims it."""
+    deck = make_presentation(make_event(), status="queued")
+    assert claim(deck.id, "other-machine:4242")
+    assert pipeline.release_abandoned(tasks.worker_host()) == []  # lease still running
+    deck = db.session.get(Item, deck.id)
+    deck.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert pipeline.release_abandoned(tasks.worker_host()) == [deck.id]
+    assert claim(deck.id, f"{tasks.worker_host()}:1")
