@@ -404,3 +404,30 @@ def test_backup_of_a_database_made_without_migrations_restores(app, make_event, 
     with target.app_context():
         assert db.session.get(Item, deck).status == "ready"
         db.session.remove()
+
+
+def test_an_sqlite_archive_moves_to_postgresql(tmp_path, postgres_databases):
+    """`backup --portable` on SQLite, `restore` into PostgreSQL (with the PostgreSQL search
+    backend): the same rows, originals, key and search results."""
+    sqlite_url = f"sqlite:///{tmp_path / 'source.db'}"
+    app = make_app(tmp_path / "source", SECRET_KEY=None, SQLALCHEMY_DATABASE_URI=sqlite_url,
+                   SEARCH_BACKEND="whoosh")  # fmt: skip
+    path = tmp_path / "move.tar"
+    with app.app_context():
+        db.drop_all()
+        upgrade()
+        ids = build_archive()
+        result = app.test_cli_runner().invoke(args=["backup", str(path), "--portable"])
+        assert result.exit_code == 0, result.output
+        assert "database as jsonl" in result.output
+        expected = snapshot_of(app)
+        db.session.remove()
+    target = empty_instance(tmp_path, SECRET_KEY=None, SEARCH_BACKEND="postgresql",
+                            SQLALCHEMY_DATABASE_URI=postgres_databases.empty_url())  # fmt: skip
+    restored = run(target, "restore", str(path))
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        assert db.engine.dialect.name == "postgresql"
+        compare(expected, snapshot_of(target), 0, 1)
+        assert_usable(app, target, ids)
+        db.session.remove()
