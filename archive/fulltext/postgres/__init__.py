@@ -9,7 +9,8 @@ every machine searches and writes one index and nothing of it lives on a machine
   the permission condition.
 - `searching`: the one statement that answers a request, and the `SearchPage` it becomes.
 - `suggest`: did-you-mean from the vocabulary's trigram index, within the user's scope.
-- `store`: `PostgresIndex`, the backend itself: connections, writes, rebuild-then-swap.
+- `store`: `PostgresIndex`, the backend itself: connections, reading, writing.
+- `rebuild`: rebuild-then-swap (a part of `PostgresIndex`).
 """
 
 from archive.fulltext.postgres.schema import SCHEMA_VERSION

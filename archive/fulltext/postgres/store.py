@@ -17,26 +17,25 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
 import psycopg
 from psycopg import sql
 
-from archive.fulltext.backend import IndexStats, ItemPages, RebuildReport
+from archive.fulltext.backend import IndexStats, ItemPages
 from archive.fulltext.documents import ItemDoc, PageText
 from archive.fulltext.errors import (
     REINDEX_ADVICE,
     FulltextError,
     IndexBusyError,
     IndexCorruptError,
-    RebuildError,
-    RebuildInProgressError,
     SchemaVersionError,
 )
 from archive.fulltext.postgres import schema as layout
 from archive.fulltext.postgres.compiler import compile_query
+from archive.fulltext.postgres.rebuild import Rebuilding
+from archive.fulltext.postgres.rebuild import reason as _reason
 from archive.fulltext.postgres.rows import item_rows, vocabulary
 from archive.fulltext.postgres.searching import search_page, statement
 from archive.fulltext.postgres.suggest import suggest
@@ -46,11 +45,10 @@ from archive.fulltext.scope import AccessScope
 logger = logging.getLogger(__name__)
 
 EVERYTHING = AccessScope(include_staff_only=True)
-REBUILD_BATCH = 2000  # rows per COPY during a rebuild
 SEARCH_TIMEOUT_MS = 20_000
 
 
-class PostgresIndex:
+class PostgresIndex(Rebuilding):
     """The archive's full-text index in PostgreSQL (a `SearchBackend`); one per process."""
 
     def __init__(self, dsn: str, schema: str = layout.DEFAULT_SCHEMA, lock_timeout: float = 300.0):
@@ -325,154 +323,3 @@ class PostgresIndex:
                 ),
                 (words,),
             )
-
-    # ------------------------------------------------------------------ rebuild
-
-    def rebuild(
-        self, items: Iterable[ItemPages], progress: Callable[[int], None] | None = None
-    ) -> RebuildReport:
-        """Build a new table from `items`, then swap it in; the old one serves meanwhile.
-
-        Items whose rows cannot be built are logged, skipped and listed in the report; any
-        other error drops the new table and raises RebuildError."""
-        started = time.monotonic()
-        conn = self._connect()  # a session of its own: it holds the rebuild lock
-        try:
-            locked = conn.execute(
-                "SELECT pg_try_advisory_lock(hashtext(%s), 0)", (self._key("rebuild"),)
-            ).fetchone()[0]
-            if not locked:
-                raise RebuildInProgressError(f"another rebuild of {self.location()} is running")
-            generation = self._start_rebuild(conn)
-            report = RebuildReport(f"gen-{generation:06d}")
-            try:
-                self._fill(conn, generation, items, progress, report)
-                self._swap(conn, generation)
-            except Exception as error:
-                self._abandon(conn, generation)
-                if isinstance(error, FulltextError):
-                    raise
-                raise RebuildError(
-                    f"Rebuilding the search index in {self.location()} failed ({error}); "
-                    "the previous index is still in use."
-                ) from error
-        except psycopg.OperationalError as exc:
-            raise RebuildError(f"Rebuilding the search index failed: {_reason(exc)}") from exc
-        finally:
-            conn.close()  # also releases the rebuild lock
-        report.seconds = time.monotonic() - started
-        logger.info(
-            "rebuilt search index %s: %d items, %d documents, %d failed",
-            report.generation, report.items, report.documents, len(report.failed),
-        )  # fmt: skip
-        return report
-
-    def _names(self, generation: int) -> tuple[str, str, str]:
-        suffix = f"_g{generation}"
-        return f"{layout.PAGES}{suffix}", f"{layout.VOCABULARY}{suffix}", suffix
-
-    def _start_rebuild(self, conn: psycopg.Connection) -> int:
-        """Drop what a killed rebuild left, create the new tables, and start the journal."""
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (self._key("swap"),))
-            leftovers = conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename ~ '_g[0-9]+$'",
-                (self.schema,),
-            ).fetchall()
-            for (name,) in leftovers:
-                conn.execute(sql.SQL("DROP TABLE {}").format(self._table(name)))
-            generation = int(self._meta(conn, "generation") or 1) + 1
-            pages, _, suffix = self._names(generation)
-            for step in layout.pages_table(self.s, pages, suffix):
-                conn.execute(step)
-            conn.execute(sql.SQL("TRUNCATE {}").format(self._table("journal")))
-            conn.execute(
-                sql.SQL(
-                    "INSERT INTO {} VALUES ('building', %s) "
-                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
-                ).format(self._table("meta")),
-                (str(generation),),
-            )
-        return generation
-
-    def _fill(self, conn, generation: int, items, progress, report: RebuildReport) -> None:
-        """COPY every item's rows into the new table, then build its indexes."""
-        pages, words_table, suffix = self._names(generation)
-        words: set[str] = set()
-        batch: list[tuple] = []
-        with conn.transaction():
-            for item, item_pages in items:
-                try:
-                    rows = item_rows(item, list(item_pages), self.schema)
-                except (ValueError, TypeError, AttributeError) as error:
-                    logger.error("item %s left out of the index: %s", item.item_id, error)
-                    report.failed.append((item.item_id, str(error)))
-                    continue
-                batch += rows
-                report.items += 1
-                report.documents += len(rows)
-                if len(batch) >= REBUILD_BATCH:
-                    words |= vocabulary(batch)
-                    self._copy(conn, self._table(pages), batch)
-                    batch = []
-                if progress is not None:
-                    progress(report.items)
-            words |= vocabulary(batch)
-            self._copy(conn, self._table(pages), batch)
-            self._add_words(conn, words_table, sorted(words))
-        for step in layout.pages_indexes(self.s, pages, suffix):
-            conn.execute(step)
-        conn.execute(layout.vocabulary_index(self.s, suffix, layout.trigram_ops(conn)))
-        conn.execute(sql.SQL("ANALYZE {}").format(self._table(pages)))
-
-    def _swap(self, conn: psycopg.Connection, generation: int) -> None:
-        """Under the swap lock: copy over what was written meanwhile, then rename."""
-        pages, words_table, _ = self._names(generation)
-        new, old = self._table(pages), self._pages
-        columns = sql.SQL(", ").join(map(sql.Identifier, layout.COLUMNS))
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (self._key("swap"),))
-            journal = sql.SQL("SELECT item_id FROM {}").format(self._table("journal"))
-            conn.execute(sql.SQL("DELETE FROM {} WHERE item_id IN ({})").format(new, journal))
-            conn.execute(
-                sql.SQL("INSERT INTO {n} ({c}) SELECT {c} FROM {o} WHERE item_id IN ({j})").format(
-                    n=new, c=columns, o=old, j=journal
-                )
-            )
-            conn.execute(
-                sql.SQL("INSERT INTO {} SELECT word FROM {} ON CONFLICT DO NOTHING").format(
-                    self._table(words_table), self._table(layout.VOCABULARY)
-                )
-            )
-            for current, replacement in ((layout.PAGES, pages), (layout.VOCABULARY, words_table)):
-                conn.execute(sql.SQL("DROP TABLE {}").format(self._table(current)))
-                conn.execute(
-                    sql.SQL("ALTER TABLE {} RENAME TO {}").format(
-                        self._table(replacement), sql.Identifier(current)
-                    )
-                )
-            conn.execute(sql.SQL("TRUNCATE {}").format(self._table("journal")))
-            meta = self._table("meta")
-            conn.execute(sql.SQL("DELETE FROM {} WHERE key = 'building'").format(meta))
-            conn.execute(
-                sql.SQL("UPDATE {} SET value = %s WHERE key = 'generation'").format(meta),
-                (str(generation),),
-            )
-
-    def _abandon(self, conn: psycopg.Connection, generation: int) -> None:
-        """After a failed rebuild: drop its tables and stop journalling."""
-        if conn.closed or conn.broken:
-            return
-        pages, words_table, _ = self._names(generation)
-        with conn.transaction():
-            for name in (pages, words_table):
-                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._table(name)))
-            conn.execute(
-                sql.SQL("DELETE FROM {} WHERE key = 'building'").format(self._table("meta"))
-            )
-
-
-def _reason(exc: BaseException) -> str:
-    """The first line of a driver error, which names what went wrong."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
