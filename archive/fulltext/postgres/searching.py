@@ -99,7 +99,8 @@ SELECT
                                           {headline}) AS marked) y
    CROSS JOIN LATERAL (SELECT strpos(a.text, translate(y.marked, {markers}, '')) AS at,
                               length(translate(y.marked, {markers}, '')) AS len) z
-   CROSS JOIN LATERAL (SELECT y.marked AS snippet, substr(t.text, z.at, z.len) AS original,
+   CROSS JOIN LATERAL (SELECT y.marked AS snippet,
+       CASE WHEN z.at > 0 THEN substr(t.text, z.at, z.len) END AS original,
        z.at > 1 AS lead, z.at > 0 AND z.at + z.len - 1 < length(t.text) AS tail) x)
 """
 
