@@ -136,24 +136,12 @@ class Rebuilding:
     def _swap(self, conn: psycopg.Connection, generation: int) -> None:
         """Under the swap lock: copy over what was written meanwhile, then rename."""
         pages, words_table, _ = self._names(generation)
-        new, old = self._table(pages), self._pages
-        columns = sql.SQL(", ").join(map(sql.Identifier, layout.COLUMNS))
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (self._key("swap"),))
-            journal = sql.SQL("SELECT item_id FROM {}").format(self._table("journal"))
-            conn.execute(sql.SQL("DELETE FROM {} WHERE item_id IN ({})").format(new, journal))
-            conn.execute(
-                sql.SQL("INSERT INTO {n} ({c}) SELECT {c} FROM {o} WHERE item_id IN ({j})").format(
-                    n=new, c=columns, o=old, j=journal
-                )
-            )
-            conn.execute(
-                sql.SQL("INSERT INTO {} SELECT word FROM {} ON CONFLICT DO NOTHING").format(
-                    self._table(words_table), self._table(layout.VOCABULARY)
-                )
-            )
+            if self._exists(conn, layout.PAGES):  # else: dropped by hand; nothing to carry
+                self._carry_over(conn, self._table(pages), self._table(words_table))
             for current, replacement in ((layout.PAGES, pages), (layout.VOCABULARY, words_table)):
-                conn.execute(sql.SQL("DROP TABLE {}").format(self._table(current)))
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._table(current)))
                 conn.execute(
                     sql.SQL("ALTER TABLE {} RENAME TO {}").format(
                         self._table(replacement), sql.Identifier(current)
@@ -166,6 +154,28 @@ class Rebuilding:
                 sql.SQL("UPDATE {} SET value = %s WHERE key = 'generation'").format(meta),
                 (str(generation),),
             )
+
+    def _carry_over(self, conn, new: sql.Composable, words: sql.Composable) -> None:
+        """The rows of items written during the rebuild (the journal names them), as they
+        are in the table in use, replace theirs in the new one; new words come along."""
+        columns = sql.SQL(", ").join(map(sql.Identifier, layout.COLUMNS))
+        journal = sql.SQL("SELECT item_id FROM {}").format(self._table("journal"))
+        conn.execute(sql.SQL("DELETE FROM {} WHERE item_id IN ({})").format(new, journal))
+        conn.execute(
+            sql.SQL("INSERT INTO {n} ({c}) SELECT {c} FROM {o} WHERE item_id IN ({j})").format(
+                n=new, c=columns, o=self._pages, j=journal
+            )
+        )
+        if self._exists(conn, layout.VOCABULARY):
+            conn.execute(
+                sql.SQL("INSERT INTO {} SELECT word FROM {} ON CONFLICT DO NOTHING").format(
+                    words, self._table(layout.VOCABULARY)
+                )
+            )
+
+    def _exists(self, conn: psycopg.Connection, table: str) -> bool:
+        found = conn.execute("SELECT to_regclass(%s)", (f"{self.schema}.{table}",)).fetchone()
+        return found[0] is not None
 
     def _abandon(self, conn: psycopg.Connection, generation: int) -> None:
         """After a failed rebuild: drop its tables and stop journalling."""

@@ -112,6 +112,11 @@ class PostgresIndex(Rebuilding):
         except psycopg.OperationalError as exc:
             self._drop()
             raise FulltextError(f"the search database failed: {_reason(exc)}") from exc
+        except psycopg.DatabaseError as exc:  # a missing or changed table: rebuild it
+            raise IndexCorruptError(
+                f"the search index in {self.location()} is unusable ({_reason(exc)}); "
+                f"{REINDEX_ADVICE}"
+            ) from exc
 
     def _drop(self) -> None:
         with self._guard:
