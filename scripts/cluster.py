@@ -4,6 +4,7 @@ URLs and the demo sign-in, and stop everything on Ctrl-C."""
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
 import tempfile
@@ -37,6 +38,8 @@ def main() -> int:
         except KeyboardInterrupt:
             pass
         print("stopping ...", flush=True)
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
     return 0
 
 
