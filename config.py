@@ -35,6 +35,10 @@ class Config:
     INSTANCE_DIR = _env("INSTANCE_DIR", str(ROOT / "instance"))
     UPLOAD_DIR = _env("UPLOAD_DIR", str(ROOT / "uploads"))
     INDEX_DIR = _env("INDEX_DIR", str(ROOT / "index"))
+    # whoosh: an embedded index in INDEX_DIR (one machine). postgresql: the index lives in
+    # PostgreSQL (SEARCH_URL, else the database), shared by every machine.
+    SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
+    SEARCH_URL = _env("SEARCH_URL")
 
     MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 200)
     MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
@@ -63,6 +67,9 @@ class Config:
     # Run tasks in the calling process instead of a worker (tests, single-shot scripts).
     QUEUE_IMMEDIATE = _env_bool("QUEUE_IMMEDIATE", False)
     WORKER_THREADS = _env_int("WORKER_THREADS", 1)
+    # A worker renews its claim on the item it processes every third of this; an item whose
+    # claim ran out (its worker was killed, or its machine died) is taken up by another.
+    WORKER_LEASE_S = _env_int("WORKER_LEASE_S", 60)
 
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URL", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from huey import PriorityRedisHuey, SqliteHuey, crontab
 from archive import pipeline
 from archive.extensions import db
 from archive.models import ItemState, OcrState
+from archive.startup import StartupError
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +60,24 @@ def build_queue(app: Flask):
     url = app.config.get("QUEUE_URL")
     immediate = bool(app.config.get("QUEUE_IMMEDIATE"))
     if url and url.startswith(("redis://", "rediss://", "unix://")):
-        # The priority flavour: plain RedisHuey refuses any task with a priority.
-        return PriorityRedisHuey("workshop-archive", url=url, results=False, immediate=immediate)
+        # The priority flavour: index tasks jump the queue (plain RedisHuey refuses priorities).
+        huey = PriorityRedisHuey("workshop-archive", url=url, results=False, immediate=immediate)
+        if not immediate:
+            check_redis(huey, url)
+        return huey
     filename = url.removeprefix("sqlite:///") if url else str(Path(app.instance_path) / "queue.db")
     return SqliteHuey("workshop-archive", filename=filename, results=False, immediate=immediate)
+
+
+def check_redis(huey, url: str) -> None:
+    """Ping the queue's Redis once, so that a wrong URL or a server that is down stops
+    start-up with one line naming it (password hidden) instead of failing the first upload."""
+    shown = re.sub(r"//[^@/]*@", "//***@", url)
+    try:
+        huey.storage.conn.ping()
+    except Exception as exc:  # any client error means the same to an operator
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StartupError(f"cannot reach the queue {shown}: {reason}") from exc
 
 
 def in_app(app: Flask, func):

@@ -29,8 +29,11 @@ from archive.demo.content import DEMO_CAMERA, NOTE, PHOTOS, PRESENTATIONS  # noq
 OUT = ROOT / "archive" / "demo" / "files"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu",
-    "--disable-background-networking", "--disable-component-update",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
 ]
 
 SLIDE_CSS = """
@@ -57,8 +60,10 @@ def slides_html(deck: dict) -> str:
             f'<div class="note">{html.escape(NOTE)}</div><div class="num">{number}</div></section>'
         )
     title = html.escape(deck["title"])
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>" \
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
         f"<style>{SLIDE_CSS}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
 def make_pdfs() -> None:
@@ -67,8 +72,9 @@ def make_pdfs() -> None:
         page = browser.new_page()
         for deck in PRESENTATIONS:
             page.set_content(slides_html(deck))
-            page.pdf(path=str(OUT / deck["file"]), width="1280px", height="720px",
-                     print_background=True)
+            page.pdf(
+                path=str(OUT / deck["file"]), width="1280px", height="720px", print_background=True
+            )
         browser.close()
 
 
@@ -77,10 +83,15 @@ def make_photo(spec: dict, seed: int) -> None:
     width, height = 1600, 1067
     image = Image.new("RGB", (width, height))
     draw = ImageDraw.Draw(image)
-    top, bottom = (rng.randint(40, 90), rng.randint(60, 110), rng.randint(120, 170)), (210, 200, 185)
+    top, bottom = (
+        (rng.randint(40, 90), rng.randint(60, 110), rng.randint(120, 170)),
+        (210, 200, 185),
+    )
     for y in range(height):
         t = y / height
-        draw.line([(0, y), (width, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+        draw.line(
+            [(0, y), (width, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom))
+        )
     for _ in range(14):  # people-ish shapes
         x, w = rng.randint(0, width - 120), rng.randint(60, 110)
         base = rng.randint(700, 1000)

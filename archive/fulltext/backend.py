@@ -26,6 +26,7 @@ ItemPages = tuple[ItemDoc, Sequence[PageText]]
 # name -> (module, class); the class is called with the settings given to open_backend().
 BACKENDS: dict[str, tuple[str, str]] = {
     "whoosh": ("archive.fulltext.whoosh", "SearchIndex"),
+    "postgresql": ("archive.fulltext.postgres", "PostgresIndex"),
 }
 
 

@@ -20,7 +20,7 @@ from archive.fulltext import FulltextError
 from archive.integrity.report import LOST_CODES, TEMP_MAX_AGE, CheckReport
 from archive.models import Item, ItemKind, ItemState
 from archive.models.common import utcnow
-from archive.pipeline import lease_seconds
+from archive.pipeline import extraction_seconds
 from archive.services import current_index, current_storage
 from archive.storage import PAGE_FILES, PHOTO_FILES, page_file, photo_file
 
@@ -171,7 +171,7 @@ def check_page_images(report: CheckReport, row, names: set[str]) -> None:
 
 def check_temp(report: CheckReport) -> None:
     # A worker's staging folder lives as long as its extraction, which may exceed the hour.
-    age = max(TEMP_MAX_AGE.total_seconds(), float(lease_seconds()))
+    age = max(TEMP_MAX_AGE.total_seconds(), float(extraction_seconds()))
     report.stale_temp = [entry.name for entry in current_storage().stale_temp_entries(age)]
 
 

@@ -24,6 +24,8 @@ from archive.pipeline.claims import (
     LEASE_GRACE_S,
     MAX_ATTEMPTS,
     claim,
+    extraction_seconds,
+    keep_claim,
     lease_seconds,
 )
 from archive.pipeline.index import (
@@ -66,6 +68,8 @@ from archive.pipeline.recovery import (
 )
 
 __all__ = [
+    "extraction_seconds",
+    "keep_claim",
     "INDEX_BATCH",
     "INDEX_LOCK",
     "LEASE_GRACE_S",

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from flask import current_app
 
 from archive import indexing
 from archive.extensions import db
-from archive.fileio import try_lock, wait_for_lock
 from archive.fulltext import RebuildReport
+from archive.locks import run_lock
 
 logger = logging.getLogger(__name__)
 
-INDEX_LOCK = "index-ready.lock"
+INDEX_LOCK = "index-ready"
 
 
 def index_pending(wait: bool) -> int | None:
@@ -26,14 +25,11 @@ def index_pending(wait: bool) -> int | None:
     The index takes one writer at a time and a commit costs ~50 ms whatever its size, so
     one run indexes whatever finished meanwhile, in one commit per batch. One run at a time
     (two at once indexed the same items twice): a queue task that finds another run going
-    is retried later by its caller. The lock is an flock, which the kernel drops when its
-    holder dies, so a killed worker cannot leave indexing blocked.
+    is retried later by its caller. The lock (`archive.locks`) is shared by every process on
+    every machine and dropped when its holder dies, so a killed worker cannot block indexing.
     """
-    lock = Path(current_app.instance_path) / INDEX_LOCK
-    if wait:
-        with wait_for_lock(lock, timeout=current_app.config["EXTRACT_TIMEOUT_S"]):
-            return indexing.index_unindexed()
-    with try_lock(lock) as taken:
+    timeout = current_app.config["EXTRACT_TIMEOUT_S"]
+    with run_lock(INDEX_LOCK, wait=wait, timeout=timeout) as taken:
         return indexing.index_unindexed() if taken else None
 
 

@@ -16,7 +16,7 @@ from archive.ingest import IngestError, ItemFields, bulk, extract_and_save, mark
 from archive.ingest.bulk import ImportReport
 from archive.ingest.sandbox import stop_children
 from archive.models import Event, Item, ItemState
-from archive.pipeline.claims import claim
+from archive.pipeline.claims import claim, keep_claim
 from archive.pipeline.index import index_pending, remove_items
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,8 @@ def extract_item(item_id: int, worker: str) -> str | None:
     item = db.session.get(Item, item_id)
     filename = item.original_filename  # read now: after a database error the row is unusable
     try:
-        extract_and_save(item)
+        with keep_claim(item_id, worker):
+            extract_and_save(item)
     except IngestError as exc:
         return fail(item_id, exc.code, str(exc))
     except Exception as exc:  # a bug must fail this item, not the worker

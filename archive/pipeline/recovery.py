@@ -14,7 +14,7 @@ from archive.extensions import db
 from archive.ingest import ocrstate
 from archive.models import Item, ItemState
 from archive.models.common import utcnow
-from archive.pipeline.claims import MAX_ATTEMPTS, lease_seconds
+from archive.pipeline.claims import MAX_ATTEMPTS, extraction_seconds
 from archive.services import current_storage
 
 logger = logging.getLogger(__name__)
@@ -134,8 +134,8 @@ def unindexed_items(settled: timedelta = STALE_QUEUED) -> list[int]:
 
 def remove_stale_temp() -> list[str]:
     """Remove partial uploads and extraction staging folders of killed processes: anything in
-    tmp/ older than a lease, the longest an extraction may run."""
-    removed = current_storage().remove_stale_temp(lease_seconds())
+    tmp/ older than the longest an extraction may run."""
+    removed = current_storage().remove_stale_temp(extraction_seconds())
     if removed:
         logger.warning("removed %d stale temporary file(s): %s", len(removed), removed[:5])
     return removed
