@@ -12,6 +12,7 @@ import pytest
 from archive import ingest, pipeline, tasks
 from archive.extensions import db
 from archive.fulltext import AccessScope, SearchRequest
+from archive.ingest import ocrstate
 from archive.models import Item, ItemState, OcrReason, OcrState
 from archive.pipeline import process_item, recognise_item
 from archive.services import current_index, current_storage
@@ -237,7 +238,7 @@ def test_a_dead_workers_recognition_is_resumed(app, make_event, tmp_path):
     deck = ingest_without_ocr(scans.scan_pdf(scans.ENGLISH_DECK, tmp_path / "s.pdf"), make_event())
     host = os.uname().nodename
     recognise_item(deck.id, f"{host}:1", budget_s=0)  # one page done, rest pending
-    assert pipeline.ocrstate.claim(deck.id, f"{host}:999999999")  # a worker that died
+    assert ocrstate.claim(deck.id, f"{host}:999999999")  # a worker that died
     found = pipeline.recover(host, at_start=False)
     assert deck.id in found.to_recognise
     assert recognise_item(deck.id, WORKER) == OcrState.DONE
