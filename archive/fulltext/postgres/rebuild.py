@@ -138,7 +138,10 @@ class Rebuilding:
         pages, words_table, _ = self._names(generation)
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (self._key("swap"),))
-            if self._exists(conn, layout.PAGES):  # else: dropped by hand; nothing to carry
+            version = layout.installed_version(conn, self.schema)
+            if version != layout.SCHEMA_VERSION:  # an upgrade: the old rows do not fit
+                logger.warning("search index upgraded from schema version %s", version)
+            elif self._exists(conn, layout.PAGES):  # else: dropped by hand; nothing to carry
                 self._carry_over(conn, self._table(pages), self._table(words_table))
             for current, replacement in ((layout.PAGES, pages), (layout.VOCABULARY, words_table)):
                 conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(self._table(current)))
@@ -154,11 +157,16 @@ class Rebuilding:
                 sql.SQL("UPDATE {} SET value = %s WHERE key = 'generation'").format(meta),
                 (str(generation),),
             )
+            conn.execute(
+                sql.SQL("UPDATE {} SET value = %s WHERE key = 'schema_version'").format(meta),
+                (str(layout.SCHEMA_VERSION),),
+            )
+        self._current = False  # read again by the next call
 
     def _carry_over(self, conn, new: sql.Composable, words: sql.Composable) -> None:
         """The rows of items written during the rebuild (the journal names them), as they
         are in the table in use, replace theirs in the new one; new words come along."""
-        columns = sql.SQL(", ").join(map(sql.Identifier, layout.COLUMNS))
+        columns = sql.SQL(", ").join(map(sql.Identifier, layout.COLUMNS + layout.VECTORS))
         journal = sql.SQL("SELECT item_id FROM {}").format(self._table("journal"))
         conn.execute(sql.SQL("DELETE FROM {} WHERE item_id IN ({})").format(new, journal))
         conn.execute(

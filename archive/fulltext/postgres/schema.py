@@ -5,14 +5,22 @@ the application's migrations, backups and restores, which work on the default sc
 see it: the search index is a cache of the database, rebuilt by `flask reindex`.
 
 One row per page (a photo is one row). `doc` is the page's searchable text as a weighted
-`tsvector` (title A, speakers and tags B, page text C, organisations and event D), made twice
-and concatenated: once with the configuration of the page's language (`english`, `russian`,
-or `simple` with `unaccent` for Azerbaijani and unknown languages; all without stop words, so
-"beta and gamma" stays an exact phrase) and once with `simple` alone, the exact form. A query
-looks a word up in every form, so stemming finds "governments" for "government" and the exact
-spelling earns a second cover, ranking it first. A one-position separator between the parts
-keeps a phrase from running from one field into the next. `people_v`, `orgs_v` and `event_v`
-hold the fields that `speaker:`, `org:` and `event:` search alone.
+`tsvector` (title A; speakers, tags and the programme's words B; page text C; organisations
+and event D), made twice and concatenated: once with the configuration of the page's language
+(`english`, `russian`, or `simple` with `unaccent` for Azerbaijani and unknown languages; all
+without stop words, so "beta and gamma" stays an exact phrase) and once with `simple` alone,
+the exact form. A query looks a word up in every form, so stemming finds "governments" for
+"government" and the exact spelling earns a second cover, ranking it first. A one-position
+separator between the parts keeps a phrase from running from one field into the next.
+`people_v`, `orgs_v` and `event_v` hold the fields that `speaker:`, `org:` and `event:`
+search alone. `marks` lists, without positions, the page's prominent words (in the title,
+speakers, tags or programme, or at least twice in its text): a search ranks those pages
+first and the others only when they are needed (see `searching`). `unsure` holds the words
+that OCR read with low confidence (never offered as "did you mean"), `recognised` whether
+OCR read any of the page.
+
+The indexer COPYs plain rows into a temporary table and one INSERT ... SELECT per batch
+computes every vector (`INSERT_VECTORS`), each field prepared and parsed once.
 
 `prepare()` normalises text before the parser sees it, the same way for pages and queries:
 "ə" folds to "e" (unaccent's rules lack it), names joined by `. _ / '` become hyphenated words
@@ -25,9 +33,12 @@ from __future__ import annotations
 from psycopg import Connection, sql
 
 from archive.fulltext.documents import PHOTO, PRESENTATION
+from archive.fulltext.postgres.functions import functions
 
 # Bump whenever tables, configurations or prepare() change: a mismatch asks for a reindex.
-SCHEMA_VERSION = 1
+# 2: the programme (programme, session_id, session_label), recognised text (unsure,
+# recognised), prominent words (marks), vectors computed from a staging table.
+SCHEMA_VERSION = 2
 DEFAULT_SCHEMA = "archive_search"
 PAGES = "pages"
 VOCABULARY = "vocabulary"
@@ -41,83 +52,23 @@ RANK_WEIGHTS = "{0.15, 0.35, 0.8, 1.0}"
 LANGUAGE_CONFIGS = {"en": "english", "ru": "russian", "az": "folded"}
 DEFAULT_CONFIG = "russian"
 FOLDED = "folded"
-CONFIGS = ("english", "russian", FOLDED)
-_CJK = (
-    r"\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31a0-\u31ff\u3400-\u4dbf"
-    r"\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0002fa1f"
-)
-_JOINERS = r"._/''\u2019"  # doubled quote: it sits in an SQL literal
-SEPARATOR = "''' '':1'::tsvector"  # a lexeme no query holds: phrases stop at it
 
-# Columns written by the indexer, in COPY order; the tsvectors are generated from them.
-COLUMNS = (
-    "item_id", "page", "kind", "event_id", "event_slug", "event_title", "shared", "grants",
-    "lang", "orgs", "item_date", "date_from", "date_to", "year", "title", "speakers",
-    "label", "body", "people_text", "tags_text", "orgs_text", "event_text", "config",
+STAGING = "incoming"  # the temporary table rows are COPYed into
+# Columns written by the indexer, in COPY order, with their types; the vectors are computed
+# from them (VECTORS).
+COLUMN_TYPES = (
+    ("item_id", "integer"), ("page", "integer"), ("kind", "smallint"), ("event_id", "integer"),
+    ("event_slug", "text"), ("event_title", "text"), ("shared", "boolean"),
+    ("grants", "integer[]"), ("lang", "text"), ("orgs", "text[]"), ("item_date", "integer"),
+    ("date_from", "integer"), ("date_to", "integer"), ("year", "integer"),
+    ("session_id", "integer"), ("title", "text"), ("speakers", "text[]"), ("label", "text"),
+    ("body", "text"), ("people_text", "text"), ("tags_text", "text"), ("orgs_text", "text"),
+    ("event_text", "text"), ("programme", "text"), ("session_label", "text"),
+    ("unsure", "text[]"), ("recognised", "boolean"), ("config", "regconfig"),
 )  # fmt: skip
-
-
-def _functions(schema: str) -> list[sql.Composable]:
-    """prepare() and the vector and query helpers; IMMUTABLE, so generated columns use them."""
-    s = sql.Identifier(schema)
-    english, russian, folded = (sql.Literal(f"{schema}.{c}") for c in CONFIGS)
-    sep = sql.SQL(SEPARATOR)
-    return [
-        sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.prepare(t text) RETURNS text LANGUAGE sql "
-            "IMMUTABLE PARALLEL SAFE AS $$ SELECT regexp_replace(regexp_replace("
-            "translate(coalesce(t, ''), 'əƏ', 'eE'), "
-            "'([[:alnum:]])[" + _JOINERS + "]+(?=[[:alnum:]])', '\\1-', 'g'), "
-            "'([" + _CJK + "])', ' \\1 ', 'g') $$"
-        ).format(s=s),
-        # prepare() without the changes that move characters, and with <, > and & out of the
-        # way of ts_headline (it drops what looks like markup): snippets are cut from it and
-        # mapped back, character by character, onto the page's own text.
-        sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.aligned(t text) RETURNS text LANGUAGE sql "
-            "IMMUTABLE PARALLEL SAFE AS $$ SELECT regexp_replace("
-            "translate(coalesce(t, ''), 'əƏ<>&', 'eE' || chr(4) || chr(5) || chr(6)), "
-            "'([[:alnum:]])[" + _JOINERS + "](?=[[:alnum:]])', '\\1-', 'g') $$"
-        ).format(s=s),
-        sql.SQL(
-            'CREATE OR REPLACE FUNCTION {s}.field(c regconfig, t text, w "char") '
-            "RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
-            "SELECT setweight(to_tsvector(c, {s}.prepare(t)), w) || {sep} $$"
-        ).format(s=s, sep=sep),
-        sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.page_vector(c regconfig, title text, people text, "
-            "tags text, body text, other text) RETURNS tsvector LANGUAGE sql IMMUTABLE "
-            "PARALLEL SAFE AS $$ SELECT {s}.field(c, title, 'A') || {s}.field(c, people, 'B') "
-            "|| {s}.field(c, tags, 'B') || {s}.field(c, body, 'C') || {s}.field(c, other, 'D') "
-            "|| {s}.field('simple', title, 'A') || {s}.field('simple', people, 'B') "
-            "|| {s}.field('simple', tags, 'B') || {s}.field('simple', body, 'C') "
-            "|| {s}.field('simple', other, 'D') $$"
-        ).format(s=s),
-        sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.both_forms(c regconfig, t text) RETURNS tsvector "
-            "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
-            "SELECT {s}.field(c, t, 'D') || {s}.field('simple', t, 'D') $$"
-        ).format(s=s),
-        sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.forms(w text) RETURNS tsquery LANGUAGE sql "
-            "IMMUTABLE PARALLEL SAFE AS $$ SELECT phraseto_tsquery({e}, w) "
-            "|| phraseto_tsquery({r}, w) || phraseto_tsquery({f}, w) "
-            "|| phraseto_tsquery('simple', w) $$"
-        ).format(e=english, r=russian, f=folded, s=s),
-        # A joined name ("file_name") is found as a whole and as its parts in a longer name.
-        sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.word_query(w text) RETURNS tsquery LANGUAGE sql "
-            "IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN strpos({s}.prepare(w), '-') > 0 "
-            "THEN {s}.forms({s}.prepare(w)) || {s}.forms(translate({s}.prepare(w), '-', ' ')) "
-            "ELSE {s}.forms({s}.prepare(w)) END $$"
-        ).format(s=s),
-        sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.prefix_query(w text) RETURNS tsquery LANGUAGE sql "
-            "IMMUTABLE PARALLEL SAFE AS $$ SELECT to_tsquery('simple', quote_literal("
-            "lower({s}.prepare(w))) || ':*') || to_tsquery({f}, "
-            "quote_literal({s}.prepare(w)) || ':*') $$"
-        ).format(s=s, f=folded),
-    ]
+COLUMNS = tuple(name for name, _ in COLUMN_TYPES)
+NULLABLE = {"label"}
+VECTORS = ("doc", "marks", "people_v", "orgs_v", "event_v")
 
 
 def _configurations(s: sql.Identifier, unaccent: sql.Composable) -> list[sql.Composable]:
@@ -163,32 +114,51 @@ def config_name(schema: str, language: str | None) -> str:
     return f"{schema}.{LANGUAGE_CONFIGS.get(language or '', DEFAULT_CONFIG)}"
 
 
+def _column_list(extra: str = "") -> str:
+    """The written columns with their types (NOT NULL but for NULLABLE), for CREATE TABLE."""
+    return (
+        ", ".join(
+            f"{name} {kind}" + ("" if name in NULLABLE else " NOT NULL")
+            for name, kind in COLUMN_TYPES
+        )
+        + extra
+    )
+
+
 def pages_table(s: sql.Identifier, name: str, suffix: str) -> list[sql.Composable]:
     """CREATE TABLE for one generation of pages, without its indexes (made after loading)."""
     t = sql.Identifier(name)
-    vector = sql.SQL(
-        "tsvector GENERATED ALWAYS AS ({s}.page_vector(config, title, people_text, tags_text, "
-        "body, orgs_text || ' ' || event_text)) STORED"
-    ).format(s=s)
+    vectors = "".join(f", {v} tsvector NOT NULL" for v in VECTORS)
     return [
-        sql.SQL(
-            "CREATE TABLE {s}.{t} (item_id integer NOT NULL, page integer NOT NULL, "
-            "kind smallint NOT NULL, event_id integer NOT NULL, event_slug text NOT NULL, "
-            "event_title text NOT NULL, shared boolean NOT NULL, grants integer[] NOT NULL, "
-            "lang text NOT NULL, orgs text[] NOT NULL, item_date integer NOT NULL, "
-            "date_from integer NOT NULL, date_to integer NOT NULL, year integer NOT NULL, "
-            "title text NOT NULL, speakers text[] NOT NULL, label text, body text NOT NULL, "
-            "people_text text NOT NULL, tags_text text NOT NULL, orgs_text text NOT NULL, "
-            "event_text text NOT NULL, config regconfig NOT NULL, doc {v}, "
-            "people_v tsvector GENERATED ALWAYS AS ({s}.both_forms(config, people_text)) STORED, "
-            "orgs_v tsvector GENERATED ALWAYS AS ({s}.both_forms(config, orgs_text)) STORED, "
-            "event_v tsvector GENERATED ALWAYS AS ({s}.both_forms(config, event_text)) STORED)"
-        ).format(s=s, t=t, v=vector),
+        sql.SQL("CREATE TABLE {s}.{t} (" + _column_list(vectors) + ")").format(s=s, t=t),
         sql.SQL("ALTER TABLE {s}.{t} ALTER COLUMN body SET STORAGE EXTERNAL").format(s=s, t=t),
         sql.SQL("CREATE TABLE {s}.{v} (word text PRIMARY KEY)").format(
             s=s, v=sql.Identifier(f"{VOCABULARY}{suffix}")
         ),
     ]
+
+
+def staging_table() -> sql.Composable:
+    """The session's temporary table that rows are COPYed into before their vectors are
+    computed; emptied at every commit."""
+    return sql.SQL(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS {t} (" + _column_list() + ") ON COMMIT DELETE ROWS"
+    ).format(t=sql.Identifier(STAGING))
+
+
+def insert_vectors(s: sql.Identifier, target: sql.Composable) -> sql.Composable:
+    """Move the staged rows into `target`, computing every vector in one statement."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+    staged = sql.SQL(", ").join(sql.SQL("i.{}").format(sql.Identifier(c)) for c in COLUMNS)
+    return sql.SQL(
+        "INSERT INTO {target} ({columns}, doc, marks, people_v, orgs_v, event_v) "
+        "SELECT {staged}, v.stemmed || v.exact, {s}.prominent(v.stemmed), "
+        "{s}.both_forms(i.config, i.people_text), {s}.both_forms(i.config, i.orgs_text), "
+        "{s}.both_forms(i.config, i.event_text) "
+        "FROM {staging} AS i CROSS JOIN LATERAL {s}.page_vectors(i.config, i.title, "
+        "i.people_text, i.tags_text, i.programme, i.body, i.orgs_text || ' ' || i.event_text) "
+        "AS v"
+    ).format(s=s, target=target, columns=columns, staged=staged, staging=sql.Identifier(STAGING))
 
 
 def pages_indexes(s: sql.Identifier, name: str, suffix: str) -> list[sql.Composable]:
@@ -221,14 +191,20 @@ def vocabulary_index(s: sql.Identifier, suffix: str, trgm: sql.Composable) -> sq
 
 
 def install(conn: Connection, schema: str) -> None:
-    """Create the schema, its extensions, configurations, functions and first tables, once.
+    """Create the schema, its extensions, configurations, functions and first tables, once;
+    after an upgrade, the functions of this version (the tables wait for a rebuild).
 
     Several processes may start at the same moment: an advisory lock makes one of them do it
     and the others find it done."""
     s = sql.Identifier(schema)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (f"{schema}:install",))
-        if _installed(conn, schema):
+        version = installed_version(conn, schema)
+        if version == SCHEMA_VERSION:
+            return
+        if version is not None:  # another version's tables: `flask reindex` replaces them
+            for statement in functions(schema):
+                conn.execute(statement)
             return
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {s}").format(s=s))
         for extension in ("unaccent", "pg_trgm"):
@@ -240,7 +216,7 @@ def install(conn: Connection, schema: str) -> None:
         unaccent = sql.SQL("{x}.unaccent").format(
             x=sql.Identifier(extension_schema(conn, "unaccent"))
         )
-        for statement in _configurations(s, unaccent) + _functions(schema):
+        for statement in _configurations(s, unaccent) + functions(schema):
             conn.execute(statement)
         for statement in pages_table(s, PAGES, ""):
             conn.execute(statement)
@@ -257,6 +233,18 @@ def install(conn: Connection, schema: str) -> None:
             ).format(s=s),
             (str(SCHEMA_VERSION),),
         )
+
+
+def installed_version(conn: Connection, schema: str) -> int | None:
+    """The schema version of the tables in use, or None when nothing is installed."""
+    if not _installed(conn, schema):
+        return None
+    row = conn.execute(
+        sql.SQL("SELECT value FROM {s}.meta WHERE key = 'schema_version'").format(
+            s=sql.Identifier(schema)
+        )
+    ).fetchone()
+    return int(row[0]) if row and row[0].isdigit() else 0
 
 
 def _installed(conn: Connection, schema: str) -> bool:

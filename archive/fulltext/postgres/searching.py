@@ -6,6 +6,14 @@ selections, not its own), the ranked groups with their best pages, the photo str
 snippets. Nothing is filtered after the database answers, so no count, facet value or
 snippet can reach past the user's `AccessScope` (see `results`).
 
+Ranking reads each ranked page's whole vector, the cost of a search that matches many
+pages; counting and faceting do not. So pages are ranked in two steps: the matches where a
+searched word is prominent (`marks`: in the title, speakers, tags or programme, or repeated
+in the text) are ranked first; the others only when there are few matches in all
+(RANK_ALL), or when the prominent ones do not fill the requested page of groups or photos.
+The pages shown of each deck on the page are then ranked again, all of them, so a group
+shows its best pages. Totals and facets always count every match.
+
 Snippets come from `ts_headline` with control characters as hit markers; the text around
 them is HTML-escaped here and only the markers become `<mark>`, so no markup of a page ever
 reaches a results page.
@@ -22,6 +30,7 @@ from archive.fulltext.postgres.schema import KIND_CODES, KIND_NAMES, PAGES, RANK
 from archive.fulltext.results import (
     FACET_LIMIT,
     FACETS,
+    FACETS_WITHIN_EVENT,
     LANGUAGE_NAMES,
     TYPE_LABELS,
     FacetValue,
@@ -33,6 +42,7 @@ from archive.fulltext.results import (
 )
 
 ELLIPSIS = "…"
+RANK_ALL = 1000  # up to this many matches, every one is ranked
 _ALIGNED = {"\x04": "<", "\x05": ">", "\x06": "&"}  # as schema.aligned() moved them
 HEADLINE = (
     f"StartSel={HIT_START}, StopSel={HIT_END}, MaxWords=35, MinWords=20, ShortWord=0, "
@@ -43,51 +53,68 @@ ORDERS = {
     "newest": "item_date DESC, score DESC, item_id",
     "oldest": "item_date = 0, item_date, score DESC, item_id",
 }
+# Facet name -> (value, label, extra condition) over `base`; `orgs` is unnested as `o`.
+FACET_SQL = {
+    "event": ("event_id::text", "min(event_title)", "TRUE"),
+    "year": ("year::text", "NULL", "year <> 0"),
+    "type": ("kind::text", "NULL", "TRUE"),
+    "lang": ("lang", "NULL", "lang <> ''"),
+    "org": ("o", "NULL", "TRUE"),
+    "session": ("session_id::text", "min(session_label)", "session_id <> 0"),
+}
 STATEMENT = """
 WITH q AS MATERIALIZED (SELECT {rank}::tsquery AS tsq),
+w AS MATERIALIZED (SELECT tsq, {s}.any_word(tsq) AS words FROM q),
 base AS MATERIALIZED (
   SELECT p.item_id, p.page, p.kind, p.event_id, p.event_title, p.year, p.lang, p.orgs,
-         p.item_date, {score} AS score,
-         {f_event} AS f_event, {f_year} AS f_year, {f_type} AS f_type,
-         {f_lang} AS f_lang, {f_org} AS f_org
-  FROM {pages} p, q WHERE ({where}) AND ({scope})),
-final AS MATERIALIZED (SELECT * FROM base WHERE f_event AND f_year AND f_type AND f_lang AND f_org),
-pres AS (SELECT item_id, page, score, item_date,
-          row_number() OVER (PARTITION BY item_id ORDER BY score DESC, page) AS rn,
-          count(*) OVER (PARTITION BY item_id) AS n
-         FROM final WHERE kind = 1),
-ranked AS (SELECT item_id, n, row_number() OVER (ORDER BY {order}) AS pos
-           FROM pres WHERE rn = 1),
-shown AS (SELECT * FROM ranked WHERE pos > {offset} AND pos <= {offset} + {per_page}),
+         p.session_id, p.session_label, p.item_date, p.doc,
+         coalesce(p.marks @@ w.words, FALSE) AS prominent, {flags}
+  FROM {pages} p, w WHERE ({where}) AND ({scope})),
+final AS MATERIALIZED (SELECT * FROM base WHERE {all_flags}),
+items AS MATERIALIZED (SELECT item_id, min(kind) AS kind, count(*) AS n,
+                              bool_or(prominent) AS prominent
+                       FROM final GROUP BY item_id),
+plan AS MATERIALIZED (
+  SELECT coalesce(sum(n) <= {rank_all}
+    OR count(*) FILTER (WHERE kind = 1 AND prominent)
+       < least({groups_needed}, count(*) FILTER (WHERE kind = 1))
+    OR count(*) FILTER (WHERE kind = 2 AND prominent)
+       < least({photos_needed}, count(*) FILTER (WHERE kind = 2)), TRUE) AS everything
+  FROM items),
+scored AS MATERIALIZED (
+  SELECT f.item_id, f.page, f.kind, f.item_date,
+         CASE WHEN plan.everything OR f.prominent THEN {score} ELSE -1 END AS score
+  FROM final f, plan, w),
+pres AS (SELECT item_id, max(score) AS score, max(item_date) AS item_date
+         FROM scored WHERE kind = 1 GROUP BY item_id),
+ranked AS (SELECT item_id, row_number() OVER (ORDER BY {order}) AS pos FROM pres),
+shown AS (SELECT r.item_id, r.pos, i.n FROM ranked r JOIN items i USING (item_id)
+          WHERE r.pos > {offset} AND r.pos <= {offset} + {per_page}),
+shown_pages AS (
+  SELECT s.pos, s.n, x.item_id, x.page, x.score,
+         row_number() OVER (PARTITION BY x.item_id ORDER BY x.score DESC, x.page) AS rn
+  FROM shown s CROSS JOIN LATERAL (SELECT f.item_id, f.page, {score} AS score
+                                   FROM final f, w WHERE f.item_id = s.item_id) x),
 photos AS (SELECT item_id, page, row_number() OVER (ORDER BY {order}) AS pos
-           FROM final WHERE kind = 2),
+           FROM scored WHERE kind = 2),
 hits AS (
-  SELECT s.pos AS group_pos, pr.rn, NULL::bigint AS photo_pos, s.n, pr.item_id, pr.page, pr.score
-  FROM shown s JOIN pres pr ON pr.item_id = s.item_id AND pr.rn <= {per_group}
+  SELECT sp.pos AS group_pos, sp.rn, NULL::bigint AS photo_pos, sp.n, sp.item_id, sp.page,
+         sp.score
+  FROM shown_pages sp WHERE sp.rn <= {per_group}
   UNION ALL
   SELECT NULL, NULL, ph.pos, NULL, ph.item_id, ph.page, 0
   FROM photos ph WHERE ph.pos > {photo_offset} AND ph.pos <= {photo_offset} + {per_photos})
 SELECT
   (SELECT count(*) FROM final),
-  (SELECT count(*) FROM ranked),
-  (SELECT count(*) FROM photos),
-  (SELECT coalesce(json_agg(f), '[]') FROM (
-     SELECT 'event' AS facet, event_id::text AS value, min(event_title) AS label, count(*) AS n
-       FROM base WHERE f_year AND f_type AND f_lang AND f_org GROUP BY event_id
-     UNION ALL SELECT 'year', year::text, NULL, count(*)
-       FROM base WHERE year <> 0 AND f_event AND f_type AND f_lang AND f_org GROUP BY year
-     UNION ALL SELECT 'type', kind::text, NULL, count(*)
-       FROM base WHERE f_event AND f_year AND f_lang AND f_org GROUP BY kind
-     UNION ALL SELECT 'lang', lang, NULL, count(*)
-       FROM base WHERE lang <> '' AND f_event AND f_year AND f_type AND f_org GROUP BY lang
-     UNION ALL SELECT 'org', o, NULL, count(*)
-       FROM base, unnest(orgs) AS o WHERE f_event AND f_year AND f_type AND f_lang GROUP BY o
-  ) f),
+  (SELECT count(*) FROM items WHERE kind = 1),
+  (SELECT count(*) FROM items WHERE kind = 2),
+  (SELECT coalesce(json_agg(f), '[]') FROM ({facets}) f),
   (SELECT coalesce(json_agg(json_build_object(
       'group', h.group_pos, 'rn', h.rn, 'photo', h.photo_pos, 'n', h.n, 'item', h.item_id,
       'page', h.page, 'score', h.score, 'label', p.label, 'title', p.title,
       'speakers', p.speakers, 'event', p.event_id, 'event_title', p.event_title,
-      'event_slug', p.event_slug, 'snippet', x.snippet, 'original', x.original,
+      'event_slug', p.event_slug, 'session_label', p.session_label,
+      'recognised', p.recognised, 'snippet', x.snippet, 'original', x.original,
       'lead', x.lead, 'tail', x.tail)
       ORDER BY h.group_pos, h.rn, h.photo_pos), '[]')
    FROM hits h JOIN {pages} p ON p.item_id = h.item_id AND p.page = h.page
@@ -112,13 +139,25 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
         rank, score = sql.SQL("NULL"), sql.SQL("0::real")
     else:
         rank = sql.SQL("({})").format(compiled.rank)
-        score = sql.SQL("ts_rank_cd({w}, p.doc, q.tsq)").format(w=sql.Literal(RANK_WEIGHTS))
+        score = sql.SQL("ts_rank_cd({w}, f.doc, w.tsq)").format(w=sql.Literal(RANK_WEIGHTS))
+    names = [f"f_{name}" for name in FACETS]
     return sql.SQL(STATEMENT).format(
         rank=rank,
         score=score,
         pages=sql.SQL("{s}.{t}").format(s=sql.Identifier(schema), t=sql.Identifier(PAGES)),
         where=compiled.where,
         scope=scope_condition(request.scope),
+        flags=sql.SQL(", ").join(
+            sql.SQL("{} AS {}").format(
+                flags.get(name, sql.SQL("TRUE")), sql.Identifier(f"f_{name}")
+            )
+            for name in FACETS
+        ),
+        all_flags=sql.SQL(" AND ".join(names)),
+        facets=facet_counts("event" in request.filters),
+        rank_all=sql.Literal(RANK_ALL),
+        groups_needed=sql.Literal(request.page * request.per_page),
+        photos_needed=sql.Literal(request.page * request.photos_per_page),
         order=sql.SQL(ORDERS[request.sort]),
         offset=sql.Literal((request.page - 1) * request.per_page),
         per_page=sql.Literal(request.per_page),
@@ -128,16 +167,41 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
         headline=sql.Literal(HEADLINE),
         s=sql.Identifier(schema),
         markers=sql.Literal(HIT_START + HIT_END),
-        **{f"f_{name}": flags.get(name, sql.SQL("TRUE")) for name in FACETS},
     )
+
+
+def facet_counts(within_event: bool) -> sql.Composable:
+    """Each facet's values counted over the matches that the other facets' selections keep
+    (the session facet only when an event is selected: sessions belong to one event)."""
+    parts = []
+    for name in FACETS:
+        if name in FACETS_WITHIN_EVENT and not within_event:
+            continue
+        value, label, extra = FACET_SQL[name]
+        others = " AND ".join(f"f_{other}" for other in FACETS if other != name)
+        source = "base, unnest(orgs) AS o" if name == "org" else "base"
+        parts.append(
+            sql.SQL(
+                "SELECT {name} AS facet, {value} AS value, {label} AS label, count(*) AS n "
+                "FROM {source} WHERE {extra} AND {others} GROUP BY {value}"
+            ).format(
+                name=sql.Literal(name),
+                value=sql.SQL(value),
+                label=sql.SQL(label),
+                source=sql.SQL(source),
+                extra=sql.SQL(extra),
+                others=sql.SQL(others),
+            )
+        )
+    return sql.SQL(" UNION ALL ").join(parts)
 
 
 def selection_flags(filters: dict[str, tuple[str, ...]], notices: list[str]) -> dict:
     """For each facet with a selection, the condition of the rows it keeps (OR within)."""
     flags = {}
     for name, values in filters.items():
-        if name in ("event", "year"):
-            column = {"event": "p.event_id", "year": "p.year"}[name]
+        if name in ("event", "year", "session"):
+            column = {"event": "p.event_id", "year": "p.year", "session": "p.session_id"}[name]
             numbers = [int(v) for v in values if v.isdigit()]
             flags[name] = sql.SQL(column + " = ANY({v}::integer[])").format(v=sql.Literal(numbers))
         elif name == "type":
@@ -155,17 +219,17 @@ def selection_flags(filters: dict[str, tuple[str, ...]], notices: list[str]) -> 
 def facets(rows: list[dict], filters: dict[str, tuple[str, ...]]) -> dict[str, list[FacetValue]]:
     """Every facet's values: the most frequent first (years newest first), then every
     selected value even when it has no match left."""
-    counted: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
-    labels: dict[str, str] = {}
+    counted: dict[str, list[tuple[str, int]]] = {
+        name: [] for name in FACETS if name not in FACETS_WITHIN_EVENT or "event" in filters
+    }
+    labels: dict[tuple[str, str], str] = {}
     for row in rows:
-        value = (
-            KIND_NAMES.get(int(row["value"]), row["value"])
-            if row["facet"] == "type"
-            else row["value"]
-        )
-        counted[row["facet"]].append((value, row["n"]))
+        name, value = row["facet"], row["value"]
+        if name == "type":
+            value = KIND_NAMES.get(int(value), value)
+        counted[name].append((value, row["n"]))
         if row["label"]:
-            labels[value] = row["label"]
+            labels[name, value] = row["label"]
     out = {}
     for name, pairs in counted.items():
         if name == "year":
@@ -180,14 +244,13 @@ def facets(rows: list[dict], filters: dict[str, tuple[str, ...]]) -> dict[str, l
     return out
 
 
-def _label(name: str, value: str, event_titles: dict[str, str]) -> str:
+def _label(name: str, value: str, labels: dict[tuple[str, str], str]) -> str:
+    """A type's or language's name, an event's title, a session's label, else the value."""
     if name == "type":
         return TYPE_LABELS.get(value, value)
     if name == "lang":
         return LANGUAGE_NAMES.get(value, value)
-    if name == "event":
-        return event_titles.get(value, value)
-    return value
+    return labels.get((name, value), value)
 
 
 def snippet(hit: dict) -> Markup:
@@ -222,12 +285,24 @@ def groups_and_photos(hits: list[dict]) -> tuple[list[ResultGroup], list[PhotoHi
     members: dict[int, list[dict]] = {}
     for hit in hits:
         if hit["photo"] is not None:
-            photos.append(PhotoHit(hit["item"], hit["title"], hit["event"], snippet(hit)))
+            photos.append(
+                PhotoHit(
+                    hit["item"],
+                    hit["title"],
+                    hit["event"],
+                    snippet(hit),
+                    session_label=hit["session_label"],
+                    recognised=hit["recognised"],
+                )
+            )
         else:
             members.setdefault(hit["group"], []).append(hit)
     for _, pages in sorted(members.items()):
         best = pages[0]
-        shown = [PageHit(h["page"], h["label"], float(h["score"]), snippet(h)) for h in pages]
+        shown = [
+            PageHit(h["page"], h["label"], float(h["score"]), snippet(h), h["recognised"])
+            for h in pages
+        ]
         groups.append(
             ResultGroup(
                 item_id=best["item"],
@@ -239,6 +314,7 @@ def groups_and_photos(hits: list[dict]) -> tuple[list[ResultGroup], list[PhotoHi
                 best=shown[0],
                 more=shown[1:],
                 more_count=int(best["n"]) - 1,
+                session_label=best["session_label"],
             )
         )
     return groups, photos

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 
@@ -46,6 +47,14 @@ logger = logging.getLogger(__name__)
 
 EVERYTHING = AccessScope(include_staff_only=True)
 SEARCH_TIMEOUT_MS = 20_000
+# For the one statement of a search. A sequential scan would read (and decompress) the
+# vector of every page to test it, which the planner does not count: the GIN index always
+# answers a text query for less. JIT compiling would cost more than the statement saves.
+SEARCH_SETTINGS = {
+    "statement_timeout": SEARCH_TIMEOUT_MS,
+    "enable_seqscan": "off",
+    "jit": "off",
+}
 
 
 class PostgresIndex(Rebuilding):
@@ -57,6 +66,8 @@ class PostgresIndex(Rebuilding):
         self.s = sql.Identifier(schema)
         self.lock_timeout = lock_timeout
         self._installed = False
+        self._current = False  # the tables in use were found to be of this schema version
+        self._staged: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()
         self._guard = threading.Lock()
         self._conns: dict[threading.Thread, psycopg.Connection] = {}
         self._pid = os.getpid()
@@ -70,14 +81,20 @@ class PostgresIndex(Rebuilding):
             raise FulltextError(
                 f"cannot reach the search database {self.location()}: {_reason(exc)}"
             ) from exc
-        if not self._installed:
-            layout.install(conn, self.schema)
-            self._installed = True
-        extensions = {layout.extension_schema(conn, e) for e in ("unaccent", "pg_trgm")}
-        path = [self.schema, *sorted(extensions - {self.schema}), "public"]
-        conn.execute(
-            sql.SQL("SET search_path = {}").format(sql.SQL(", ").join(map(sql.Identifier, path)))
-        )
+        try:
+            if not self._installed:
+                layout.install(conn, self.schema)
+                self._installed = True
+            extensions = {layout.extension_schema(conn, e) for e in ("unaccent", "pg_trgm")}
+            path = [self.schema, *sorted(extensions - {self.schema}), "public"]
+            conn.execute(
+                sql.SQL("SET search_path = {}").format(
+                    sql.SQL(", ").join(map(sql.Identifier, path))
+                )
+            )
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     @property
@@ -100,9 +117,11 @@ class PostgresIndex(Rebuilding):
 
     @contextmanager
     def _session(self) -> Iterable[psycopg.Connection]:
-        """The connection, dropped after an error so that the next call reconnects."""
+        """The connection, dropped after an error so that the next call reconnects; refused
+        while the tables in use are of another schema version."""
         conn = self.conn
         try:
+            self._check_version(conn)
             yield conn
         except psycopg.errors.LockNotAvailable as exc:
             raise IndexBusyError(
@@ -117,6 +136,19 @@ class PostgresIndex(Rebuilding):
                 f"the search index in {self.location()} is unusable ({_reason(exc)}); "
                 f"{REINDEX_ADVICE}"
             ) from exc
+
+    def _check_version(self, conn: psycopg.Connection) -> None:
+        """SchemaVersionError until the tables in use are of this version (read again on each
+        call until they are: another machine's `flask reindex` may replace them)."""
+        if self._current:
+            return
+        version = layout.installed_version(conn, self.schema)
+        if version != layout.SCHEMA_VERSION:
+            raise SchemaVersionError(
+                f"The search index in {self.location()} was built by schema version "
+                f"{version}, this version uses {layout.SCHEMA_VERSION}; {REINDEX_ADVICE}."
+            )
+        self._current = True
 
     def _drop(self) -> None:
         with self._guard:
@@ -142,9 +174,10 @@ class PostgresIndex(Rebuilding):
         notices = list(compiled.notices)
         query = statement(compiled, request, self.schema, notices)
         with self._session() as conn, conn.transaction():
-            conn.execute(
-                sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(SEARCH_TIMEOUT_MS))
-            )
+            for setting, value in SEARCH_SETTINGS.items():
+                conn.execute(
+                    sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(setting), sql.Literal(value))
+                )
             row = conn.execute(query).fetchone()
             suggestion = None
             if row[0] <= 3 and compiled.words:
@@ -196,14 +229,10 @@ class PostgresIndex(Rebuilding):
         schema of another version, or a database whose locale cannot tell letters."""
         conn = self._connect()
         try:
-            version = self._meta(conn, "schema_version")
-            if version is None:
+            if self._meta(conn, "schema_version") is None:
                 raise IndexCorruptError(f"the search schema in {self.location()} is incomplete")
-            if int(version) != layout.SCHEMA_VERSION:
-                raise SchemaVersionError(
-                    f"The search index in {self.location()} was built by schema version "
-                    f"{version}, this version uses {layout.SCHEMA_VERSION}; {REINDEX_ADVICE}."
-                )
+            self._current = False  # read it again: check() is what start-up and repairs ask
+            self._check_version(conn)
             ctype = conn.execute(
                 "SELECT datctype FROM pg_database WHERE datname = current_database()"
             ).fetchone()[0]
@@ -313,12 +342,20 @@ class PostgresIndex(Rebuilding):
         return f"{self.schema}:{name}"
 
     def _copy(self, conn: psycopg.Connection, table: sql.Composable, rows: list[tuple]) -> None:
+        """COPY `rows` into this session's staging table, then into `table` with their
+        vectors, computed in one statement (inside the caller's transaction)."""
         if not rows:
             return
+        if conn not in self._staged:
+            conn.execute(layout.staging_table())
+            self._staged.add(conn)
+        staging = sql.Identifier(layout.STAGING)
         columns = sql.SQL(", ").join(map(sql.Identifier, layout.COLUMNS))
-        with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(table, columns)) as copy:
+        with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, columns)) as c:
             for row in rows:
-                copy.write_row(row)
+                c.write_row(row)
+        conn.execute(layout.insert_vectors(self.s, table))
+        conn.execute(sql.SQL("TRUNCATE {}").format(staging))
 
     def _add_words(self, conn: psycopg.Connection, table: str, words: list[str]) -> None:
         if words:

@@ -3,7 +3,9 @@
 The vocabulary holds every word of titles, speakers and page text as typed. It includes
 words of pages the user may not see, so a candidate is only offered when it finds something
 within the user's scope, and the corrected query as a whole only when it has results there:
-what a user is offered is always a word of what that user may see.
+what a user is offered is always a word of what that user may see. A word that OCR read
+with low confidence on a page (`unsure`) does not count there: it must be found in scope on
+some page that has it without doubt.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def suggest(conn: Connection, schema: str, compiled: Compiled, scope: AccessScop
         if len(exact) < MIN_WORD or not exact.isalpha() or _found(conn, schema, exact, scope):
             continue
         for candidate in candidates(conn, schema, exact):
-            if _found(conn, schema, candidate, scope):
+            if _found(conn, schema, candidate, scope, sure=True):
                 replacements.append((word.start, word.end, candidate))
                 break
     if not replacements:
@@ -58,10 +60,15 @@ def candidates(conn: Connection, schema: str, word: str) -> list[str]:
     return sorted(near, key=lambda w: (edit_distance(word, w), w))[:CANDIDATES]
 
 
-def _found(conn: Connection, schema: str, word: str, scope: AccessScope) -> bool:
+def _found(
+    conn: Connection, schema: str, word: str, scope: AccessScope, sure: bool = False
+) -> bool:
+    """Whether `word` finds a page in scope (`sure`: a page where OCR did not doubt it)."""
     condition = sql.SQL("p.doc @@ {s}.word_query({w})").format(
         s=sql.Identifier(schema), w=sql.Literal(word)
     )
+    if sure:
+        condition += sql.SQL(" AND NOT (p.unsure @> ARRAY[{w}])").format(w=sql.Literal(word))
     return _exists(conn, schema, condition, scope)
 
 

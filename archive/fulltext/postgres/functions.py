@@ -1,0 +1,134 @@
+"""The search schema's SQL functions: text preparation, page vectors, query forms.
+
+All are IMMUTABLE and PARALLEL SAFE, so the planner folds a query's forms into a constant
+before it picks an index, and a vector computed at indexing time equals one computed again.
+They are created with CREATE OR REPLACE by the first process of a new schema version (see
+`schema.install`), so a rebuild after an upgrade finds the functions it needs.
+"""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+# Text search configurations made in the schema (see `schema`): the stemming ones and the
+# folded (unaccented, unstemmed) one; `simple` is PostgreSQL's own.
+CONFIGS = ("english", "russian", "folded")
+CJK = (
+    r"\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31a0-\u31ff\u3400-\u4dbf"
+    r"\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f\U00020000-\U0002fa1f"
+)
+JOINERS = r"._/''\u2019"  # doubled quote: it sits in an SQL literal
+SEPARATOR = "''' '':1'::tsvector"  # a lexeme no query holds: phrases stop at it
+SEPARATOR_LEXEME = " "
+MARK_MIN_REPEATS = 2  # a word this often in a page's text makes the page rank early
+
+
+def _preparing(s: sql.Identifier) -> list[sql.Composable]:
+    """prepare() for the parser, and aligned() for snippets."""
+    return [
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.prepare(t text) RETURNS text LANGUAGE sql "
+            "IMMUTABLE PARALLEL SAFE AS $$ SELECT regexp_replace(regexp_replace("
+            "translate(coalesce(t, ''), 'əƏ', 'eE'), "
+            "'([[:alnum:]])[" + JOINERS + "]+(?=[[:alnum:]])', '\\1-', 'g'), "
+            "'([" + CJK + "])', ' \\1 ', 'g') $$"
+        ).format(s=s),
+        # prepare() without the changes that move characters, and with <, > and & out of the
+        # way of ts_headline (it drops what looks like markup): snippets are cut from it and
+        # mapped back, character by character, onto the page's own text.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.aligned(t text) RETURNS text LANGUAGE sql "
+            "IMMUTABLE PARALLEL SAFE AS $$ SELECT regexp_replace("
+            "translate(coalesce(t, ''), 'əƏ<>&', 'eE' || chr(4) || chr(5) || chr(6)), "
+            "'([[:alnum:]])[" + JOINERS + "](?=[[:alnum:]])', '\\1-', 'g') $$"
+        ).format(s=s),
+    ]
+
+
+def _vectors(s: sql.Identifier) -> list[sql.Composable]:
+    """The vectors of a page: both forms of every field, prominent words, field vectors."""
+    fields = (("t", "A"), ("pe", "B"), ("ta", "B"), ("pr", "B"), ("b", "C"), ("o", "D"))
+
+    def form(config: str) -> sql.Composable:
+        return sql.SQL(" || ").join(
+            sql.SQL("{s}.field_vector({c}, {v}, {w})").format(
+                s=s, c=sql.SQL(config), v=sql.SQL(v), w=sql.Literal(w)
+            )
+            for v, w in fields
+        )
+
+    return [
+        # One field of prepared text, weighted, and the separator after it.
+        sql.SQL(
+            'CREATE OR REPLACE FUNCTION {s}.field_vector(c regconfig, t text, w "char") '
+            "RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+            "SELECT setweight(to_tsvector(c, t), w) || {sep} $$"
+        ).format(s=s, sep=sql.SQL(SEPARATOR)),
+        # The stemmed (page language) and the exact form of a page's fields, each field
+        # prepared once; `doc` is their concatenation, `marks` comes from the stemmed one.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.page_vectors(c regconfig, title text, people text, "
+            "tags text, programme text, body text, other text, OUT stemmed tsvector, "
+            "OUT exact tsvector) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+            "SELECT {stemmed}, {exact} FROM (SELECT {s}.prepare(title) AS t, "
+            "{s}.prepare(people) AS pe, {s}.prepare(tags) AS ta, {s}.prepare(programme) AS pr, "
+            "{s}.prepare(body) AS b, {s}.prepare(other) AS o) AS x $$"
+        ).format(s=s, stemmed=form("c"), exact=form("'simple'")),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.both_forms(c regconfig, t text) RETURNS tsvector "
+            "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+            "SELECT {s}.field_vector(c, x, 'D') || {s}.field_vector('simple', x, 'D') "
+            "FROM (SELECT {s}.prepare(t) AS x) AS y $$"
+        ).format(s=s),
+        # Words of the title, speakers, tags or programme, and words repeated in the text.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.prominent(v tsvector) RETURNS tsvector "
+            "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+            "SELECT array_to_tsvector(coalesce(array_agg(lexeme), '{{}}')) FROM unnest(v) "
+            "WHERE lexeme <> {sep} AND (cardinality(positions) >= {n} "
+            "OR weights && '{{A,B}}'::text[]) $$"
+        ).format(s=s, sep=sql.Literal(SEPARATOR_LEXEME), n=sql.Literal(MARK_MIN_REPEATS)),
+    ]
+
+
+def _queries(s: sql.Identifier, schema: str) -> list[sql.Composable]:
+    """Typed words and prefixes as tsqueries over every form, and a query's words alone."""
+    english, russian, folded = (sql.Literal(f"{schema}.{c}") for c in CONFIGS)
+    return [
+        # Every distinct form once: duplicates would cost a lookup each and mislead the
+        # planner's estimate of how many pages match.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.forms(w text) RETURNS tsquery LANGUAGE sql "
+            "IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(("
+            "SELECT string_agg(DISTINCT '(' || f::text || ')', ' | ')::tsquery FROM unnest("
+            "ARRAY[phraseto_tsquery({e}, w), phraseto_tsquery({r}, w), "
+            "phraseto_tsquery({f}, w), phraseto_tsquery('simple', w)]) AS f "
+            "WHERE numnode(f) > 0), phraseto_tsquery('simple', w)) $$"
+        ).format(s=s, e=english, r=russian, f=folded),
+        # A joined name ("file_name") is found as a whole and as its parts in a longer name.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.word_query(w text) RETURNS tsquery LANGUAGE sql "
+            "IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN strpos({s}.prepare(w), '-') > 0 "
+            "THEN {s}.forms({s}.prepare(w)) || {s}.forms(translate({s}.prepare(w), '-', ' ')) "
+            "ELSE {s}.forms({s}.prepare(w)) END $$"
+        ).format(s=s),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.prefix_query(w text) RETURNS tsquery LANGUAGE sql "
+            "IMMUTABLE PARALLEL SAFE AS $$ SELECT to_tsquery('simple', quote_literal("
+            "lower({s}.prepare(w))) || ':*') || to_tsquery({f}, "
+            "quote_literal({s}.prepare(w)) || ':*') $$"
+        ).format(s=s, f=folded),
+        # Any word (or prefix) of a query: what a page's `marks` are matched with, since a
+        # vector without positions cannot hold a phrase. NULL when there is none.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.any_word(q tsquery) RETURNS tsquery LANGUAGE sql "
+            "IMMUTABLE PARALLEL SAFE AS $$ SELECT string_agg(DISTINCT m[1], ' | ')::tsquery "
+            "FROM regexp_matches(q::text, '(''(?:[^'']|'''')*''(?::\\*)?)', 'g') AS m $$"
+        ).format(s=s),
+    ]
+
+
+def functions(schema: str) -> list[sql.Composable]:
+    """Every function of the search schema, as CREATE OR REPLACE statements."""
+    s = sql.Identifier(schema)
+    return _preparing(s) + _vectors(s) + _queries(s, schema)
