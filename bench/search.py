@@ -16,6 +16,7 @@ same queries again ("repeated": postings and filter masks are cached per segment
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import shutil
@@ -95,7 +96,8 @@ def synthetic_vocabulary(rng: random.Random, language: str, core: list[str], siz
             seen.add(word)
             words.append(word)
     weights = [1.0 / (rank + 1) ** 1.07 for rank in range(len(words))]
-    return words, weights
+    # Cumulative once: random.choices(weights=) would add up 30,000 weights for every page.
+    return words, list(itertools.accumulate(weights))
 
 
 def corpus(pages: int, seed: int):
@@ -121,7 +123,7 @@ def corpus(pages: int, seed: int):
         words, weights = vocab[language]
         is_photo = rng.random() < 0.08
         count = 1 if is_photo else min(rng.randint(5, 40), pages - made)
-        texts = [" ".join(rng.choices(words, weights, k=300)) for _ in range(count)]
+        texts = [" ".join(rng.choices(words, cum_weights=weights, k=300)) for _ in range(count)]
         title = " ".join(rng.choices(words[20:400], k=5)).capitalize()
         item = ItemDoc(
             item_id=item_id,

@@ -20,7 +20,10 @@ CJK = (
 JOINERS = r"._/''\u2019"  # doubled quote: it sits in an SQL literal
 SEPARATOR = "''' '':1'::tsvector"  # a lexeme no query holds: phrases stop at it
 SEPARATOR_LEXEME = " "
-MARK_MIN_REPEATS = 2  # a word this often in a page's text makes the page rank early
+# How often a word must be in a page's text for the page to rank early (see `searching`):
+# `repeated` holds words seen REPEATED times but fewer than STRONG, `strong` the words seen
+# STRONG times or more and those of the title, speakers, tags and programme.
+REPEATED, STRONG = 2, 4
 
 
 def _preparing(s: sql.Identifier) -> list[sql.Composable]:
@@ -65,7 +68,8 @@ def _vectors(s: sql.Identifier) -> list[sql.Composable]:
             "SELECT setweight(to_tsvector(c, t), w) || {sep} $$"
         ).format(s=s, sep=sql.SQL(SEPARATOR)),
         # The stemmed (page language) and the exact form of a page's fields, each field
-        # prepared once; `doc` is their concatenation, `marks` comes from the stemmed one.
+        # prepared once; `doc` is their concatenation, `repeated` and `strong` come from the
+        # stemmed one.
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {s}.page_vectors(c regconfig, title text, people text, "
             "tags text, programme text, body text, other text, OUT stemmed tsvector, "
@@ -80,14 +84,16 @@ def _vectors(s: sql.Identifier) -> list[sql.Composable]:
             "SELECT {s}.field_vector(c, x, 'D') || {s}.field_vector('simple', x, 'D') "
             "FROM (SELECT {s}.prepare(t) AS x) AS y $$"
         ).format(s=s),
-        # Words of the title, speakers, tags or programme, and words repeated in the text.
+        # The words of a vector seen at least `low` and fewer than `high` times, a word of
+        # the title, speakers, tags or programme (weights A and B) counting as seen often.
         sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.prominent(v tsvector) RETURNS tsvector "
-            "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
-            "SELECT array_to_tsvector(coalesce(array_agg(lexeme), '{{}}')) FROM unnest(v) "
-            "WHERE lexeme <> {sep} AND (cardinality(positions) >= {n} "
-            "OR weights && '{{A,B}}'::text[]) $$"
-        ).format(s=s, sep=sql.Literal(SEPARATOR_LEXEME), n=sql.Literal(MARK_MIN_REPEATS)),
+            "CREATE OR REPLACE FUNCTION {s}.seen(v tsvector, low integer, high integer) "
+            "RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+            "SELECT array_to_tsvector(coalesce(array_agg(lexeme), '{{}}')) FROM (SELECT "
+            "lexeme, CASE WHEN weights && '{{A,B}}'::text[] THEN {often} "
+            "ELSE cardinality(positions) END AS n FROM unnest(v)) AS u "
+            "WHERE lexeme <> {sep} AND n >= low AND n < high $$"
+        ).format(s=s, sep=sql.Literal(SEPARATOR_LEXEME), often=sql.Literal(2**30)),
     ]
 
 
@@ -118,7 +124,7 @@ def _queries(s: sql.Identifier, schema: str) -> list[sql.Composable]:
             "lower({s}.prepare(w))) || ':*') || to_tsquery({f}, "
             "quote_literal({s}.prepare(w)) || ':*') $$"
         ).format(s=s, f=folded),
-        # Any word (or prefix) of a query: what a page's `marks` are matched with, since a
+        # Any word (or prefix) of a query: what `repeated` and `strong` are matched with, as a
         # vector without positions cannot hold a phrase. NULL when there is none.
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {s}.any_word(q tsquery) RETURNS tsquery LANGUAGE sql "

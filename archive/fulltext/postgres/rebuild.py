@@ -19,11 +19,12 @@ from psycopg import sql
 from archive.fulltext.backend import ItemPages, RebuildReport
 from archive.fulltext.errors import FulltextError, RebuildError, RebuildInProgressError
 from archive.fulltext.postgres import schema as layout
+from archive.fulltext.postgres.loading import Loader, build_indexes
 from archive.fulltext.postgres.rows import item_rows, vocabulary
 
 logger = logging.getLogger(__name__)
 
-REBUILD_BATCH = 2000  # rows per COPY
+REBUILD_BATCH = 1000  # rows per COPY (a staging table of a few MB, in temp_buffers)
 
 
 def reason(exc: BaseException) -> str:
@@ -34,7 +35,7 @@ def reason(exc: BaseException) -> str:
 
 class Rebuilding:
     """The rebuild methods of `PostgresIndex` (which provides _connect, _table, _meta,
-    _copy, _add_words, _key, location, schema and s)."""
+    _copy, _stage, _add_words, _key, location, schema and s)."""
 
     def rebuild(
         self, items: Iterable[ItemPages], progress: Callable[[int], None] | None = None
@@ -104,11 +105,14 @@ class Rebuilding:
         return generation
 
     def _fill(self, conn, generation: int, items, progress, report: RebuildReport) -> None:
-        """COPY every item's rows into the new table, then build its indexes."""
+        """COPY every item's rows into the new table (through the loader's connections,
+        while the next rows are made here), then build its indexes."""
         pages, words_table, suffix = self._names(generation)
+        table = self._table(pages)
+        loader = Loader(self._loading_connection, lambda c, rows: self._copy(c, table, rows))
         words: set[str] = set()
         batch: list[tuple] = []
-        with conn.transaction():
+        try:
             for item, item_pages in items:
                 try:
                     rows = item_rows(item, list(item_pages), self.schema)
@@ -120,18 +124,32 @@ class Rebuilding:
                 report.items += 1
                 report.documents += len(rows)
                 if len(batch) >= REBUILD_BATCH:
+                    loader.put(batch)
                     words |= vocabulary(batch)
-                    self._copy(conn, self._table(pages), batch)
                     batch = []
                 if progress is not None:
                     progress(report.items)
+            loader.put(batch)
             words |= vocabulary(batch)
-            self._copy(conn, self._table(pages), batch)
-            self._add_words(conn, words_table, sorted(words))
-        for step in layout.pages_indexes(self.s, pages, suffix):
-            conn.execute(step)
-        conn.execute(layout.vocabulary_index(self.s, suffix, layout.trigram_ops(conn)))
-        conn.execute(sql.SQL("ANALYZE {}").format(self._table(pages)))
+            loader.finish()
+        except BaseException:
+            loader.abort()
+            raise
+        self._add_words(conn, words_table, sorted(words))
+        groups = layout.pages_indexes(self.s, pages, suffix)
+        groups[-1].append(layout.vocabulary_index(self.s, suffix, layout.trigram_ops(conn)))
+        build_indexes(self._connect, groups)
+        conn.execute(layout.pages_key(self.s, pages, suffix))
+        conn.execute(sql.SQL("ANALYZE {}").format(table))
+
+    def _loading_connection(self) -> psycopg.Connection:
+        """A connection of the loader's, with its staging table."""
+        conn = self._connect()
+        try:
+            return self._stage(conn)
+        except BaseException:
+            conn.close()
+            raise
 
     def _swap(self, conn: psycopg.Connection, generation: int) -> None:
         """Under the swap lock: copy over what was written meanwhile, then rename."""

@@ -86,16 +86,27 @@ def item_rows(item: ItemDoc, pages: Sequence[PageText], schema: str) -> list[tup
 
 def vocabulary(rows: Iterable[tuple]) -> set[str]:
     """Words of titles, speakers and page text as typed (lowercased), for did-you-mean;
-    a page's unsure words come only from pages that have them without doubt."""
+    a page's unsure words come only from pages that have them without doubt.
+
+    A word never spans white space, so the text is split there first (fast) and only the
+    distinct pieces of all pages are cut into words (slow), not every page's text."""
     words: set[str] = set()
+    pieces: set[str] = set()
     heads: set[str] = set()  # an item's title and speakers repeat on each of its pages
     for row in rows:
         head = f"{row[_TITLE]}\n{row[_PEOPLE]}"
         if head not in heads:
             heads.add(head)
-            words.update(word_pieces(head.lower()))
-        body = word_pieces(row[_BODY].lower())
-        words.update(_sure(body, row[_UNSURE]) if row[_UNSURE] else body)
+            pieces.update(head.split())
+        if row[_UNSURE]:
+            words.update(_sure(word_pieces(row[_BODY].lower()), row[_UNSURE]))
+        else:
+            pieces.update(row[_BODY].split())
+    for piece in pieces:
+        if piece.isalpha():
+            words.add(piece.lower())
+        else:
+            words.update(word_pieces(piece.lower()))
     return {w for w in words if MIN_VOCABULARY_WORD <= len(w) <= MAX_TOKEN_CHARS and w.isalpha()}
 
 

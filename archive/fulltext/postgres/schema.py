@@ -13,14 +13,15 @@ the exact form. A query looks a word up in every form, so stemming finds "govern
 "government" and the exact spelling earns a second cover, ranking it first. A one-position
 separator between the parts keeps a phrase from running from one field into the next.
 `people_v`, `orgs_v` and `event_v` hold the fields that `speaker:`, `org:` and `event:`
-search alone. `marks` lists, without positions, the page's prominent words (in the title,
-speakers, tags or programme, or at least twice in its text): a search ranks those pages
-first and the others only when they are needed (see `searching`). `unsure` holds the words
-that OCR read with low confidence (never offered as "did you mean"), `recognised` whether
-OCR read any of the page.
+search alone. `strong` lists, without positions, the page's words that are in its title,
+speakers, tags or programme or at least STRONG times in its text, and `repeated` those seen
+REPEATED times but fewer (see `functions`): a search ranks the pages where a searched word
+is strong first, and the others only when they are needed (see `searching`). `unsure`
+holds the words that OCR read with low confidence (never offered as "did you mean"),
+`recognised` whether OCR read any of the page.
 
 The indexer COPYs plain rows into a temporary table and one INSERT ... SELECT per batch
-computes every vector (`INSERT_VECTORS`), each field prepared and parsed once.
+computes every vector (`insert_vectors`), each field prepared and parsed once.
 
 `prepare()` normalises text before the parser sees it, the same way for pages and queries:
 "ə" folds to "e" (unaccent's rules lack it), names joined by `. _ / '` become hyphenated words
@@ -33,11 +34,12 @@ from __future__ import annotations
 from psycopg import Connection, sql
 
 from archive.fulltext.documents import PHOTO, PRESENTATION
-from archive.fulltext.postgres.functions import functions
+from archive.fulltext.postgres.functions import REPEATED, STRONG, functions
 
 # Bump whenever tables, configurations or prepare() change: a mismatch asks for a reindex.
 # 2: the programme (programme, session_id, session_label), recognised text (unsure,
-# recognised), prominent words (marks), vectors computed from a staging table.
+# recognised), the words that rank a page early (repeated, strong), vectors computed from
+# a staging table.
 SCHEMA_VERSION = 2
 DEFAULT_SCHEMA = "archive_search"
 PAGES = "pages"
@@ -68,7 +70,7 @@ COLUMN_TYPES = (
 )  # fmt: skip
 COLUMNS = tuple(name for name, _ in COLUMN_TYPES)
 NULLABLE = {"label"}
-VECTORS = ("doc", "marks", "people_v", "orgs_v", "event_v")
+VECTORS = ("doc", "repeated", "strong", "people_v", "orgs_v", "event_v")
 
 
 def _configurations(s: sql.Identifier, unaccent: sql.Composable) -> list[sql.Composable]:
@@ -131,7 +133,12 @@ def pages_table(s: sql.Identifier, name: str, suffix: str) -> list[sql.Composabl
     vectors = "".join(f", {v} tsvector NOT NULL" for v in VECTORS)
     return [
         sql.SQL("CREATE TABLE {s}.{t} (" + _column_list(vectors) + ")").format(s=s, t=t),
-        sql.SQL("ALTER TABLE {s}.{t} ALTER COLUMN body SET STORAGE EXTERNAL").format(s=s, t=t),
+        # Out of line, uncompressed: pglz saved under a tenth of a vector's size, and cost
+        # time on every write and on every read by a ranking or an index build.
+        sql.SQL(
+            "ALTER TABLE {s}.{t} ALTER COLUMN body SET STORAGE EXTERNAL, "
+            "ALTER COLUMN doc SET STORAGE EXTERNAL"
+        ).format(s=s, t=t),
         sql.SQL("CREATE TABLE {s}.{v} (word text PRIMARY KEY)").format(
             s=s, v=sql.Identifier(f"{VOCABULARY}{suffix}")
         ),
@@ -151,34 +158,59 @@ def insert_vectors(s: sql.Identifier, target: sql.Composable) -> sql.Composable:
     columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
     staged = sql.SQL(", ").join(sql.SQL("i.{}").format(sql.Identifier(c)) for c in COLUMNS)
     return sql.SQL(
-        "INSERT INTO {target} ({columns}, doc, marks, people_v, orgs_v, event_v) "
-        "SELECT {staged}, v.stemmed || v.exact, {s}.prominent(v.stemmed), "
+        "INSERT INTO {target} ({columns}, doc, repeated, strong, people_v, orgs_v, event_v) "
+        "SELECT {staged}, v.stemmed || v.exact, {s}.seen(v.stemmed, {repeated}, {strong}), "
+        "{s}.seen(v.stemmed, {strong}, {often}), "
         "{s}.both_forms(i.config, i.people_text), {s}.both_forms(i.config, i.orgs_text), "
         "{s}.both_forms(i.config, i.event_text) "
         "FROM {staging} AS i CROSS JOIN LATERAL {s}.page_vectors(i.config, i.title, "
         "i.people_text, i.tags_text, i.programme, i.body, i.orgs_text || ' ' || i.event_text) "
         "AS v"
-    ).format(s=s, target=target, columns=columns, staged=staged, staging=sql.Identifier(STAGING))
+    ).format(
+        s=s,
+        target=target,
+        columns=columns,
+        staged=staged,
+        staging=sql.Identifier(STAGING),
+        repeated=sql.Literal(REPEATED),
+        strong=sql.Literal(STRONG),
+        often=sql.Literal(2**31 - 1),
+    )
 
 
-def pages_indexes(s: sql.Identifier, name: str, suffix: str) -> list[sql.Composable]:
-    """The key, the GIN indexes of every searched vector and the vocabulary's trigrams."""
+def pages_indexes(s: sql.Identifier, name: str, suffix: str) -> list[list[sql.Composable]]:
+    """The indexes of a loaded pages table in two groups that may be built at once: the GIN
+    index of `doc` (the longest), and the key, the event index and the field vectors' GIN
+    indexes. `pages_key` makes the key a constraint afterwards.
+
+    The GIN index of `doc` keeps no pending list (fastupdate off): a writer adds an item's
+    words at once, so that no search has to read an unsorted list of recent words."""
     t = sql.Identifier(name)
-    statements = [
-        sql.SQL("ALTER TABLE {s}.{t} ADD CONSTRAINT {k} PRIMARY KEY (item_id, page)").format(
-            s=s, t=t, k=sql.Identifier(f"pages_key{suffix}")
+    others = [
+        sql.SQL("CREATE UNIQUE INDEX {i} ON {s}.{t} (item_id, page)").format(
+            s=s, t=t, i=sql.Identifier(f"pages_key{suffix}")
         ),
         sql.SQL("CREATE INDEX {i} ON {s}.{t} (event_id)").format(
             s=s, t=t, i=sql.Identifier(f"pages_event{suffix}")
         ),
     ]
-    for column in ("doc", "people_v", "orgs_v", "event_v"):
-        statements.append(
+    for column in ("people_v", "orgs_v", "event_v"):
+        others.append(
             sql.SQL("CREATE INDEX {i} ON {s}.{t} USING gin ({c})").format(
                 s=s, t=t, c=sql.Identifier(column), i=sql.Identifier(f"pages_{column}{suffix}")
             )
         )
-    return statements
+    doc = sql.SQL("CREATE INDEX {i} ON {s}.{t} USING gin (doc) WITH (fastupdate = off)").format(
+        s=s, t=t, i=sql.Identifier(f"pages_doc{suffix}")
+    )
+    return [[doc], others]
+
+
+def pages_key(s: sql.Identifier, name: str, suffix: str) -> sql.Composable:
+    """The primary key of a pages table, from its unique index (see pages_indexes)."""
+    return sql.SQL("ALTER TABLE {s}.{t} ADD CONSTRAINT {k} PRIMARY KEY USING INDEX {k}").format(
+        s=s, t=sql.Identifier(name), k=sql.Identifier(f"pages_key{suffix}")
+    )
 
 
 def vocabulary_index(s: sql.Identifier, suffix: str, trgm: sql.Composable) -> sql.Composable:
@@ -220,8 +252,10 @@ def install(conn: Connection, schema: str) -> None:
             conn.execute(statement)
         for statement in pages_table(s, PAGES, ""):
             conn.execute(statement)
-        for statement in pages_indexes(s, PAGES, ""):
-            conn.execute(statement)
+        for group in pages_indexes(s, PAGES, ""):
+            for statement in group:
+                conn.execute(statement)
+        conn.execute(pages_key(s, PAGES, ""))
         conn.execute(vocabulary_index(s, "", trigram_ops(conn)))
         conn.execute(
             sql.SQL("CREATE TABLE {s}.meta (key text PRIMARY KEY, value text NOT NULL)").format(s=s)

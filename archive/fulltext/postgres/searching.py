@@ -6,13 +6,15 @@ selections, not its own), the ranked groups with their best pages, the photo str
 snippets. Nothing is filtered after the database answers, so no count, facet value or
 snippet can reach past the user's `AccessScope` (see `results`).
 
-Ranking reads each ranked page's whole vector, the cost of a search that matches many
-pages; counting and faceting do not. So pages are ranked in two steps: the matches where a
-searched word is prominent (`marks`: in the title, speakers, tags or programme, or repeated
-in the text) are ranked first; the others only when there are few matches in all
-(RANK_ALL), or when the prominent ones do not fill the requested page of groups or photos.
-The pages shown of each deck on the page are then ranked again, all of them, so a group
-shows its best pages. Totals and facets always count every match.
+Ranking reads each ranked page's whole vector (some kilobytes), the cost of a search that
+matches many pages; counting and faceting read only the narrow row. So not every match is
+ranked: each has a level from its stored words (`schema`): 2 where a searched word is
+strong (in the title, speakers, tags or programme, or often in the text), 1 where it is
+repeated, else 0. The statement ranks the matches of the highest level whose items alone
+fill the requested page of groups and of photos, and leaves the others after them; with
+at most RANK_ALL matches, or when no level is enough, it ranks every match. The pages
+shown of each deck on the page are then ranked again, all of them, so that a group shows
+its best pages. Totals and facets always count every match.
 
 Snippets come from `ts_headline` with control characters as hit markers; the text around
 them is HTML-escaped here and only the markers become `<mark>`, so no markup of a page ever
@@ -53,37 +55,35 @@ ORDERS = {
     "newest": "item_date DESC, score DESC, item_id",
     "oldest": "item_date = 0, item_date, score DESC, item_id",
 }
-# Facet name -> (value, label, extra condition) over `base`; `orgs` is unnested as `o`.
-FACET_SQL = {
-    "event": ("event_id::text", "min(event_title)", "TRUE"),
-    "year": ("year::text", "NULL", "year <> 0"),
-    "type": ("kind::text", "NULL", "TRUE"),
-    "lang": ("lang", "NULL", "lang <> ''"),
-    "org": ("o", "NULL", "TRUE"),
-    "session": ("session_id::text", "min(session_label)", "session_id <> 0"),
+# Facet name -> its column in `base`, and the label of a value, if the facet has one.
+FACET_COLUMNS = {
+    "event": ("event_id", "min(event_title)"),
+    "year": ("year", None),
+    "type": ("kind", None),
+    "lang": ("lang", None),
+    "session": ("session_id", "min(session_label)"),
 }
+# Values that are no facet value: an undated page, a page without language or session.
+NO_VALUE = (
+    "NOT (facet IN ('year', 'session') AND value = '0') AND NOT (facet = 'lang' AND value = '')"
+)
 STATEMENT = """
 WITH q AS MATERIALIZED (SELECT {rank}::tsquery AS tsq),
 w AS MATERIALIZED (SELECT tsq, {s}.any_word(tsq) AS words FROM q),
 base AS MATERIALIZED (
   SELECT p.item_id, p.page, p.kind, p.event_id, p.event_title, p.year, p.lang, p.orgs,
          p.session_id, p.session_label, p.item_date, p.doc,
-         coalesce(p.marks @@ w.words, FALSE) AS prominent, {flags}
+         CASE WHEN p.strong @@ w.words THEN 2 WHEN p.repeated @@ w.words THEN 1 ELSE 0 END
+           AS level, {flags}
   FROM {pages} p, w WHERE ({where}) AND ({scope})),
 final AS MATERIALIZED (SELECT * FROM base WHERE {all_flags}),
-items AS MATERIALIZED (SELECT item_id, min(kind) AS kind, count(*) AS n,
-                              bool_or(prominent) AS prominent
+items AS MATERIALIZED (SELECT item_id, min(kind) AS kind, count(*) AS n, max(level) AS level
                        FROM final GROUP BY item_id),
 plan AS MATERIALIZED (
-  SELECT coalesce(sum(n) <= {rank_all}
-    OR count(*) FILTER (WHERE kind = 1 AND prominent)
-       < least({groups_needed}, count(*) FILTER (WHERE kind = 1))
-    OR count(*) FILTER (WHERE kind = 2 AND prominent)
-       < least({photos_needed}, count(*) FILTER (WHERE kind = 2)), TRUE) AS everything
-  FROM items),
+  SELECT CASE WHEN sum(n) <= {rank_all} THEN 0 {levels} ELSE 0 END AS level FROM items),
 scored AS MATERIALIZED (
   SELECT f.item_id, f.page, f.kind, f.item_date,
-         CASE WHEN plan.everything OR f.prominent THEN {score} ELSE -1 END AS score
+         CASE WHEN f.level >= plan.level THEN {score} ELSE -1 END AS score
   FROM final f, plan, w),
 pres AS (SELECT item_id, max(score) AS score, max(item_date) AS item_date
          FROM scored WHERE kind = 1 GROUP BY item_id),
@@ -103,7 +103,19 @@ hits AS (
   FROM shown_pages sp WHERE sp.rn <= {per_group}
   UNION ALL
   SELECT NULL, NULL, ph.pos, NULL, ph.item_id, ph.page, 0
-  FROM photos ph WHERE ph.pos > {photo_offset} AND ph.pos <= {photo_offset} + {per_photos})
+  FROM photos ph WHERE ph.pos > {photo_offset} AND ph.pos <= {photo_offset} + {per_photos}),
+shown_rows AS MATERIALIZED (
+  SELECT h.*, p.label, p.title, p.speakers, p.event_id, p.event_title, p.event_slug,
+         p.session_label, p.recognised, p.config,
+         CASE WHEN p.body = '' AND p.kind = 2 THEN p.title ELSE p.body END AS text
+  FROM hits h JOIN {pages} p ON p.item_id = h.item_id AND p.page = h.page),
+aligned AS MATERIALIZED (SELECT r.*, {s}.aligned(r.text) AS aligned FROM shown_rows r),
+marked AS MATERIALIZED (
+  SELECT a.*, ts_headline(a.config, a.aligned, coalesce(q.tsq, ''::tsquery), {headline})
+         AS marked
+  FROM aligned a, q),
+plain AS MATERIALIZED (SELECT m.*, translate(m.marked, {markers}, '') AS plain FROM marked m),
+snippets AS (SELECT p.*, strpos(p.aligned, p.plain) AS at, length(p.plain) AS len FROM plain p)
 SELECT
   (SELECT count(*) FROM final),
   (SELECT count(*) FROM items WHERE kind = 1),
@@ -111,24 +123,14 @@ SELECT
   (SELECT coalesce(json_agg(f), '[]') FROM ({facets}) f),
   (SELECT coalesce(json_agg(json_build_object(
       'group', h.group_pos, 'rn', h.rn, 'photo', h.photo_pos, 'n', h.n, 'item', h.item_id,
-      'page', h.page, 'score', h.score, 'label', p.label, 'title', p.title,
-      'speakers', p.speakers, 'event', p.event_id, 'event_title', p.event_title,
-      'event_slug', p.event_slug, 'session_label', p.session_label,
-      'recognised', p.recognised, 'snippet', x.snippet, 'original', x.original,
-      'lead', x.lead, 'tail', x.tail)
+      'page', h.page, 'score', h.score, 'label', h.label, 'title', h.title,
+      'speakers', h.speakers, 'event', h.event_id, 'event_title', h.event_title,
+      'event_slug', h.event_slug, 'session_label', h.session_label,
+      'recognised', h.recognised, 'snippet', h.marked,
+      'original', CASE WHEN h.at > 0 THEN substr(h.text, h.at, h.len) END,
+      'lead', h.at > 1, 'tail', h.at > 0 AND h.at + h.len - 1 < length(h.text))
       ORDER BY h.group_pos, h.rn, h.photo_pos), '[]')
-   FROM hits h JOIN {pages} p ON p.item_id = h.item_id AND p.page = h.page
-   CROSS JOIN q
-   CROSS JOIN LATERAL (SELECT CASE WHEN p.body = '' AND p.kind = 2 THEN p.title ELSE p.body END
-                       AS text) t
-   CROSS JOIN LATERAL (SELECT {s}.aligned(t.text) AS text) a
-   CROSS JOIN LATERAL (SELECT ts_headline(p.config, a.text, coalesce(q.tsq, ''::tsquery),
-                                          {headline}) AS marked) y
-   CROSS JOIN LATERAL (SELECT strpos(a.text, translate(y.marked, {markers}, '')) AS at,
-                              length(translate(y.marked, {markers}, '')) AS len) z
-   CROSS JOIN LATERAL (SELECT y.marked AS snippet,
-       CASE WHEN z.at > 0 THEN substr(t.text, z.at, z.len) END AS original,
-       z.at > 1 AS lead, z.at > 0 AND z.at + z.len - 1 < length(t.text) AS tail) x)
+   FROM snippets h)
 """
 
 
@@ -156,8 +158,7 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
         all_flags=sql.SQL(" AND ".join(names)),
         facets=facet_counts("event" in request.filters),
         rank_all=sql.Literal(RANK_ALL),
-        groups_needed=sql.Literal(request.page * request.per_page),
-        photos_needed=sql.Literal(request.page * request.photos_per_page),
+        levels=rank_levels(request.page * request.per_page, request.page * request.photos_per_page),
         order=sql.SQL(ORDERS[request.sort]),
         offset=sql.Literal((request.page - 1) * request.per_page),
         per_page=sql.Literal(request.per_page),
@@ -170,30 +171,59 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
     )
 
 
+def rank_levels(groups: int, photos: int) -> sql.Composable:
+    """The CASE branches choosing the lowest level of pages that must be ranked: the
+    strongest level whose items alone fill the requested pages of groups and of photos."""
+    enough = sql.SQL(
+        "WHEN count(*) FILTER (WHERE kind = 1 AND level >= {l}) >= "
+        "least({g}, count(*) FILTER (WHERE kind = 1)) AND count(*) FILTER "
+        "(WHERE kind = 2 AND level >= {l}) >= least({p}, count(*) FILTER (WHERE kind = 2)) "
+        "THEN {l}"
+    )
+    return sql.SQL(" ").join(
+        enough.format(l=sql.Literal(level), g=sql.Literal(groups), p=sql.Literal(photos))
+        for level in (2, 1)
+    )
+
+
 def facet_counts(within_event: bool) -> sql.Composable:
     """Each facet's values counted over the matches that the other facets' selections keep
-    (the session facet only when an event is selected: sessions belong to one event)."""
-    parts = []
-    for name in FACETS:
-        if name in FACETS_WITHIN_EVENT and not within_event:
-            continue
-        value, label, extra = FACET_SQL[name]
-        others = " AND ".join(f"f_{other}" for other in FACETS if other != name)
-        source = "base, unnest(orgs) AS o" if name == "org" else "base"
-        parts.append(
-            sql.SQL(
-                "SELECT {name} AS facet, {value} AS value, {label} AS label, count(*) AS n "
-                "FROM {source} WHERE {extra} AND {others} GROUP BY {value}"
-            ).format(
-                name=sql.Literal(name),
-                value=sql.SQL(value),
-                label=sql.SQL(label),
-                source=sql.SQL(source),
-                extra=sql.SQL(extra),
-                others=sql.SQL(others),
+    (the session facet only when an event is selected: sessions belong to one event): one
+    pass over the matches with a grouping set per facet, and one over their organisations."""
+    names = [n for n in FACET_COLUMNS if n not in FACETS_WITHIN_EVENT or within_event]
+
+    def others(name: str) -> sql.Composable:
+        return sql.SQL(" AND ").join(sql.Identifier(f"f_{o}") for o in FACETS if o != name)
+
+    def case(pick) -> sql.Composable:
+        return sql.SQL("CASE {} END").format(
+            sql.SQL(" ").join(
+                sql.SQL("WHEN grouping({c}) = 0 THEN {v}").format(
+                    c=sql.Identifier(FACET_COLUMNS[n][0]), v=pick(n)
+                )
+                for n in names
             )
         )
-    return sql.SQL(" UNION ALL ").join(parts)
+
+    grouped = sql.SQL(
+        "SELECT * FROM (SELECT {facet} AS facet, coalesce({values}) AS value, {label} AS label, "
+        "{n} AS n FROM base GROUP BY GROUPING SETS ({sets})) g WHERE n > 0 AND {no_value}"
+    ).format(
+        facet=case(sql.Literal),
+        values=sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(FACET_COLUMNS[n][0])) for n in names
+        ),
+        label=case(lambda n: sql.SQL(FACET_COLUMNS[n][1] or "NULL")),
+        n=case(lambda n: sql.SQL("count(*) FILTER (WHERE {})").format(others(n))),
+        sets=sql.SQL(", ").join(
+            sql.SQL("({})").format(sql.Identifier(FACET_COLUMNS[n][0])) for n in names
+        ),
+        no_value=sql.SQL(NO_VALUE),
+    )
+    organisations = sql.SQL(
+        "SELECT 'org', o, NULL, count(*) FROM base, unnest(orgs) AS o WHERE {} GROUP BY o"
+    ).format(others("org"))
+    return grouped + sql.SQL(" UNION ALL ") + organisations
 
 
 def selection_flags(filters: dict[str, tuple[str, ...]], notices: list[str]) -> dict:

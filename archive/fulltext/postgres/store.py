@@ -47,13 +47,15 @@ logger = logging.getLogger(__name__)
 
 EVERYTHING = AccessScope(include_staff_only=True)
 SEARCH_TIMEOUT_MS = 20_000
-# For the one statement of a search. A sequential scan would read (and decompress) the
-# vector of every page to test it, which the planner does not count: the GIN index always
-# answers a text query for less. JIT compiling would cost more than the statement saves.
+# For the one statement of a search. A sequential scan would read the vector of every page
+# to test it, which the planner does not count: the GIN index always answers a text query
+# for less. JIT compiling would cost more than the statement saves. The matches of a common
+# word (tens of thousands of rows) are kept and sorted in memory, not on disk.
 SEARCH_SETTINGS = {
     "statement_timeout": SEARCH_TIMEOUT_MS,
     "enable_seqscan": "off",
     "jit": "off",
+    "work_mem": "64MB",
 }
 
 
@@ -305,6 +307,8 @@ class PostgresIndex(Rebuilding):
         """One transaction: lock the items, delete their rows, COPY the new ones, add their
         words to the vocabulary, and journal them if a rebuild is running."""
         words = sorted(vocabulary(rows))
+        with self._session() as conn:
+            self._stage(conn)
         with self._session() as conn, conn.transaction():
             self._lock_timeout(conn)
             conn.execute(
@@ -342,13 +346,10 @@ class PostgresIndex(Rebuilding):
         return f"{self.schema}:{name}"
 
     def _copy(self, conn: psycopg.Connection, table: sql.Composable, rows: list[tuple]) -> None:
-        """COPY `rows` into this session's staging table, then into `table` with their
-        vectors, computed in one statement (inside the caller's transaction)."""
+        """COPY `rows` into this session's staging table (see `_stage`), then into `table`
+        with their vectors, computed in one statement (inside the caller's transaction)."""
         if not rows:
             return
-        if conn not in self._staged:
-            conn.execute(layout.staging_table())
-            self._staged.add(conn)
         staging = sql.Identifier(layout.STAGING)
         columns = sql.SQL(", ").join(map(sql.Identifier, layout.COLUMNS))
         with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, columns)) as c:
@@ -356,6 +357,17 @@ class PostgresIndex(Rebuilding):
                 c.write_row(row)
         conn.execute(layout.insert_vectors(self.s, table))
         conn.execute(sql.SQL("TRUNCATE {}").format(staging))
+
+    def _stage(self, conn: psycopg.Connection) -> psycopg.Connection:
+        """Give `conn` its staging table, outside any transaction: one made inside a write
+        that then rolled back would be gone while still counted as made."""
+        with self._guard:
+            staged = conn in self._staged
+        if not staged:
+            conn.execute(layout.staging_table())
+            with self._guard:
+                self._staged.add(conn)
+        return conn
 
     def _add_words(self, conn: psycopg.Connection, table: str, words: list[str]) -> None:
         if words:
