@@ -9,7 +9,6 @@ What is private here, and why it is needed:
 
 - `W3LeafMatcher` posting blocks (`_read_data`, `_data`, `_goto`, `_nextoffset`, `_maxid`,
   `_lastblock`): ids, term frequencies and position values a block at a time.
-- the pickled position values (a 4-byte count, then a pickled list of position deltas).
 - column readers' raw bytes (`_dbfile`, `_basepos`, `_count`, `_fixedlen`): a numeric
   column as one array instead of a Python call per document.
 - field lengths (`_perdoc`, `_lenfield`, `LENGTHS_COLUMN`, `byte_to_length`): the one-byte
@@ -23,9 +22,6 @@ for every kind of query node) must pass with the new version.
 """
 
 from __future__ import annotations
-
-from itertools import chain
-from pickle import loads  # noqa: S403 - Whoosh's own posting values, not untrusted data
 
 import numpy as np
 import whoosh
@@ -151,20 +147,34 @@ def read_positions(
     """Positions of a term in `docs` (sorted docnums that all contain the term).
 
     Returns flat arrays (index into `docs`, position), one row per occurrence. Only the
-    posting blocks holding `docs` are read.
+    posting blocks holding `docs` are read; the values are `postings.CompactPositions`
+    varints, decoded for all of `docs` at once.
     """
     matcher = _leaf_matcher(reader, fieldname, text)
     if matcher is None:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     values = _position_values(matcher, docs)
-    # A value is a 4-byte count and a pickled list of position deltas (see whoosh.formats).
-    lists = [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]  # noqa: S301
-    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
+    return decode_varint_deltas(values)
+
+
+def decode_varint_deltas(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, position) rows of many varint-delta position lists, decoded as arrays."""
+    raw = np.frombuffer(b"".join(values), dtype=np.uint8)
+    if raw.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    byte_owner = np.repeat(np.arange(len(values), dtype=np.int64), sizes)
+    last = (raw & 0x80) == 0  # the last byte of each varint
+    number = np.cumsum(np.r_[0, last[:-1]])  # which varint each byte belongs to
+    first_byte = np.flatnonzero(np.r_[True, last[:-1]])
+    shift = 7 * (np.arange(raw.size) - first_byte[number])
+    deltas = np.bincount(number, weights=(raw & 0x7F).astype(np.int64) << shift)
+    deltas = deltas.astype(np.int64)
+    owner = byte_owner[last]
     running = np.cumsum(deltas)
-    first = np.cumsum(counts) - counts  # where each posting's deltas start
-    base = np.where(first > 0, running[np.maximum(first - 1, 0)], 0) if running.size else first
-    owner = np.repeat(np.arange(len(lists)), counts)
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    base = np.where(starts > 0, running[np.maximum(starts - 1, 0)], 0)
+    counts = np.diff(np.r_[starts, owner.size])
     return owner, running - np.repeat(base, counts)
 
 

@@ -22,15 +22,15 @@ from datetime import date
 
 from whoosh import columns
 from whoosh.analysis import RegexTokenizer
-from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 
 from archive.fulltext.analysis import EXACT, FOLDED
 from archive.fulltext.documents import PHOTO, PRESENTATION, SHARED, STAFF, ItemDoc, PageText
-from archive.fulltext.whoosh.tokenizer import ArchiveTokenizer
+from archive.fulltext.whoosh.postings import LeanText
 
 # Bump whenever fields, analyzers or document layout change; opening an index built with
 # another version raises SchemaVersionError asking for `flask --app archive reindex`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: exact fields keep counts only, folded positions as varints
 
 # Text field families and their query-time weights (BM25F-style: one BM25 per field, scaled).
 TEXT_FIELDS = ("title", "people", "body", "tags", "orgs", "event")
@@ -48,8 +48,8 @@ def build_schema() -> Schema:
     """The Whoosh schema for SCHEMA_VERSION."""
     fields: dict[str, object] = {}
     for name in TEXT_FIELDS:
-        fields[f"{name}_x"] = TEXT(analyzer=ArchiveTokenizer(EXACT), phrase=True)
-        fields[f"{name}_s"] = TEXT(analyzer=ArchiveTokenizer(FOLDED), phrase=True)
+        fields[f"{name}_x"] = LeanText(EXACT)
+        fields[f"{name}_s"] = LeanText(FOLDED)
     for name in ("item", "event", "slug", "kind", "vis", "lang"):
         fields[name] = ID()
     fields["grant"] = KEYWORD()
