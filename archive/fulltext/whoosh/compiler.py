@@ -1,9 +1,10 @@
 """Syntax trees of the search box language (`archive.fulltext.parser`) -> query nodes.
 
 The compiler decides what a typed word means in this index: which field families it is
-looked up in (exact `_x` counts and folded `_s` positions), with which weights (`schema.FIELD_WEIGHTS`), how a
-prefix expands over the index's vocabulary, and which phrase bonus rewards words typed side by
-side. `scope_filter` turns an `AccessScope` into the filter node combined into every search.
+looked up in (exact `_x` counts, folded `_s` positions), with which weights
+(`schema.FIELD_WEIGHTS`), how a prefix expands over the index's vocabulary, and which
+phrase bonus rewards words typed side by side. `scope_filter` turns an `AccessScope` into
+the filter node combined into every search.
 """
 
 from __future__ import annotations

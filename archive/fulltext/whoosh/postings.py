@@ -69,7 +69,8 @@ class CompactPositions(Format):
         for token in analyzer(value, positions=True, **kwargs):
             found.setdefault(token.text, []).append(token.pos)
         for text, positions in found.items():
-            yield text, len(positions), len(positions) * self.field_boost, encode_positions(positions)
+            count = len(positions)
+            yield text, count, count * self.field_boost, encode_positions(positions)
 
     def decode_positions(self, value: bytes) -> list[int]:
         return decode_positions(value)
@@ -131,4 +132,5 @@ class LeanText(TEXT):
             else:
                 positions.append(pos)
         for term, positions in found.items():
-            yield term.encode("utf-8"), len(positions), float(len(positions)), encode_positions(positions)
+            count = len(positions)
+            yield term.encode("utf-8"), count, float(count), encode_positions(positions)
