@@ -14,6 +14,7 @@ index in batches. Figures, each from a fresh archive:
 - photos: photos/s and ms per photo; and three generated 24 MP JPEGs, ms each for both
   derivatives, end to end;
 - pdftotext (poppler, a process per file) on the same PDFs, pages/s, for reference;
+- the text + index import stage by stage, CPU ms per page (bench/ingest_stages.py);
 - peak RSS of this process and of the largest extraction child;
 - --thousand: a 1,000-page PDF made by repeating the pages of the largest PDF found, imported
   in a fresh process: time and peak RSS (target < 500 MB);
@@ -47,6 +48,7 @@ from unittest import mock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ingest_stages import breakdown  # noqa: E402  (bench/ingest_stages.py)
 from PIL import Image  # noqa: E402
 from pypdf import PdfReader, PdfWriter  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
@@ -170,6 +172,18 @@ def bench_pdfs(pdfs: Path, work: Path) -> tuple[ImportRun, ImportRun]:
         f">= {TARGETS['images']} pages/s"
     )
     return full, text
+
+
+def run_import_text_only(pdfs: Path, work: Path) -> ImportRun:
+    """The text + index import alone, printed beside its target."""
+    with mock.patch("archive.ingest.render.render_images", no_page_images):
+        text = run_import(pdfs, work / "archive-text-only")
+    rate = text.pages / text.seconds
+    print(
+        f"PDFs, text + index (no page images): {text.pages} pages in {text.seconds:.2f} s = "
+        f"{rate:.0f} pages/s (wall {text.wall:.2f} s)"
+    )
+    return text
 
 
 def bench_photos(photos: Path, work: Path) -> None:
@@ -378,7 +392,7 @@ def profile_text_import(pdfs: Path, work: Path) -> None:
     with (
         mock.patch("archive.ingest.render.render_images", no_page_images),
         mock.patch("archive.ingest.extract.run_sandboxed", in_process),
-        mock.patch("archive.ingest.bulk.ThreadPoolExecutor", InlineExecutor),
+        mock.patch("archive.pipeline.ThreadPoolExecutor", InlineExecutor),
     ):
         profiler.enable()
         run = run_import(pdfs, work / "archive-profile")
@@ -404,6 +418,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--thousand", action="store_true", help="also a 1,000-page PDF")
     parser.add_argument("--profile", action="store_true", help="cProfile the text import")
     parser.add_argument("--profile-only", action="store_true", help="only the profile")
+    parser.add_argument(
+        "--stages-only", action="store_true", help="only text + index, pdftotext, stages"
+    )
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     parser.add_argument("--import-one", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -429,9 +446,15 @@ def main() -> int:
         if args.profile_only:
             profile_text_import(pdfs, work)
             return 0
+        if args.stages_only:
+            text = run_import_text_only(pdfs, work)
+            bench_pdftotext(pdfs, text.pages)
+            breakdown(run_import, pdfs, work, no_page_images)
+            return 0
         if any(pdfs.iterdir()):
             full, _ = bench_pdfs(pdfs, work)
             bench_pdftotext(pdfs, full.pages)
+            breakdown(run_import, pdfs, work, no_page_images)
         bench_photos(photos, work)
         print(
             f"peak RSS: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB, largest "
