@@ -34,3 +34,27 @@ def test_an_index_of_an_older_schema_asks_for_reindex_and_reindex_fixes_it(
     assert result.exit_code == 0, result.output
     response = client.get("/search/?q=digital")
     assert response.status_code == 200 and "Survey" in response.data.decode()
+
+
+def test_a_query_with_no_result_shows_the_suggestions_results_at_once(
+    client, login_as, event, make_presentation
+):
+    deck = make_presentation(event, "Survey", pages=("the digital divide persists",))
+    indexing.index_item(deck.id)
+    login_as("researcher")
+    html = client.get("/search/?q=digitl+divide").data.decode()
+    assert "Showing results for <strong>digital divide</strong>" in html
+    assert 'href="/search/?q=digitl+divide&amp;verbatim=1">digitl divide</a>' in html
+    assert "Survey" in html and "<mark>digital</mark>" in html
+    verbatim = client.get("/search/?q=digitl+divide&verbatim=1").data.decode()
+    assert "Nothing found" in verbatim and "Showing results for" not in verbatim
+    assert "Did you mean" in verbatim
+
+
+def test_no_correction_reaches_past_the_scope(client, login_as, event, make_presentation):
+    hidden = make_presentation(event, "Lab notes", pages=("zebrafinch",), visibility="staff")
+    indexing.index_item(hidden.id)
+    login_as("researcher")
+    html = client.get("/search/?q=zebrafnch").data.decode()
+    assert "Showing results for" not in html and "zebrafinch" not in html
+    assert "Nothing found" in html

@@ -15,7 +15,8 @@ hides: everything on the page comes from one set of matches that already carries
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 
@@ -65,6 +66,10 @@ class SearchRequest:
     per_page: int = 10
     pages_per_group: int = 3
     photos_per_page: int = 12
+    # When nothing matches and the did-you-mean correction finds something, answer with
+    # the correction's results at once (`SearchPage.corrected_from` says so); the search page
+    # asks for this, its "search instead for" link does not.
+    autocorrect: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,9 @@ class SearchPage:
     total_photos: int = 0
     sort: str = "relevance"
     photos_per_page: int = 12
+    # Set when the results are those of the suggestion because the text typed found nothing
+    # (`SearchRequest.autocorrect`): the text typed; `query_text` is then the correction.
+    corrected_from: str | None = None
 
     @property
     def page_count(self) -> int:
@@ -137,6 +145,22 @@ class SearchPage:
         groups = -(-self.total_groups // self.per_page)
         photos = -(-self.total_photos // self.photos_per_page) if self.photos_per_page else 0
         return max(groups, photos, 1)
+
+
+def autocorrected(run: Callable[[SearchRequest], SearchPage], request: SearchRequest) -> SearchPage:
+    """`run(request)`, or, when that finds nothing and offers a correction, the correction's
+    results marked with `corrected_from` ("Showing results for ...; search instead for ...").
+
+    Every backend answers through this, so the rule is the same whatever the engine: the
+    correction was already checked to find something within the request's scope.
+    """
+    page = run(request)
+    if not (request.autocorrect and page.total_hits == 0 and page.suggestion):
+        return page
+    corrected = run(replace(request, text=page.suggestion, autocorrect=False))
+    if corrected.total_hits == 0:
+        return page
+    return replace(corrected, corrected_from=page.query_text, suggestion=None)
 
 
 def clamped(request: SearchRequest) -> SearchRequest:
@@ -150,4 +174,5 @@ def clamped(request: SearchRequest) -> SearchRequest:
         per_page=min(max(1, int(request.per_page)), MAX_PER_PAGE),
         pages_per_group=min(max(1, int(request.pages_per_group)), 50),
         photos_per_page=min(max(0, int(request.photos_per_page)), MAX_PER_PAGE),
+        autocorrect=bool(request.autocorrect),
     )

@@ -26,7 +26,7 @@ import numpy as np
 from archive.fulltext.backend import IndexStats, ItemPages, RebuildReport
 from archive.fulltext.documents import ItemDoc, PageText
 from archive.fulltext.errors import RebuildError
-from archive.fulltext.results import SearchPage, SearchRequest
+from archive.fulltext.results import SearchPage, SearchRequest, autocorrected
 from archive.fulltext.scope import AccessScope
 from archive.fulltext.whoosh.compiler import compile_query, scope_filter
 from archive.fulltext.whoosh.evaluator import Segment
@@ -71,7 +71,8 @@ class SearchIndex:
     def search(self, request: SearchRequest) -> SearchPage:
         """Search within `request.scope`; never raises for malformed query text."""
         with self._state:
-            return run_search(self._current_view(), request)
+            view = self._current_view()
+            return autocorrected(lambda r: run_search(view, r), request)
 
     def suggest(self, text: str, scope: AccessScope) -> str | None:
         """A spelling correction of `text` with results within `scope`, or None.
