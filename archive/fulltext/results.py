@@ -5,8 +5,9 @@ hides: everything on the page comes from one set of matches that already carries
 
 - Results are grouped by presentation. A group's rank is its best page's score (or its date
   when sorting by newest/oldest), ties broken by recency; groups are paginated.
-  `pages_per_group` is how many pages a group shows, the best one included; `more_count`
-  is how many matching pages the presentation has besides the best one.
+  `pages_per_group` is how many hits a group shows, the best one included; `more_count`
+  is how many matching hits the presentation has besides the best one. A hit is a page, or
+  the matching pages of one overlay run shown on its complete page (`PageHit.first_page`).
 - Photos come separately as a strip, `photos_per_page` per results page.
 - Facet counts are matching documents (pages and photos), like `total_hits`. Selections
   combine with AND across facets and OR within one; each facet's counts ignore that facet's
@@ -80,6 +81,9 @@ class PageHit:
     label: str | None  # printed page label, if the PDF has one
     score: float
     snippet: Markup  # HTML-escaped text; <mark> around hits is the only markup
+    # A Beamer overlay run (see `overlays`) is one hit: `page` is its complete (last) page,
+    # `first_page` the first of its matching pages; None for a hit of one page.
+    first_page: int | None = None
 
 
 @dataclass(frozen=True)

@@ -25,3 +25,54 @@ def test_autocorrect_leaves_queries_with_results_and_hidden_corrections_alone(in
     assert hidden.total_hits == 0 and hidden.corrected_from is None and hidden.groups == []
     found = index.search(SearchRequest("budget", RESEARCHER, autocorrect=True))
     assert found.corrected_from is None and ids(found) == [2]
+
+
+# Beamer overlays: one slide built up over pages 29-31
+
+
+BUILD_UP = [
+    "Open data in practice: portals publish budgets",
+    "Open data in practice: portals publish budgets; registries expose procurement",
+    "Open data in practice: portals publish budgets; registries expose procurement; "
+    "citizens reuse the data in apps",
+]
+
+
+def overlay_deck() -> list[str]:
+    other = [f"slide {n} about broadband and schools" for n in range(1, 29)]
+    return [*other, *BUILD_UP, "questions and answers"]
+
+
+def test_overlay_runs_are_found_from_the_page_texts():
+    from archive.fulltext.overlays import complete_pages
+    from tests.fulltext.fulltext_helpers import pages
+
+    runs = complete_pages(pages(*overlay_deck()))
+    assert runs == {29: 31, 30: 31, 31: 31}
+    assert complete_pages(pages("alpha beta gamma", "delta epsilon zeta")) == {}
+    same = complete_pages(pages("a b c d", "a b c d", "other words here"))
+    assert same == {1: 2, 2: 2}  # the same page twice (an overlay that only recolours)
+
+
+def test_an_overlay_run_is_one_hit_on_its_complete_page(add, search):
+    add(1, *overlay_deck(), title="Open government")
+    page = search("portals budgets")
+    best = page.groups[0].best
+    assert (best.page, best.first_page) == (31, 29)
+    assert "citizens reuse" in best.snippet
+    assert page.groups[0].more_count == 0
+
+
+def test_only_the_matching_part_of_a_run_is_its_range(add, search):
+    add(1, *overlay_deck())
+    best = search("registries procurement").groups[0].best
+    assert (best.page, best.first_page) == (31, 30)
+    only_last = search("citizens apps").groups[0].best
+    assert (only_last.page, only_last.first_page) == (31, None)
+
+
+def test_pages_outside_runs_are_hits_of_their_own(add, search):
+    add(1, "broadband in schools", "broadband for clinics", "rural broadband")
+    group = search("broadband").groups[0]
+    assert all(hit.first_page is None for hit in [group.best, *group.more])
+    assert group.more_count == 2

@@ -26,6 +26,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 
 from archive.fulltext.analysis import EXACT, FOLDED
 from archive.fulltext.documents import PHOTO, PRESENTATION, SHARED, STAFF, ItemDoc, PageText
+from archive.fulltext.overlays import complete_pages
 from archive.fulltext.whoosh.postings import LeanText
 
 # Bump whenever fields, analyzers or document layout change; opening an index built with
@@ -41,7 +42,9 @@ KIND_NAMES = {code: name for name, code in KIND_CODES.items()}
 NO_DATE_FROM = 2**31 - 1  # an undated document never falls inside a closed date range
 VALUE_SEPARATOR = "\x1f"  # between multi-valued exact values (organisation names)
 
-COLUMNS = ("c_item", "c_event", "c_kind", "c_page", "c_date", "c_from", "c_to", "c_year")
+COLUMNS = (
+    "c_item", "c_event", "c_kind", "c_page", "c_date", "c_from", "c_to", "c_year", "c_run"
+)  # fmt: skip
 
 
 def build_schema() -> Schema:
@@ -82,6 +85,7 @@ def item_documents(item: ItemDoc, pages: Sequence[PageText]) -> list[dict[str, o
     # speakers and event find it.
     pages = list(pages) or [PageText(1, None, "", None)]
     common = _common_fields(item)
+    runs = complete_pages(pages) if item.kind == PRESENTATION else {}
     return [
         {
             **common,
@@ -89,6 +93,7 @@ def item_documents(item: ItemDoc, pages: Sequence[PageText]) -> list[dict[str, o
             "body_s": _nfc(page.text),
             "lang": _language(page.language or item.language),
             "c_page": page.number,
+            "c_run": runs.get(page.number, 0),  # the complete page of its overlay run
             "page": page.number,
             "label": page.label,
             "text": _nfc(page.text),
