@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from archive.fulltext import SearchRequest
 from tests.fulltext.fulltext_helpers import RESEARCHER, STAFF, ids
 
@@ -76,3 +78,29 @@ def test_pages_outside_runs_are_hits_of_their_own(add, search):
     group = search("broadband").groups[0]
     assert all(hit.first_page is None for hit in [group.best, *group.more])
     assert group.more_count == 2
+
+
+# Chinese: a phrase lands on the page that holds it
+
+
+CHINESE_DECK = [
+    "数字政府建设与治理",  # the title slide
+    "政府服务平台的建设：数据共享",
+    "推进数字政府建设，提升\n政务服务效率",  # the phrase runs across a line break
+    "数字经济发展与政府监管",
+    "总结与展望",
+]
+
+
+@pytest.mark.parametrize("query", ["提升政务服务", '"提升政务服务"', "政务服务效率"])
+def test_a_chinese_phrase_lands_on_the_page_that_holds_it(add, search, query):
+    add(1, *CHINESE_DECK, title="数字政府建设与治理")  # every page matches by its title
+    add(2, "数字 经济", "政府")
+    group = search(query).groups[0]
+    assert (group.item_id, group.best.page) == (1, 3)
+    assert "<mark>" in group.best.snippet
+
+
+def test_a_chinese_phrase_matches_in_order_only(add, search):
+    add(1, "服务政务", "政务服务")
+    assert [g.best.page for g in search('"政务服务"').groups] == [2]
