@@ -20,6 +20,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from archive.ingest.bidi import PlacedChar, has_rtl, logical_line
 from archive.ingest.errors import DamagedFile, PasswordProtected, TooLarge
 from archive.ingest.pdf import OutlineEntry, PdfInfo, clean_metadata_text, parse_pdf_date
 from archive.ingest.photos import PageImages, RawImage, save_page_images
@@ -150,9 +151,31 @@ def page_text(page: pdfium.PdfPage) -> str:
         logger.warning("pdfium could not read a text layer")
         return ""
     try:
-        return normalise_text(textpage.get_text_range()[:MAX_PAGE_CHARS])
+        text = textpage.get_text_range()[:MAX_PAGE_CHARS]
+        if has_rtl(text):
+            text = rtl_text(textpage)
+        return normalise_text(text)
     finally:
         textpage.close()
+
+
+def rtl_text(textpage: pdfium.PdfTextPage) -> str:
+    """A page with right-to-left letters, line by line in logical order with its word
+    spaces, rebuilt from pdfium's characters and their boxes (see `bidi`)."""
+    lines: list[str] = []
+    line: list[PlacedChar] = []
+    for index in range(min(textpage.count_chars(), MAX_PAGE_CHARS)):
+        char = chr(pdfium_c.FPDFText_GetUnicode(textpage, index) or 0x20)
+        if char in "\r\n":
+            if char == "\n":
+                lines.append(logical_line(line))
+                line = []
+            continue
+        left, _, right, _ = textpage.get_charbox(index, loose=True)  # the advance, not ink
+        size = pdfium_c.FPDFText_GetFontSize(textpage, index)
+        line.append(PlacedChar(char, left, right, size))
+    lines.append(logical_line(line))
+    return "\n".join(lines)
 
 
 def render_images(
