@@ -104,3 +104,25 @@ def test_a_chinese_phrase_lands_on_the_page_that_holds_it(add, search, query):
 def test_a_chinese_phrase_matches_in_order_only(add, search):
     add(1, "服务政务", "政务服务")
     assert [g.best.page for g in search('"政务服务"').groups] == [2]
+
+
+# Title queries: the deck whose title matches, above a manual that repeats the words
+
+
+def long_manual() -> list[str]:
+    filler = "public service delivery budget reform agency citizens registry training".split()
+    return [
+        " ".join(filler[(n + k) % len(filler)] for k in range(60))
+        + " an open data portal; open data portal users; the portal publishes open data"
+        for n in range(300)
+    ]
+
+
+@pytest.mark.parametrize("query", ["open data portal", '"open data portal"', "Open Data Portal"])
+def test_the_deck_whose_title_matches_ranks_above_a_long_manual(add, search, query):
+    add(1, "Administrator manual", *long_manual(), title="Open government data: a manual")
+    # The title slide is a picture: the deck's text never repeats its title.
+    add(2, "", "broadband for schools", "budget and reform", title="Open Data Portal")
+    for n in range(3, 12):  # other decks sharing some of the title words
+        add(n, "registry training", title=f"Open {['budget', 'agency', 'reform'][n % 3]}")
+    assert search(query).groups[0].item_id == 2
