@@ -12,6 +12,7 @@ Which library decides what (the "second opinion" rule):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +122,8 @@ def extract_presentation(
         texts = extract_texts_with_pypdf(path, filename, settings.max_pages)
         return assemble(info, [RenderedPage(n, text) for n, text in enumerate(texts, start=1)])
     with doc:
-        return extract_with_pdfium(doc, info, filename, Path(out_dir), settings)
+        reopen = lambda: open_pdf(path, filename)  # noqa: E731 - see render.render_pages
+        return extract_with_pdfium(doc, info, filename, Path(out_dir), settings, reopen)
 
 
 def read_info_with_pypdf(
@@ -151,6 +153,7 @@ def extract_with_pdfium(
     filename: str,
     out_dir: Path,
     settings: ExtractSettings,
+    reopen: Callable[[], Document] | None = None,
 ) -> PresentationExtract:
     """Render pages with pdfium; pypdf's page count (when known) stays authoritative."""
     count = check_pdfium_page_count(doc, filename, settings.max_pages)
@@ -164,6 +167,7 @@ def extract_with_pdfium(
         min(count, info.page_count),
         settings.preview_width,
         settings.thumb_width,
+        reopen,
     )
     return assemble(info, list(rendered))
 
