@@ -7,7 +7,7 @@ extraction called in this process, where each stage's function is wrapped by a C
 - pypdf structure (`extract.read_pdf_info`),
 - pdfium text (`render.page_text` less the normalisation inside it),
 - normalisation (`textnorm.normalise_text`, wherever it is called from),
-- language detection (`extract.detect_language`),
+- language detection (`extract.detect_languages`),
 - database inserts (`processing.extract_and_save` less the extraction inside it),
 - index writes (`pipeline.index_pending`: loading the rows, building documents, Whoosh),
 - the sandbox round trips: the sandboxed run's CPU less the in-process run's (forking and
@@ -33,7 +33,7 @@ STAGES = [
     ("pdfium text", "archive.ingest.render.page_text"),
     ("normalisation", "archive.ingest.render.normalise_text"),
     ("normalisation", "archive.ingest.pdf.normalise_text"),
-    ("language detection", "archive.ingest.extract.detect_language"),
+    ("language detection", "archive.ingest.extract.detect_languages"),
     ("database inserts", "archive.pipeline.extract_and_save"),
     ("extraction", "archive.ingest.processing.run_extraction"),
     ("index writes", "archive.pipeline.index_pending"),
