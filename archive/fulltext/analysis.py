@@ -75,6 +75,16 @@ def word_pieces(text: str) -> list[str]:
     return _SIMPLE_WORDS(text)  # the same result, twice as fast
 
 
+_SIMPLE_WORD_ITER = re.compile(r"[^\W_]+").finditer
+
+
+def iter_word_pieces(text: str) -> Iterator[re.Match[str]]:
+    """The matches of `word_pieces`, with their spans."""
+    if _HAS_CJK_OR_MARK(text):
+        return _PART_RE.finditer(text)
+    return _SIMPLE_WORD_ITER(text)
+
+
 def has_cjk(text: str) -> bool:
     """Whether text holds CJK characters (which are cut into bigrams, not words)."""
     return _HAS_CJK(text) is not None

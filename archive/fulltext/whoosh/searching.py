@@ -226,6 +226,8 @@ def _collapse_runs(rows: _Rows, members: np.ndarray) -> list[tuple[int, float, i
 
     The matching pages of one overlay run become one hit where the run's best page ranked,
     shown on the run's complete page when that page matches too."""
+    if not rows.runs[members].any():  # no overlay run among them: every page is a hit
+        return [(m, float(rows.scores[m]), None) for m in members.tolist()]
     hits: list[list] = []
     runs: dict[int, list] = {}
     for m in members.tolist():
