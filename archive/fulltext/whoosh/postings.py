@@ -19,11 +19,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import TEXT
 from whoosh.formats import Existence, Format
 
 from archive.fulltext.analysis import EXACT, FOLDED, cut_tokens, exact_form, folded_form
 from archive.fulltext.whoosh.tokenizer import ArchiveTokenizer
+
+
+class LeanCodec(W3Codec):
+    """Whoosh's codec without per-block field-length statistics.
+
+    Writing a posting looked up its document's field length in the column file just written
+    (a fifth of the writer's time), only to keep each block's shortest and longest length
+    for Whoosh's top-N skipping, which the NumPy evaluator never uses: it reads the lengths
+    column itself. Segments name their codec class in the index's table of contents, so
+    this class stays here (moving it means a new SCHEMA_VERSION).
+    """
+
+    length_stats = False
 
 
 def encode_positions(positions: list[int]) -> bytes:

@@ -38,6 +38,7 @@ from archive.fulltext.whoosh.generations import (
     open_generation,
 )
 from archive.fulltext.whoosh.internals import cancel_writer, check_whoosh_version
+from archive.fulltext.whoosh.postings import LeanCodec
 from archive.fulltext.whoosh.schema import SCHEMA_VERSION, item_documents
 from archive.fulltext.whoosh.searching import run_search
 from archive.fulltext.whoosh.suggest import suggest
@@ -301,7 +302,12 @@ class SearchIndex:
         # Several processes each build their own segment (no final merge, which is the slow
         # and memory-hungry part); limitmb bounds each one's posting pool.
         options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-        writer = ix.writer(limitmb=REBUILD_LIMITMB // procs, timeout=self.lock_timeout, **options)
+        writer = ix.writer(
+            limitmb=REBUILD_LIMITMB // procs,
+            timeout=self.lock_timeout,
+            codec=LeanCodec(),
+            **options,
+        )
         try:
             for item, pages in items:
                 try:
