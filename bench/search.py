@@ -177,6 +177,14 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def report(label: str, values: list[float]) -> None:
+    """One line of percentiles (bench/search_page.py prints its figures with it)."""
+    print(
+        f"  {label:<22} n={len(values):<4} p50 {percentile(values, 50):7.1f} ms   "
+        f"p95 {percentile(values, 95):7.1f} ms   p99 {percentile(values, 99):7.1f} ms"
+    )
+
+
 def cpu_seconds() -> float:
     """CPU seconds of this process and its reaped children (the rebuild's writer processes)."""
     me = resource.getrusage(resource.RUSAGE_SELF)
