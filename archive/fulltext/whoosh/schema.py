@@ -1,8 +1,9 @@
 """The index schema and the one function from an item to its index documents.
 
-Every searchable text exists twice: `<name>_x` holds exact tokens (lowercased only) and
-`<name>_s` folded-and-stemmed tokens (see `analysis`). Searching both and adding the scores
-makes an exact match rank above a stemmed or diacritic-folded one.
+Every searchable text exists twice: `<name>_x` holds exact tokens (lowercased only, counts
+without positions) and `<name>_s` folded-and-stemmed tokens (with positions, for phrases; see
+`analysis` and `postings`). Searching both and adding the scores makes an exact match rank
+above a stemmed or diacritic-folded one.
 
 Per-document numbers the search needs for every hit (item, event, kind, dates) live in
 numeric columns (`c_*`), read into NumPy arrays once per segment; terms needed for filters
