@@ -126,3 +126,18 @@ def test_the_deck_whose_title_matches_ranks_above_a_long_manual(add, search, que
     for n in range(3, 12):  # other decks sharing some of the title words
         add(n, "registry training", title=f"Open {['budget', 'agency', 'reform'][n % 3]}")
     assert search(query).groups[0].item_id == 2
+
+
+def test_phrase_positions_are_evicted_from_the_cache_like_postings(index, add):
+    """Positional values sit in the postings LRU beside the arrays; evicting them must work."""
+    from archive.fulltext.whoosh.evaluator import _Lru
+
+    cache = _Lru(max_weight=10)
+    cache.put(("body_s", "a", "values"), (None, [b"\\x01"] * 6), 6)
+    cache.put(("body_s", "b"), ("ids", "tf"), 6)  # evicts the first entry
+    assert list(cache) == [("body_s", "b")] and cache.weight == 6
+    add(1, "open data portal " * 50)
+    segment = next(iter(index._current_view().parts))[0]
+    segment.postings.max_weight = 1  # every new entry evicts the one before
+    for words in ('"open data"', '"data portal"', '"portal open"', '"open data portal"'):
+        assert index.search(SearchRequest(words, STAFF)).total_hits == 1

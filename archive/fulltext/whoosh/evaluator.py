@@ -49,12 +49,14 @@ EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 
 
 class _Lru(OrderedDict):
-    """A least-recently-used cache of arrays, bounded by their total number of entries."""
+    """A least-recently-used cache bounded by the total weight its entries were put with
+    (array entries: a posting list's ids and frequencies, a mask's flags)."""
 
     def __init__(self, max_weight: int):
         super().__init__()
         self.max_weight = max_weight
         self.weight = 0
+        self.weights: dict = {}
 
     def get_item(self, key):
         value = self.get(key)
@@ -63,18 +65,13 @@ class _Lru(OrderedDict):
         return value
 
     def put(self, key, value, weight: int) -> None:
+        self.weight += weight - self.weights.get(key, 0)
         self[key] = value
-        self.weight += weight
+        self.move_to_end(key)
+        self.weights[key] = weight
         while self.weight > self.max_weight and len(self) > 1:
-            _, old = self.popitem(last=False)
-            self.weight -= _weight(old)
-
-
-def _weight(value) -> int:
-    """An entry's cost in the cache: array entries, summed over a tuple of arrays."""
-    if isinstance(value, tuple):
-        return sum(v.size for v in value)
-    return int(value.size)
+            old, _ = self.popitem(last=False)
+            self.weight -= self.weights.pop(old)
 
 
 @dataclass
