@@ -10,6 +10,8 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from archive.fulltext import IndexCorruptError, SchemaVersionError
+
 logger = logging.getLogger(__name__)
 
 DRAIN_CHUNK = 256 * 1024
@@ -23,11 +25,19 @@ TITLES = {
     413: "File too large",
     429: "Too many attempts",
     500: "Server error",
+    503: "Search unavailable",
 }
+REBUILD_NEEDED = (
+    "Search is unavailable until the search index is rebuilt for this version of the "
+    "archive. An administrator runs `flask --app archive reindex` (the archive itself is "
+    "unaffected)."
+)
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(SchemaVersionError, handle_index_needs_rebuild)
+    app.register_error_handler(IndexCorruptError, handle_index_needs_rebuild)
     app.register_error_handler(Exception, handle_unexpected)
 
 
@@ -78,6 +88,14 @@ def retry_minutes(exc: RateLimitExceeded) -> str:
     seconds = exc.limit.limit.get_expiry() if exc.limit else 60
     minutes = max(1, round(seconds / 60))
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def handle_index_needs_rebuild(exc: Exception):
+    """An index from another schema version, or a damaged one: say what fixes it (503)."""
+    logger.error("search index unusable on %s: %s", request.path, exc)
+    if request.path.startswith("/api/"):
+        return jsonify(error=REBUILD_NEEDED), 503
+    return render_page(503, REBUILD_NEEDED)
 
 
 def handle_unexpected(exc: Exception):

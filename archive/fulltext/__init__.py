@@ -17,6 +17,7 @@ Engine-neutral modules, importable without any search engine's library:
 - `parser`: the search-box language -> syntax tree, `SYNTAX_HELP`, filter values.
 - `analysis`: tokenising, accent folding and stemming, shared by indexing and queries.
 - `snippets`: highlighted snippets and page text (`highlight_text`).
+- `overlays`: Beamer overlay runs found from page texts, shown as one hit.
 - `errors`: the typed errors, each with a message a person can act on.
 
 Backends: `whoosh` (`archive.fulltext.whoosh`: Whoosh stores the index, NumPy evaluates

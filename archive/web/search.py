@@ -45,6 +45,7 @@ def results():
             sort=sort if sort in SORTS else "relevance",
             page=max(1, args.get("page", 1, type=int)),
             per_page=PER_PAGE,
+            autocorrect=not args.get("verbatim"),  # "search instead for" asks for the text
         )
     )
     searched = bool(text or filters)

@@ -1,9 +1,10 @@
 """Syntax trees of the search box language (`archive.fulltext.parser`) -> query nodes.
 
 The compiler decides what a typed word means in this index: which field families it is
-looked up in (exact `_x` and folded `_s`), with which weights (`schema.FIELD_WEIGHTS`), how a
-prefix expands over the index's vocabulary, and which phrase bonus rewards words typed side by
-side. `scope_filter` turns an `AccessScope` into the filter node combined into every search.
+looked up in (exact `_x` counts, folded `_s` positions), with which weights
+(`schema.FIELD_WEIGHTS`), how a prefix expands over the index's vocabulary, and which
+phrase bonus rewards words typed side by side. `scope_filter` turns an `AccessScope` into
+the filter node combined into every search.
 """
 
 from __future__ import annotations
@@ -242,16 +243,18 @@ def word_node(
 
 
 def phrase_node(name: str, exact: tuple[str, ...], folded: tuple[str, ...], boost: bool) -> Node:
-    """A phrase in one field family: folded, with a bonus where the exact words match too.
+    """A phrase in one field family: folded, with a bonus where the exact words are there too.
 
-    Every exact match is also a folded match, so the exact positions are only checked in
-    the pages where the folded phrase was found, not in every page holding the words.
+    Positions are kept in the folded field only (see `postings`): a page that holds the
+    folded phrase and every exact word of it ranks as an exact phrase match. The exact
+    words are only looked up in the pages where the folded phrase was found.
     """
     weight = FIELD_WEIGHTS[name] if boost else 0.0
     folded_phrase = Phrase(f"{name}_s", folded, weight)
     if not boost:
         return folded_phrase
-    return Bonus(folded_phrase, Phrase(f"{name}_x", exact, weight))
+    exact_words = all_of(Term(f"{name}_x", word, weight) for word in dict.fromkeys(exact))
+    return Bonus(folded_phrase, exact_words)
 
 
 def scope_filter(scope: AccessScope) -> Node:

@@ -37,6 +37,7 @@ from archive.fulltext.errors import (
     RebuildInProgressError,
     SchemaVersionError,
 )
+from archive.fulltext.whoosh.postings import LeanCodec
 from archive.fulltext.whoosh.schema import SCHEMA_VERSION, build_schema, item_documents
 
 logger = logging.getLogger(__name__)
@@ -222,7 +223,7 @@ def open_generation(gen_dir: Path):
 
 def commit(ix, apply: Callable, timeout: float, limitmb: int = WRITER_LIMITMB) -> None:
     """One Whoosh writer: `apply(writer)`, then commit, or cancel on any error."""
-    writer = ix.writer(limitmb=limitmb, timeout=timeout)
+    writer = ix.writer(limitmb=limitmb, timeout=timeout, codec=LeanCodec())
     try:
         apply(writer)
     except BaseException:

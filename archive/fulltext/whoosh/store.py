@@ -26,7 +26,7 @@ import numpy as np
 from archive.fulltext.backend import IndexStats, ItemPages, RebuildReport
 from archive.fulltext.documents import ItemDoc, PageText
 from archive.fulltext.errors import RebuildError
-from archive.fulltext.results import SearchPage, SearchRequest
+from archive.fulltext.results import SearchPage, SearchRequest, autocorrected
 from archive.fulltext.scope import AccessScope
 from archive.fulltext.whoosh.compiler import compile_query, scope_filter
 from archive.fulltext.whoosh.evaluator import Segment
@@ -38,6 +38,7 @@ from archive.fulltext.whoosh.generations import (
     open_generation,
 )
 from archive.fulltext.whoosh.internals import cancel_writer, check_whoosh_version
+from archive.fulltext.whoosh.postings import LeanCodec
 from archive.fulltext.whoosh.schema import SCHEMA_VERSION, item_documents
 from archive.fulltext.whoosh.searching import run_search
 from archive.fulltext.whoosh.suggest import suggest
@@ -71,7 +72,8 @@ class SearchIndex:
     def search(self, request: SearchRequest) -> SearchPage:
         """Search within `request.scope`; never raises for malformed query text."""
         with self._state:
-            return run_search(self._current_view(), request)
+            view = self._current_view()
+            return autocorrected(lambda r: run_search(view, r), request)
 
     def suggest(self, text: str, scope: AccessScope) -> str | None:
         """A spelling correction of `text` with results within `scope`, or None.
@@ -300,7 +302,12 @@ class SearchIndex:
         # Several processes each build their own segment (no final merge, which is the slow
         # and memory-hungry part); limitmb bounds each one's posting pool.
         options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-        writer = ix.writer(limitmb=REBUILD_LIMITMB // procs, timeout=self.lock_timeout, **options)
+        writer = ix.writer(
+            limitmb=REBUILD_LIMITMB // procs,
+            timeout=self.lock_timeout,
+            codec=LeanCodec(),
+            **options,
+        )
         try:
             for item, pages in items:
                 try:
