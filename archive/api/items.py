@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,9 +22,7 @@ def load_event(slug: str) -> Event:
 def upload_items(slug: str):
     """Accept one or more files (field `files` or `file`); answers at once with each
     file's outcome, while a worker extracts and indexes the accepted ones."""
-    event = load_event(slug)
-    if not permissions.may_edit(current_user, event):
-        abort(403)
+    event = load_event_or_404(slug, permissions.may_edit)
     files = request.files.getlist("files") + request.files.getlist("file")
     if not files:
         return jsonify(error="no files: send them as multipart field 'files'"), 400

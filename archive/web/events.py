@@ -137,5 +137,5 @@ def presentations_zip(slug: str):
 
 
 def load_event(slug: str) -> Event:
-    """The event, or 404; 403 when it exists but this user may not see it."""
+    """The event, or 404 (also when it exists but this user may not see it)."""
     return load_event_or_404(slug, permissions.may_view_event)

@@ -23,7 +23,7 @@ IMAGE_MAX_AGE = 3600
 
 
 def load_item(item_id: int) -> Item:
-    """The item, or 404; 403 when it exists but this user may not see it."""
+    """The item, or 404 (also when it exists but this user may not see it)."""
     return load_or_404(Item, item_id, permissions.may_view_item)
 
 
@@ -38,9 +38,7 @@ def view(item_id: int):
 
 @bp.get("/<int:item_id>/download")
 def download(item_id: int):
-    item = load_item(item_id)
-    if not permissions.may_download(current_user, item):
-        abort(403)
+    item = load_or_404(Item, item_id, permissions.may_download)
     storage = current_storage()
     if not storage.has_original(item.sha256):
         abort(404)
