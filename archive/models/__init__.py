@@ -14,6 +14,7 @@ from archive.models.items import (
     Presentation,
     Visibility,
 )
+from archive.models.signins import SignIn, SignInAttempt
 from archive.models.users import ROLES, ApiToken, Organisation, Role, User
 
 __all__ = [
@@ -33,6 +34,8 @@ __all__ = [
     "Photo",
     "Presentation",
     "Role",
+    "SignIn",
+    "SignInAttempt",
     "User",
     "Visibility",
 ]
