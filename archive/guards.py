@@ -81,8 +81,8 @@ def check_or_404(obj: T, may: Callable[[object, T], bool]) -> T:
     return obj
 
 
-def refuse(status: int, what: str):
-    """Log a refused request (who, what, from where) and answer `status`."""
+def refuse(status: int, what: str, message: str | None = None):
+    """Log a refused request (who, what, from where) and answer `status` (with `message`)."""
     logger.warning(
         "refused %s %s (%s) to user %s from %s: %s",
         request.method,
@@ -90,6 +90,6 @@ def refuse(status: int, what: str):
         what,
         getattr(current_user, "id", None),
         request.remote_addr,
-        "not visible or not allowed" if status == 404 else "role not allowed",
+        message or ("not visible or not allowed" if status == 404 else "role not allowed"),
     )
-    abort(status)
+    abort(status, message)

@@ -107,6 +107,7 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("admin.grant_organisation", "POST"): admin_only(400),
     ("admin.revoke_grant", "POST"): admin_only(404),
     ("admin.audit_log", "GET"): admin_only(200),
+    ("admin.audit_export", "GET"): admin_only(200),
     ("admin.storage_summary", "GET"): admin_only(200),
 }
 

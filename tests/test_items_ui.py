@@ -16,7 +16,7 @@ from archive.extensions import db
 from archive.fulltext import SearchRequest
 from archive.models import AuditEntry, Event, Item, Presentation
 from archive.services import current_index, current_storage
-from archive.web.zipstream import member_names, safe_name
+from archive.zipstream import member_names, safe_name
 from tests.conftest import PASSWORD, Auth, csrf_token_from, make_app, publish_files
 
 DEMO = Path(__file__).resolve().parents[1] / "archive" / "demo" / "files"
