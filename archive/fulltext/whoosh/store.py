@@ -82,8 +82,9 @@ class SearchIndex:
         """
         with self._state:
             view = self._current_view()
-            compiled = compile_query(text, view.searcher.reader())
-            return suggest(view, compiled, scope_filter(scope))
+            node = scope_filter(scope)
+            compiled = compile_query(text, view.searcher.reader(), view.scope_counter(node))
+            return suggest(view, compiled, node)
 
     def doc_count(self) -> int:
         """Live documents (pages and photos) in the index."""
