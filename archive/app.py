@@ -13,7 +13,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
 from archive import api, auth, cli, errors, security, services, startup, tasks, web
-from archive.extensions import csrf, db, limiter, migrate
+from archive.auth import limits
+from archive.extensions import csrf, db, migrate
 from archive.web import filters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    limits.init_app(app)
     auth.init_login(app)
 
 

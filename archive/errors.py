@@ -6,7 +6,6 @@ import logging
 import time
 
 from flask import Flask, current_app, jsonify, render_template, request
-from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -67,17 +66,9 @@ def drain_request_body(max_seconds: float = 30.0) -> None:
 def describe(exc: HTTPException) -> str:
     if isinstance(exc, CSRFError):
         return "The form expired or was sent from another site. Reload the page and try again."
-    if isinstance(exc, RateLimitExceeded):
-        return f"Too many attempts. Try again in {retry_minutes(exc)}."
     if exc.code == 413:
         return f"The upload is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MB."
     return exc.description or exc.name
-
-
-def retry_minutes(exc: RateLimitExceeded) -> str:
-    seconds = exc.limit.limit.get_expiry() if exc.limit else 60
-    minutes = max(1, round(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def handle_unexpected(exc: Exception):
