@@ -27,11 +27,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     instance_dir = overrides.get("INSTANCE_DIR", config_class.INSTANCE_DIR)
     app = Flask(
         __name__,
-        instance_path=str(Path(instance_dir).resolve()),
+        instance_path=str(Path(instance_dir).absolute()),
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
+    startup.resolve_paths(app)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     configure_logging(app)
     startup.prepare_instance(app)
