@@ -13,6 +13,21 @@ logger = logging.getLogger(__name__)
 
 DRAIN_CHUNK = 256 * 1024
 
+# Machine-readable codes of API errors, by status: {"error": "<sentence>", "code": "<code>"}.
+API_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
 TITLES = {
     400: "Bad request",
     401: "Sign-in needed",
@@ -36,8 +51,15 @@ def handle_http_error(exc: HTTPException):
         drain_request_body()
     message = describe(exc)
     if request.path.startswith("/api/"):
-        return jsonify(error=message), code
+        return api_error(message, code)
     return render_page(code, message)
+
+
+def api_error(message: str, status: int, code: str | None = None):
+    """The API's error body: a sentence for people and a stable code for programs."""
+    response = jsonify(error=message, code=code or API_CODES.get(status, f"http_{status}"))
+    response.status_code = status
+    return response
 
 
 def drain_request_body(max_seconds: float = 30.0) -> None:
@@ -74,7 +96,7 @@ def describe(exc: HTTPException) -> str:
 def handle_unexpected(exc: Exception):
     logger.exception("unhandled error on %s %s", request.method, request.path)
     if request.path.startswith("/api/"):
-        return jsonify(error="internal error"), 500
+        return api_error("internal error; it has been logged", 500)
     return render_page(500, "Something went wrong on our side. It has been logged.")
 
 

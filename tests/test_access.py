@@ -68,6 +68,15 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("api.upload_items", "POST"): staff_object(400, anonymous=API_401),
     ("api.list_items", "GET"): granted_only(200, anonymous=API_401),
     ("api.get_item", "GET"): granted_only(200, anonymous=API_401),
+    ("api.download_item", "GET"): granted_only(200, anonymous=API_401),
+    ("api.get_page", "GET"): granted_only(200, anonymous=API_401),
+    ("api.page_image", "GET"): granted_only(200, anonymous=API_401),
+    ("api.photo_image", "GET"): granted_only(200, anonymous=API_401),
+    ("api.search", "GET"): everyone(200, anonymous=API_401),
+    ("api.list_events", "GET"): everyone(200, anonymous=API_401),
+    ("api.get_event", "GET"): granted_only(200, anonymous=API_401),
+    ("api.event_zip", "GET"): granted_only(200, anonymous=API_401),
+    ("api.openapi", "GET"): everyone(200, anonymous=API_401),
     # Staff edit events. An authorised POST of an empty form changes nothing and answers 400
     # (the form again, with its errors); routes about a missing object (id 999999) answer 404
     # before looking at the form. Deleting needs the slug echoed back, so an empty POST is 400.

@@ -70,7 +70,7 @@ def is_token_request() -> bool:
 @login_manager.unauthorized_handler
 def unauthorized():
     if request.path.startswith("/api/"):
-        response = jsonify(error="authentication required")
+        response = jsonify(error="authentication required", code="unauthorized")
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer realm="workshop-archive"'
         return response
