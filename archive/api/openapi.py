@@ -222,7 +222,8 @@ def json_body(schema: str, description: str) -> dict:
 
 
 def binary(media_types: list[str], description: str) -> dict:
-    content = {t: {"schema": {"type": "string", "format": "binary"}} for t in media_types}
+    # OpenAPI 3.1 describes raw bytes by their media type alone (no "format: binary").
+    content = {t: {"schema": {"contentMediaType": t}} for t in media_types}
     return {"description": description, "content": content}
 
 
