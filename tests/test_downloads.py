@@ -208,3 +208,9 @@ def test_the_export_cannot_smuggle_a_spreadsheet_formula(
     client.get(f"/items/{deck.id}/download")
     rows = list(csv.reader(io.StringIO(client.get("/admin/audit/export.csv").get_data(True))))
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_the_downloads_filter_shows_nothing_before_the_first_download(client, login_as, event):
+    login_as("admin")  # its sign-in is in the log, no download is
+    page = client.get("/admin/audit/", query_string={"action": "download"}).get_data(True)
+    assert "No entries match these filters." in page

@@ -18,6 +18,7 @@ from wtforms import SelectChoice
 
 from archive.admin.blueprint import bp
 from archive.admin.forms import AuditFilterForm
+from archive.downloads import DOWNLOAD_ACTIONS
 from archive.extensions import db
 from archive.models import AuditEntry, Event
 
@@ -66,7 +67,10 @@ def audit_export():
 def filter_form() -> AuditFilterForm:
     """The filters from the query string, offering only values the log holds."""
     form = AuditFilterForm(formdata=request.args)
-    form.action.choices += [SelectChoice(a) for a in distinct(AuditEntry.action)]
+    # The download actions are always offered: "no downloads yet" must filter to nothing,
+    # not fall back to every entry.
+    actions = sorted(set(distinct(AuditEntry.action)) | set(DOWNLOAD_ACTIONS))
+    form.action.choices += [SelectChoice(a) for a in actions]
     form.target_type.choices += [SelectChoice(t) for t in distinct(AuditEntry.target_type)]
     form.organisation.choices += [SelectChoice(o) for o in distinct(AuditEntry.organisation)]
     form.event.choices += [

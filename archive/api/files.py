@@ -32,10 +32,11 @@ def get_page(item_id: int, number: int):
     page = page_of(deck, number)
     terms = [t for t in request.args.getlist("hl") if t.strip()][:MAX_TERMS]
     count = len(deck.pages)
+    about_deck = item_links(deck)
     links = {
         "self": page_url(deck.id, number, terms),
-        "item": item_links(deck)["self"],
-        "download": item_links(deck)["download"],
+        "item": about_deck["self"],
+        "download": about_deck["download"],
         "thumbnail": image_url(deck.id, number, "thumb"),
         "image": image_url(deck.id, number, "preview"),
     }
