@@ -26,6 +26,7 @@ queries over its segments; see that package's docstring for its modules).
 
 from archive.fulltext.backend import (
     BACKENDS,
+    IndexedAccess,
     IndexStats,
     ItemPages,
     RebuildReport,
@@ -66,6 +67,7 @@ __all__ = [
     "IndexBusyError",
     "IndexCorruptError",
     "IndexStats",
+    "IndexedAccess",
     "ItemDoc",
     "ItemPages",
     "PageHit",

@@ -284,7 +284,12 @@ class Evaluator:
             # page per item and give the others the same count.
             items = self.segment.column("c_item")[candidates]
             _, first, inverse = np.unique(items, return_index=True, return_inverse=True)
-            counts = self._phrase_counts(node, candidates[first])[inverse.ravel()]
+            # np.unique orders by item id; positions are read in docnum order, and a
+            # re-indexed item's pages come after higher ids' (once a 500 mid-ingestion).
+            order = np.argsort(first)
+            per_item = np.empty(first.size, dtype=np.float64)
+            per_item[order] = self._phrase_counts(node, candidates[first[order]])
+            counts = per_item[inverse.ravel()]
         else:
             counts = self._phrase_counts(node, candidates)
         keep = counts > 0

@@ -38,8 +38,8 @@ from archive.fulltext.whoosh.view import IndexView, MatchSet
 def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
     """Answer one request from one consistent view of the index."""
     request = clamped(request)
-    compiled = compile_query(request.text, view.searcher.reader())
     scope = scope_filter(request.scope)
+    compiled = compile_query(request.text, view.searcher.reader(), view.scope_counter(scope))
     base = view.match(all_of([compiled.node, scope]))
     notices = list(compiled.notices)
     flags = _selection_flags(base, request.filters, notices)
