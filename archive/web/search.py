@@ -6,12 +6,11 @@ from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from archive import permissions
-from archive.fulltext import SYNTAX_HELP, SearchRequest
-from archive.fulltext.results import FACETS, SORTS
+from archive import permissions, searches
+from archive.fulltext import SYNTAX_HELP
+from archive.fulltext.results import SORTS
 from archive.guards import require_login
 from archive.programme.finding import ProgrammeHit, find_sessions
-from archive.services import current_index
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 bp.before_request(require_login)
@@ -26,40 +25,26 @@ FACET_TITLES = {
 }
 # Facets besides these leave the programme out: only items have types, years, languages.
 PROGRAMME_FACETS = ("event", "session")
-PER_PAGE = 10
 
 
 @bp.get("/")
 def results():
-    args = request.args
-    text = args.get("q", "").strip()[:500]
-    filters = {name: tuple(args.getlist(name))[:20] for name in FACETS if args.getlist(name)}
-    if "event" not in filters:
-        filters.pop("session", None)  # a session belongs to one event: no event, no session
-    sort = args.get("sort", "relevance")
-    page = current_index().search(
-        SearchRequest(
-            text=text,
-            scope=permissions.search_scope(current_user),
-            filters=filters,
-            sort=sort if sort in SORTS else "relevance",
-            page=max(1, args.get("page", 1, type=int)),
-            per_page=PER_PAGE,
-        )
-    )
-    searched = bool(text or filters)
+    """The search page; the API's /api/v1/search answers the same query from the same code."""
+    page = searches.run_search(request.args, current_user)
     return render_template(
         "search/results.html",
         result=page,
-        searched=searched,
-        text=text,
+        searched=searches.searched(request.args),
+        text=searches.query_text(request.args),
         sort=page.sort,
         sorts=SORTS,
         facet_titles=FACET_TITLES,
         syntax_help=SYNTAX_HELP,
         toggle_url=toggle_url,
         page_url=page_url,
-        programme_hits=programme_hits(text, filters, page.page),
+        programme_hits=programme_hits(
+            searches.query_text(request.args), searches.facet_filters(request.args), page.page
+        ),
     )
 
 
