@@ -75,6 +75,9 @@ class Compiled:
     terms: tuple[str, ...]
     notices: list[str] = field(default_factory=list)
     words: list[Word] = field(default_factory=list)  # plain words, for did-you-mean
+    # Plain words typed side by side, as a phrase in a title: a page whose title holds them
+    # ranks above pages that only repeat them (see `searching`). None: no such words.
+    title_phrase: sql.Composable | None = None
 
 
 def _as_sql(part: Text | Cond) -> sql.Composable:
@@ -97,10 +100,13 @@ class Compiler:
         self.notices: list[str] = []
         self.terms: dict[str, None] = {}
         self.words: list[Word] = []
+        self.title_phrases: list[sql.Composable] = []
 
     def compile(self, tree, negated: bool = False) -> Text | Cond:
         """The SQL of `tree`; under `negated`, words are not ranked, highlighted or corrected."""
         if isinstance(tree, And):
+            if not negated:
+                self._title_phrase(tree)
             return self._combine([self.compile(c, negated) for c in tree.children], "AND")
         if isinstance(tree, Or):
             return self._combine([self.compile(c, negated) for c in tree.children], "OR")
@@ -113,6 +119,14 @@ class Compiler:
         if isinstance(tree, Filter):
             return self._filter(tree, negated)
         raise TypeError(tree)
+
+    def _title_phrase(self, tree: And) -> None:
+        """Remember the plain words of an AND typed side by side, for the title bonus (as
+        the Whoosh backend's phrase bonus does)."""
+        plain = " ".join(c.text for c in tree.children if isinstance(c, Word) and not c.prefix)
+        if len(analyse_words(plain)) >= 2:
+            phrase = sql.SQL("{s}.title_phrase({v})").format(s=self.s, v=sql.Literal(plain))
+            self.title_phrases.append(phrase)
 
     def _combine(self, parts: list[Text | Cond], operator: str) -> Text | Cond:
         """AND or OR: all-text parts merge into one tsquery; TRUE and FALSE simplify."""
@@ -274,4 +288,5 @@ def compile_query(text: str, schema: str) -> Compiled:
         tuple(compiler.terms),
         notices + compiler.notices,
         compiler.words,
+        sql.SQL(" || ").join(compiler.title_phrases) if compiler.title_phrases else None,
     )

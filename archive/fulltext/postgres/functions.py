@@ -124,6 +124,12 @@ def _queries(s: sql.Identifier, schema: str) -> list[sql.Composable]:
             "lower({s}.prepare(w))) || ':*') || to_tsquery({f}, "
             "quote_literal({s}.prepare(w)) || ':*') $$"
         ).format(s=s, f=folded),
+        # Typed words as a phrase in a title (weight A): the phrase bonus of a ranking.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.title_phrase(w text) RETURNS tsquery LANGUAGE sql "
+            "IMMUTABLE PARALLEL SAFE AS $$ SELECT regexp_replace({s}.forms({s}.prepare(w))::text, "
+            "'(''(?:[^'']|'''')*'')', '\\1:A', 'g')::tsquery $$"
+        ).format(s=s),
         # Any word (or prefix) of a query: what `repeated` and `strong` are matched with, as a
         # vector without positions cannot hold a phrase. NULL when there is none.
         sql.SQL(

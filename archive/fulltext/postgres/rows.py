@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 from archive.fulltext.analysis import MAX_TOKEN_CHARS, word_pieces
-from archive.fulltext.documents import PHOTO, SHARED, ItemDoc, PageText
+from archive.fulltext.documents import PHOTO, PRESENTATION, SHARED, ItemDoc, PageText
+from archive.fulltext.overlays import complete_pages
 from archive.fulltext.postgres.schema import COLUMNS, KIND_CODES, config_name
 
 NO_DATE_FROM = 2**31 - 1  # an undated page never falls inside a closed date range
@@ -70,6 +71,7 @@ def item_rows(item: ItemDoc, pages: Sequence[PageText], schema: str) -> list[tup
     title, people = clean(item.title), "\n".join(speakers)
     tags = "\n".join(clean(t) for t in item.tags)
     programme, label = clean(item.programme), clean(item.session_label)
+    runs = complete_pages(pages) if item.kind == PRESENTATION else {}
     rows = []
     for page in pages:
         language = (page.language or item.language or "").strip().lower()
@@ -79,7 +81,7 @@ def item_rows(item: ItemDoc, pages: Sequence[PageText], schema: str) -> list[tup
              item.item_date.year if item.item_date else 0, item.session_id or 0, title,
              speakers, page.label, clean(page.text), people, tags, "\n".join(organisations),
              event_text, programme, label, unsure_words(page), bool(page.recognised),
-             config_name(schema, language))
+             config_name(schema, language), runs.get(page.number, 0))
         )  # fmt: skip
     return rows
 

@@ -18,7 +18,8 @@ speakers, tags or programme or at least STRONG times in its text, and `repeated`
 REPEATED times but fewer (see `functions`): a search ranks the pages where a searched word
 is strong first, and the others only when they are needed (see `searching`). `unsure`
 holds the words that OCR read with low confidence (never offered as "did you mean"),
-`recognised` whether OCR read any of the page.
+`recognised` whether OCR read any of the page, `run` the complete page of the page's
+Beamer overlay run (see `overlays`), or 0.
 
 The indexer COPYs plain rows into a temporary table and one INSERT ... SELECT per batch
 computes every vector (`insert_vectors`), each field prepared and parsed once.
@@ -39,8 +40,8 @@ from archive.fulltext.postgres.functions import REPEATED, STRONG, functions
 # Bump whenever tables, configurations or prepare() change: a mismatch asks for a reindex.
 # 2: the programme (programme, session_id, session_label), recognised text (unsure,
 # recognised), the words that rank a page early (repeated, strong), vectors computed from
-# a staging table.
-SCHEMA_VERSION = 2
+# a staging table; 3: overlay runs (run), title_phrase() for the title phrase bonus.
+SCHEMA_VERSION = 3
 DEFAULT_SCHEMA = "archive_search"
 PAGES = "pages"
 VOCABULARY = "vocabulary"
@@ -67,6 +68,7 @@ COLUMN_TYPES = (
     ("body", "text"), ("people_text", "text"), ("tags_text", "text"), ("orgs_text", "text"),
     ("event_text", "text"), ("programme", "text"), ("session_label", "text"),
     ("unsure", "text[]"), ("recognised", "boolean"), ("config", "regconfig"),
+    ("run", "integer"),
 )  # fmt: skip
 COLUMNS = tuple(name for name, _ in COLUMN_TYPES)
 NULLABLE = {"label"}

@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 from psycopg import sql
 
 from archive.fulltext.postgres.compiler import Compiled, scope_condition
+from archive.fulltext.postgres.functions import CJK
 from archive.fulltext.postgres.rows import HIT_END, HIT_START
 from archive.fulltext.postgres.schema import KIND_CODES, KIND_NAMES, PAGES, RANK_WEIGHTS
 from archive.fulltext.results import (
@@ -42,9 +43,13 @@ from archive.fulltext.results import (
     SearchPage,
     SearchRequest,
 )
+from archive.fulltext.snippets import Highlighter
 
 ELLIPSIS = "…"
 RANK_ALL = 1000  # up to this many matches, every one is ranked
+# Added to the score of a page whose title holds the typed words side by side: a deck titled
+# "Open Data Portal" ranks above a manual that repeats the words on every page.
+TITLE_PHRASE_BONUS = 3.0
 _ALIGNED = {"\x04": "<", "\x05": ">", "\x06": "&"}  # as schema.aligned() moved them
 HEADLINE = (
     f"StartSel={HIT_START}, StopSel={HIT_END}, MaxWords=35, MinWords=20, ShortWord=0, "
@@ -68,11 +73,11 @@ NO_VALUE = (
     "NOT (facet IN ('year', 'session') AND value = '0') AND NOT (facet = 'lang' AND value = '')"
 )
 STATEMENT = """
-WITH q AS MATERIALIZED (SELECT {rank}::tsquery AS tsq),
-w AS MATERIALIZED (SELECT tsq, {s}.any_word(tsq) AS words FROM q),
+WITH q AS MATERIALIZED (SELECT {rank}::tsquery AS tsq, {title_phrase}::tsquery AS title_phrase),
+w AS MATERIALIZED (SELECT tsq, title_phrase, {s}.any_word(tsq) AS words FROM q),
 base AS MATERIALIZED (
   SELECT p.item_id, p.page, p.kind, p.event_id, p.event_title, p.year, p.lang, p.orgs,
-         p.session_id, p.session_label, p.item_date, p.doc,
+         p.session_id, p.session_label, p.item_date, p.doc, p.run,
          CASE WHEN p.strong @@ w.words THEN 2 WHEN p.repeated @@ w.words THEN 1 ELSE 0 END
            AS level, {flags}
   FROM {pages} p, w WHERE ({where}) AND ({scope})),
@@ -88,31 +93,40 @@ scored AS MATERIALIZED (
 pres AS (SELECT item_id, max(score) AS score, max(item_date) AS item_date
          FROM scored WHERE kind = 1 GROUP BY item_id),
 ranked AS (SELECT item_id, row_number() OVER (ORDER BY {order}) AS pos FROM pres),
-shown AS (SELECT r.item_id, r.pos, i.n FROM ranked r JOIN items i USING (item_id)
-          WHERE r.pos > {offset} AND r.pos <= {offset} + {per_page}),
+shown AS (SELECT item_id, pos FROM ranked WHERE pos > {offset} AND pos <= {offset} + {per_page}),
 shown_pages AS (
-  SELECT s.pos, s.n, x.item_id, x.page, x.score,
-         row_number() OVER (PARTITION BY x.item_id ORDER BY x.score DESC, x.page) AS rn
-  FROM shown s CROSS JOIN LATERAL (SELECT f.item_id, f.page, {score} AS score
+  SELECT s.pos, x.item_id, x.page, x.score, CASE WHEN x.run > 0 THEN x.run ELSE x.page END AS hit
+  FROM shown s CROSS JOIN LATERAL (SELECT f.item_id, f.page, f.run, {score} AS score
                                    FROM final f, w WHERE f.item_id = s.item_id) x),
+shown_hits AS (
+  SELECT pos, item_id, max(page) AS page, nullif(min(page), max(page)) AS first_page,
+         max(score) AS score, (array_agg(page ORDER BY score DESC, page))[1] AS lead
+  FROM shown_pages GROUP BY pos, item_id, hit),
+ranked_hits AS (
+  SELECT *, row_number() OVER (PARTITION BY item_id ORDER BY score DESC, lead) AS rn,
+         count(*) OVER (PARTITION BY item_id) AS n
+  FROM shown_hits),
 photos AS (SELECT item_id, page, row_number() OVER (ORDER BY {order}) AS pos
            FROM scored WHERE kind = 2),
 hits AS (
   SELECT sp.pos AS group_pos, sp.rn, NULL::bigint AS photo_pos, sp.n, sp.item_id, sp.page,
-         sp.score
-  FROM shown_pages sp WHERE sp.rn <= {per_group}
+         sp.score, sp.first_page
+  FROM ranked_hits sp WHERE sp.rn <= {per_group}
   UNION ALL
-  SELECT NULL, NULL, ph.pos, NULL, ph.item_id, ph.page, 0
+  SELECT NULL, NULL, ph.pos, NULL, ph.item_id, ph.page, 0, NULL
   FROM photos ph WHERE ph.pos > {photo_offset} AND ph.pos <= {photo_offset} + {per_photos}),
 shown_rows AS MATERIALIZED (
   SELECT h.*, p.label, p.title, p.speakers, p.event_id, p.event_title, p.event_slug,
          p.session_label, p.recognised, p.config,
          CASE WHEN p.body = '' AND p.kind = 2 THEN p.title ELSE p.body END AS text
   FROM hits h JOIN {pages} p ON p.item_id = h.item_id AND p.page = h.page),
-aligned AS MATERIALIZED (SELECT r.*, {s}.aligned(r.text) AS aligned FROM shown_rows r),
+shown_texts AS MATERIALIZED (SELECT r.*, r.text ~ {cjk} AS cjk FROM shown_rows r),
+aligned AS MATERIALIZED (
+  SELECT r.*, CASE WHEN NOT r.cjk THEN {s}.aligned(r.text) END AS aligned FROM shown_texts r),
 marked AS MATERIALIZED (
-  SELECT a.*, ts_headline(a.config, a.aligned, coalesce(q.tsq, ''::tsquery), {headline})
-         AS marked
+  SELECT a.*, CASE WHEN NOT a.cjk THEN ts_headline(a.config, a.aligned,
+                                                   coalesce(q.tsq, ''::tsquery), {headline})
+              END AS marked
   FROM aligned a, q),
 plain AS MATERIALIZED (SELECT m.*, translate(m.marked, {markers}, '') AS plain FROM marked m),
 snippets AS (SELECT p.*, strpos(p.aligned, p.plain) AS at, length(p.plain) AS len FROM plain p)
@@ -126,7 +140,8 @@ SELECT
       'page', h.page, 'score', h.score, 'label', h.label, 'title', h.title,
       'speakers', h.speakers, 'event', h.event_id, 'event_title', h.event_title,
       'event_slug', h.event_slug, 'session_label', h.session_label,
-      'recognised', h.recognised, 'snippet', h.marked,
+      'recognised', h.recognised, 'snippet', h.marked, 'first_page', h.first_page,
+      'cjk_text', CASE WHEN h.cjk THEN h.text END,
       'original', CASE WHEN h.at > 0 THEN substr(h.text, h.at, h.len) END,
       'lead', h.at > 1, 'tail', h.at > 0 AND h.at + h.len - 1 < length(h.text))
       ORDER BY h.group_pos, h.rn, h.photo_pos), '[]')
@@ -141,10 +156,14 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
         rank, score = sql.SQL("NULL"), sql.SQL("0::real")
     else:
         rank = sql.SQL("({})").format(compiled.rank)
-        score = sql.SQL("ts_rank_cd({w}, f.doc, w.tsq)").format(w=sql.Literal(RANK_WEIGHTS))
+        score = sql.SQL(
+            "ts_rank_cd({w}, f.doc, w.tsq) "
+            "+ CASE WHEN f.doc @@ w.title_phrase THEN {bonus} ELSE 0 END"
+        ).format(w=sql.Literal(RANK_WEIGHTS), bonus=sql.Literal(TITLE_PHRASE_BONUS))
     names = [f"f_{name}" for name in FACETS]
     return sql.SQL(STATEMENT).format(
         rank=rank,
+        title_phrase=compiled.title_phrase or sql.SQL("NULL"),
         score=score,
         pages=sql.SQL("{s}.{t}").format(s=sql.Identifier(schema), t=sql.Identifier(PAGES)),
         where=compiled.where,
@@ -168,6 +187,7 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
         headline=sql.Literal(HEADLINE),
         s=sql.Identifier(schema),
         markers=sql.Literal(HIT_START + HIT_END),
+        cjk=sql.Literal(f"[{CJK}]"),
     )
 
 
@@ -283,11 +303,16 @@ def _label(name: str, value: str, labels: dict[tuple[str, str], str]) -> str:
     return labels.get((name, value), value)
 
 
-def snippet(hit: dict) -> Markup:
+def snippet(hit: dict, highlighter: Highlighter) -> Markup:
     """The headline, escaped, with <mark> where ts_headline marked a hit.
 
     ts_headline ran on the aligned text (the page's text with the same characters at the
-    same places, see `schema`); its fragment is read back from the page's own text."""
+    same places, see `schema`); its fragment is read back from the page's own text. Its
+    parser sees a run of Chinese or Japanese characters as one word and never marks a part
+    of it, so a page with CJK text comes whole and is cut here by the shared highlighter,
+    which knows the index's bigrams."""
+    if hit["cjk_text"] is not None:
+        return highlighter.snippet(hit["cjk_text"])
     marked = hit["snippet"] or ""
     original = hit["original"] or ""
     parts: list[str] = []
@@ -308,7 +333,9 @@ def snippet(hit: dict) -> Markup:
     return Markup(f"{lead}{''.join(parts).strip()}{tail}")  # noqa: S704
 
 
-def groups_and_photos(hits: list[dict]) -> tuple[list[ResultGroup], list[PhotoHit]]:
+def groups_and_photos(
+    hits: list[dict], highlighter: Highlighter
+) -> tuple[list[ResultGroup], list[PhotoHit]]:
     """The rows of shown pages and photos, in order, as result groups and photo hits."""
     groups: list[ResultGroup] = []
     photos: list[PhotoHit] = []
@@ -320,7 +347,7 @@ def groups_and_photos(hits: list[dict]) -> tuple[list[ResultGroup], list[PhotoHi
                     hit["item"],
                     hit["title"],
                     hit["event"],
-                    snippet(hit),
+                    snippet(hit, highlighter),
                     session_label=hit["session_label"],
                     recognised=hit["recognised"],
                 )
@@ -330,7 +357,14 @@ def groups_and_photos(hits: list[dict]) -> tuple[list[ResultGroup], list[PhotoHi
     for _, pages in sorted(members.items()):
         best = pages[0]
         shown = [
-            PageHit(h["page"], h["label"], float(h["score"]), snippet(h), h["recognised"])
+            PageHit(
+                h["page"],
+                h["label"],
+                float(h["score"]),
+                snippet(h, highlighter),
+                h["recognised"],
+                first_page=h["first_page"],
+            )
             for h in pages
         ]
         groups.append(
@@ -353,7 +387,7 @@ def groups_and_photos(hits: list[dict]) -> tuple[list[ResultGroup], list[PhotoHi
 def search_page(request: SearchRequest, compiled: Compiled, row, notices, suggestion) -> SearchPage:
     """Assemble the page from the statement's one row."""
     total_hits, total_groups, total_photos, facet_rows, hits = row
-    groups, photos = groups_and_photos(hits)
+    groups, photos = groups_and_photos(hits, Highlighter(compiled.terms))
     return SearchPage(
         query_text=request.text,
         groups=groups,

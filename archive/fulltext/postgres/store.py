@@ -40,7 +40,7 @@ from archive.fulltext.postgres.rebuild import reason as _reason
 from archive.fulltext.postgres.rows import item_rows, vocabulary
 from archive.fulltext.postgres.searching import search_page, statement
 from archive.fulltext.postgres.suggest import suggest
-from archive.fulltext.results import SearchPage, SearchRequest, clamped
+from archive.fulltext.results import SearchPage, SearchRequest, autocorrected, clamped
 from archive.fulltext.scope import AccessScope
 
 logger = logging.getLogger(__name__)
@@ -171,6 +171,9 @@ class PostgresIndex(Rebuilding):
 
     def search(self, request: SearchRequest) -> SearchPage:
         """Search within `request.scope`; never raises for malformed query text."""
+        return autocorrected(self._search, request)
+
+    def _search(self, request: SearchRequest) -> SearchPage:
         request = clamped(request)
         compiled = compile_query(request.text, self.schema)
         notices = list(compiled.notices)
