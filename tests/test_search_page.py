@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from archive import indexing
+from archive.fulltext.postgres import SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION
 from archive.fulltext.whoosh.generations import CURRENT
+from archive.services import current_index, search_dsn
 
 
 @pytest.fixture
@@ -16,14 +20,33 @@ def event(make_event):
     return make_event("baku-2023", "Digital Baku")
 
 
+def make_index_older(app) -> None:
+    """Make the index in use look built by an earlier release, as each backend records it:
+    Whoosh in its CURRENT pointer, PostgreSQL in its schema's meta table (read again, as by
+    a restarted process, once the index is closed)."""
+    if app.config["SEARCH_BACKEND"] != "postgresql":
+        pointer_file = Path(app.config["INDEX_DIR"]) / CURRENT
+        pointer = json.loads(pointer_file.read_text())
+        pointer_file.write_text(json.dumps({**pointer, "schema_version": 1}))
+        return
+    with app.app_context():
+        index = current_index()
+        with psycopg.connect(search_dsn(app.config), autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("UPDATE {}.meta SET value = %s WHERE key = 'schema_version'").format(
+                    sql.Identifier(index.schema)
+                ),
+                (str(POSTGRES_SCHEMA_VERSION - 1),),
+            )
+        index.close()
+
+
 def test_an_index_of_an_older_schema_asks_for_reindex_and_reindex_fixes_it(
     app, client, login_as, event, make_presentation, runner
 ):
     deck = make_presentation(event, "Survey", pages=("the digital divide persists",))
     indexing.index_item(deck.id)
-    pointer_file = Path(app.config["INDEX_DIR"]) / CURRENT
-    pointer = json.loads(pointer_file.read_text())
-    pointer_file.write_text(json.dumps({**pointer, "schema_version": 1}))  # before this release
+    make_index_older(app)
     login_as("researcher")
     response = client.get("/search/?q=digital")
     assert response.status_code == 503

@@ -260,10 +260,12 @@ class PostgresIndex(Rebuilding):
         self.search(SearchRequest("", scope=EVERYTHING))
 
     def close(self) -> None:
-        """Close this process's connections (the next call reopens one)."""
+        """Close this process's connections; the next call reopens one and reads the schema
+        version again, as a process started anew would."""
         with self._guard:
             conns = list(self._conns.values()) if self._pid == os.getpid() else []
             self._conns.clear()
+            self._current = False
         for conn in conns:
             conn.close()
 
