@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from archive import accounts, integrity, materials, pipeline
@@ -21,7 +24,7 @@ from archive.fulltext import SearchRequest
 from archive.indexing import item_doc, page_texts
 from archive.models import Item, User
 from archive.permissions import search_scope
-from archive.services import current_index
+from archive.services import current_index, search_dsn
 
 SECRET = "zqxbudgetcuts"
 
@@ -44,10 +47,17 @@ def deck(make_event, make_presentation, people):
     return make_presentation(event, "Budget", pages=(f"{SECRET} in the 2024 budget",))
 
 
-def test_a_worker_waiting_for_the_index_never_writes_a_stale_visibility(
-    app, deck, people, monkeypatch
-):
-    lock = Path(app.config["INDEX_DIR"]) / "write.lock"
+@contextmanager
+def index_lock_held(app, monkeypatch) -> Iterator[Callable[[], bool]]:
+    """Hold the index's write lock as another writer would; yields a test of whether the
+    worker thread now waits for it. Whoosh: the flock of `write.lock` (wait_for_lock sleeps
+    while it is taken); PostgreSQL: the session advisory lock of `writing()` (a waiting
+    backend shows an ungranted advisory lock in pg_locks)."""
+    if app.config["SEARCH_BACKEND"] == "postgresql":
+        with current_index().writing(), psycopg.connect(search_dsn(app.config)) as conn:
+            waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+            yield lambda: conn.execute(waiting).fetchone()[0] > 0
+        return
     worker_waits = threading.Event()
     real_sleep = time.sleep
 
@@ -57,16 +67,25 @@ def test_a_worker_waiting_for_the_index_never_writes_a_stale_visibility(
         real_sleep(seconds)
 
     monkeypatch.setattr("archive.fileio.time.sleep", sleep)
+    with wait_for_lock(Path(app.config["INDEX_DIR"]) / "write.lock", timeout=10):
+        yield worker_waits.is_set
 
+
+def test_a_worker_waiting_for_the_index_never_writes_a_stale_visibility(
+    app, deck, people, monkeypatch
+):
     def worker() -> None:
         with app.app_context():
             pipeline.index_pending(wait=True)
             db.session.remove()
 
-    with wait_for_lock(lock, timeout=10):
+    with index_lock_held(app, monkeypatch) as worker_waits:
         thread = threading.Thread(target=worker, name="worker")
         thread.start()
-        assert worker_waits.wait(30), "the worker never reached the index lock"
+        deadline = time.monotonic() + 30
+        while not worker_waits() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert worker_waits(), "the worker never reached the index lock"
         db.session.get(Item, deck.id).visibility = "staff"
         db.session.commit()
     thread.join(60)
