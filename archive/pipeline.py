@@ -5,6 +5,12 @@
       -> index_pending()            every ready item whose documents are not written yet,
                                     in batches, one run at a time
 
+    new version of an item (queued, committed)                ingest.versions
+      -> extract_version(id, worker)  claim the version, extract it beside the current
+                                    one; when ready it becomes current (indexed_at cleared)
+      -> index_pending()            the item's documents are replaced in one index commit,
+                                    so search finds the old version until then
+
 That rule is the same whoever starts it. The queue (`archive.tasks`) runs `extract_item`
 for one item per task and `index_pending` as a task of its own, so that several workers
 share one index commit; bulk import, the demo, restore and `flask reprocess` call
@@ -32,10 +38,18 @@ from archive import indexing
 from archive.extensions import db
 from archive.fileio import try_lock, wait_for_lock
 from archive.fulltext import RebuildReport
-from archive.ingest import IngestError, ItemFields, bulk, extract_and_save, mark_failed
+from archive.ingest import (
+    IngestError,
+    ItemFields,
+    bulk,
+    extract_and_save,
+    extract_version_and_save,
+    mark_failed,
+    mark_version_failed,
+)
 from archive.ingest.bulk import ImportReport
 from archive.ingest.sandbox import stop_children
-from archive.models import Event, Item, ItemState
+from archive.models import Event, Item, ItemState, ItemVersion
 from archive.models.common import utcnow
 from archive.services import current_storage
 
@@ -56,22 +70,22 @@ def lease_seconds() -> int:
     return current_app.config["EXTRACT_TIMEOUT_S"] + LEASE_GRACE_S
 
 
-def claim(item_id: int, worker: str) -> bool:
-    """Atomically take a queued item (or one whose lease ran out) for this worker.
+def claim(item_id: int, worker: str, model: type[Item] | type[ItemVersion] = Item) -> bool:
+    """Atomically take a queued item or version (or one whose lease ran out) for this worker.
 
     An atomic `queued -> processing` update means two deliveries of the same task, or two
-    workers, never process one item at once.
+    workers, never process one file at once.
     """
     now = utcnow()
-    expired = (Item.status == ItemState.PROCESSING) & (Item.lease_until < now)
+    expired = (model.status == ItemState.PROCESSING) & (model.lease_until < now)
     result = db.session.execute(
-        update(Item)
-        .where(Item.id == item_id, or_(Item.status == ItemState.QUEUED, expired))
+        update(model)
+        .where(model.id == item_id, or_(model.status == ItemState.QUEUED, expired))
         .values(
             status=ItemState.PROCESSING,
             claimed_by=worker,
             lease_until=now + timedelta(seconds=lease_seconds()),
-            attempts=Item.attempts + 1,
+            attempts=model.attempts + 1,
         )
         .execution_options(synchronize_session=False)
     )
@@ -90,22 +104,54 @@ def extract_item(item_id: int, worker: str) -> str | None:
     if not claim(item_id, worker):
         return None
     item = db.session.get(Item, item_id)
-    filename = item.original_filename  # read now: after a database error the row is unusable
+    # Read now: after a database error the row is unusable.
+    filename, sha = item.original_filename, item.sha256
     try:
         extract_and_save(item)
     except IngestError as exc:
-        return fail(item_id, exc.code, str(exc))
+        return fail(item_id, exc.code, str(exc), sha)
     except Exception as exc:  # a bug must fail this item, not the worker
         logger.exception("processing item %d failed unexpectedly", item_id)
-        return fail(item_id, "internal", f"{filename}: internal error ({type(exc).__name__})")
+        return fail(item_id, "internal", f"{filename}: internal error ({type(exc).__name__})", sha)
     return ItemState.READY
 
 
-def fail(item_id: int, code: str, message: str) -> str:
-    """Mark the item failed and take any earlier version of it out of search."""
-    mark_failed(item_id, code, message)
-    remove_items([item_id])
-    return ItemState.FAILED
+def fail(item_id: int, code: str, message: str, sha256: str | None = None) -> str:
+    """Mark the item failed and take its stale pages out of search; nothing is recorded
+    when a newer version became current while this file was extracted."""
+    if mark_failed(item_id, code, message, sha256):
+        remove_items([item_id])
+        return ItemState.FAILED
+    return ItemState.READY
+
+
+def extract_version(version_id: int, worker: str) -> str | None:
+    """Claim and extract a new version of an item; when ready it is made current (or kept as
+    an earlier version if a newer one finished first). The item is indexed by
+    `index_pending`; until then search finds its previous version."""
+    if not claim(version_id, worker, ItemVersion):
+        return None
+    version = db.session.get(ItemVersion, version_id)
+    filename = version.original_filename
+    try:
+        extract_version_and_save(version)
+    except IngestError as exc:
+        mark_version_failed(version_id, exc.code, str(exc))
+        return ItemState.FAILED
+    except Exception as exc:  # a bug must fail this version, not the worker
+        logger.exception("processing version %d failed unexpectedly", version_id)
+        message = f"{filename}: internal error ({type(exc).__name__})"
+        mark_version_failed(version_id, "internal", message)
+        return ItemState.FAILED
+    return ItemState.READY
+
+
+def process_version(version_id: int, worker: str) -> str | None:
+    """Extract one version and index its item before returning (commands, tests)."""
+    status = extract_version(version_id, worker)
+    if status == ItemState.READY:
+        index_pending(wait=True)
+    return status
 
 
 def process_item(item_id: int, worker: str) -> str | None:
@@ -255,61 +301,74 @@ class Recovery:
     to_process: list[int] = field(default_factory=list)
     to_index: list[int] = field(default_factory=list)
     removed_temp: list[str] = field(default_factory=list)
+    versions_to_process: list[int] = field(default_factory=list)
 
 
 def recover(host: str, at_start: bool, queue_empty: bool = False) -> Recovery:
     """Find what to hand to the queue again; the one routine for worker start and sweeps.
 
-    At a worker's start every queued item is sent again (the claim makes copies no-ops) and
-    every unindexed item is indexed at once; a periodic sweep only takes items that the
-    queue seems to have lost and those that finished long enough ago.
+    At a worker's start every queued item and version is sent again (the claim makes copies
+    no-ops) and every unindexed item is indexed at once; a periodic sweep only takes work
+    that the queue seems to have lost and items that finished long enough ago.
     """
     if at_start:
         return Recovery(
-            requeue_unfinished(host), unindexed_items(timedelta(0)), remove_stale_temp()
+            to_process=requeue_unfinished(host),
+            to_index=unindexed_items(timedelta(0)),
+            removed_temp=remove_stale_temp(),
+            versions_to_process=requeue_unfinished(host, ItemVersion),
         )
     return Recovery(
-        recoverable_items(host, queue_empty), unindexed_items(STALE_QUEUED), remove_stale_temp()
+        to_process=recoverable_items(host, queue_empty),
+        to_index=unindexed_items(STALE_QUEUED),
+        removed_temp=remove_stale_temp(),
+        versions_to_process=recoverable_items(host, queue_empty, ItemVersion),
     )
 
 
-def requeue_unfinished(host: str) -> list[int]:
-    """At worker start: every queued item, plus abandoned ones, to be (re-)enqueued."""
-    abandoned = release_abandoned(host)
-    queued = db.session.scalars(select(Item.id).where(Item.status == ItemState.QUEUED)).all()
+def requeue_unfinished(host: str, model: type[Item] | type[ItemVersion] = Item) -> list[int]:
+    """At worker start: every queued item (or version), plus abandoned ones, to be
+    (re-)enqueued."""
+    abandoned = release_abandoned(host, model)
+    queued = db.session.scalars(select(model.id).where(model.status == ItemState.QUEUED)).all()
     return sorted(set(queued) | set(abandoned))
 
 
-def recoverable_items(host: str, queue_empty: bool = False) -> list[int]:
-    """Periodic sweep: abandoned items, and queued items the queue seems to have lost."""
-    ids = set(release_abandoned(host))
+def recoverable_items(
+    host: str, queue_empty: bool = False, model: type[Item] | type[ItemVersion] = Item
+) -> list[int]:
+    """Periodic sweep: abandoned items (or versions), and queued ones the queue seems to
+    have lost (a version is queued when it is created)."""
+    ids = set(release_abandoned(host, model))
     if queue_empty:
         cutoff = utcnow() - STALE_QUEUED
-        lost = Item.status == ItemState.QUEUED, Item.updated_at < cutoff
-        ids |= set(db.session.scalars(select(Item.id).where(*lost)))
+        queued_at = model.updated_at if model is Item else model.created_at
+        lost = model.status == ItemState.QUEUED, queued_at < cutoff
+        ids |= set(db.session.scalars(select(model.id).where(*lost)))
     return sorted(ids)
 
 
-def release_abandoned(host: str) -> list[int]:
-    """Put items back in the queue whose worker died (on this host) or whose lease ran out;
-    an item that keeps killing its worker fails after MAX_ATTEMPTS."""
+def release_abandoned(host: str, model: type[Item] | type[ItemVersion] = Item) -> list[int]:
+    """Put items (or versions) back in the queue whose worker died (on this host) or whose
+    lease ran out; one that keeps killing its worker fails after MAX_ATTEMPTS."""
     now = utcnow()
     released = []
-    processing = select(Item).where(Item.status == ItemState.PROCESSING)
-    for item in db.session.scalars(processing):
-        if not (lease_expired(item, now) or worker_dead(item, host)):
+    processing = select(model).where(model.status == ItemState.PROCESSING)
+    for row in db.session.scalars(processing):
+        if not (lease_expired(row, now) or worker_dead(row, host)):
             continue
-        if item.attempts >= MAX_ATTEMPTS:
-            item.status, item.error_code = ItemState.FAILED, "interrupted"
-            item.error = (
-                f"{item.original_filename}: processing was interrupted {item.attempts} times "
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status, row.error_code = ItemState.FAILED, "interrupted"
+            row.error = (
+                f"{row.original_filename}: processing was interrupted {row.attempts} times "
                 "(the worker stopped while working on it)"
             )
         else:
-            item.status = ItemState.QUEUED
-            released.append(item.id)
-        logger.warning("item %d abandoned by %s: now %s", item.id, item.claimed_by, item.status)
-        item.claimed_by = item.lease_until = None
+            row.status = ItemState.QUEUED
+            released.append(row.id)
+        name = model.__tablename__
+        logger.warning("%s %d abandoned by %s: now %s", name, row.id, row.claimed_by, row.status)
+        row.claimed_by = row.lease_until = None
     db.session.commit()
     return released
 

@@ -17,7 +17,17 @@ from archive import audit
 from archive.extensions import db
 from archive.ingest.errors import UnsupportedType
 from archive.ingest.sniff import sniff_file
-from archive.models import VISIBILITIES, Event, Item, ItemKind, ItemState, Photo, Presentation, User
+from archive.models import (
+    VISIBILITIES,
+    Event,
+    Item,
+    ItemKind,
+    ItemState,
+    ItemVersion,
+    Photo,
+    Presentation,
+    User,
+)
 from archive.services import current_storage
 from archive.storage import LocalStorage, TooBig
 
@@ -137,7 +147,13 @@ def insert_item(item: Item) -> Accepted:
 
 
 def find_by_sha(sha256: str) -> Item | None:
-    return db.session.scalar(select(Item).where(Item.sha256 == sha256))
+    """The item whose current file, or any earlier version, has these bytes."""
+    item = db.session.scalar(select(Item).where(Item.sha256 == sha256))
+    if item is None:
+        item = db.session.scalar(
+            select(Item).join(Item.versions).where(ItemVersion.sha256 == sha256).limit(1)
+        )
+    return item
 
 
 def accept_uploads(

@@ -149,7 +149,7 @@ def remove_orphans(report: CheckReport) -> list[RepairAction]:
             logger.info("removed orphan original %s", sha)
             actions.append(RepairAction(f"original {sha}", "removed (no item refers to it)"))
     for item_id in absent_items(set(report.orphan_derived)):
-        storage.delete_derived(item_id)
+        storage.delete_all_derived(item_id)
         logger.info("removed derived files of deleted item %d", item_id)
         actions.append(RepairAction(f"derived/{item_id}", "removed (the item no longer exists)"))
     return actions

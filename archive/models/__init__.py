@@ -14,7 +14,9 @@ from archive.models.items import (
     Presentation,
     Visibility,
 )
+from archive.models.shares import ShareLink, share_link_items
 from archive.models.users import ROLES, ApiToken, Organisation, Role, User
+from archive.models.versions import ItemVersion
 
 __all__ = [
     "ROLES",
@@ -27,12 +29,15 @@ __all__ = [
     "Grant",
     "Item",
     "ItemKind",
+    "ItemVersion",
     "ItemState",
     "Organisation",
     "Page",
     "Photo",
     "Presentation",
     "Role",
+    "ShareLink",
     "User",
     "Visibility",
+    "share_link_items",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,6 +17,9 @@ from archive.extensions import db
 from archive.models.common import utcnow
 from archive.models.events import Event, split_list
 from archive.models.users import User
+
+if TYPE_CHECKING:
+    from archive.models.versions import ItemVersion
 
 
 class ItemState(StrEnum):
@@ -80,13 +84,26 @@ class Item(db.Model):
     processed_at: Mapped[datetime | None]
     # Set when the search index holds this item's current documents; None means "to index".
     indexed_at: Mapped[datetime | None]
+    # The number of the version whose file the columns above describe (see ItemVersion).
+    version_number: Mapped[int] = mapped_column(default=1)
 
     event: Mapped[Event] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
+    versions: Mapped[list[ItemVersion]] = relationship(
+        back_populates="item",
+        cascade="all, delete-orphan",
+        order_by="ItemVersion.number",
+        passive_deletes=True,
+    )
 
     @property
     def display_title(self) -> str:
         return self.title or self.original_filename
+
+    @property
+    def current_version(self) -> ItemVersion | None:
+        """The version row of the file the item shows now."""
+        return next((v for v in self.versions if v.number == self.version_number), None)
 
 
 class Presentation(Item):
