@@ -12,6 +12,7 @@ import pytest
 
 from archive import accounts
 from archive.extensions import db
+from archive.services import current_storage
 from tests.conftest import publish_files
 
 ROLES = ("anonymous", "researcher", "partner", "partner_other", "staff", "admin")
@@ -79,6 +80,18 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("item_edit.delete", "POST"): staff_only(400),
     ("item_edit.bulk", "POST"): staff_only(400),
     ("item_edit.bulk_delete", "POST"): staff_only(400),
+    # Versions are staff's: researchers and partners see only the current version. Version 1
+    # is the current one, so viewing it redirects to the item and restoring it is refused
+    # with a message (302); an empty upload answers 400.
+    ("versions.index", "GET"): staff_only(200),
+    ("versions.upload", "POST"): staff_only(400),
+    ("versions.view", "GET"): staff_only(302),
+    ("versions.download", "GET"): staff_only(200),
+    ("versions.restore", "POST"): staff_only(302),
+    ("versions.page_image", "GET"): staff_only(200),
+    ("versions.photo_image", "GET"): staff_only(200),
+    ("api.upload_version", "POST"): staff_only(400, anonymous=API_401),
+    ("api.list_versions", "GET"): staff_only(200, anonymous=API_401),
     # Administration: admins only, guarded once on the blueprint.
     ("admin.index", "GET"): admin_only(200),
     ("admin.users", "GET"): admin_only(200),
@@ -114,11 +127,20 @@ def world(make_user, make_event, make_presentation, make_photo):
         photo = make_photo(event, f"Photo {name}")
         publish_files(deck.id, {"page-0001-thumb.webp": b"RIFF", "page-0001-preview.jpg": b"JPG"})
         publish_files(photo.id, {"grid.webp": b"RIFF", "lightbox.jpg": b"JPG"})
+        for item_id, files in ((deck.id, PAGE_FILES), (photo.id, PHOTO_FILES)):
+            with current_storage().staging_dir() as staged:
+                for file_name in files:
+                    (staged / file_name).write_bytes(b"old version")
+                current_storage().publish_version_derived(item_id, 1, staged)
         objects[name] = {"slug": event.slug, "item": deck, "photo": photo}
     for role in ("researcher", "staff", "admin"):
         make_user(role, role)
     make_user("partner", "partner", "UNDP")
     return objects
+
+
+PAGE_FILES = ("page-0001-thumb.webp", "page-0001-preview.jpg")
+PHOTO_FILES = ("grid.webp", "lightbox.jpg")
 
 
 def url_values(rule, target: dict) -> dict:
@@ -128,7 +150,7 @@ def url_values(rule, target: dict) -> dict:
             values[name] = target["slug"]
         elif name == "item_id":
             values[name] = target["photo" if "photo" in rule.endpoint else "item"].id
-        elif name == "number":
+        elif name in ("number", "page"):
             values[name] = 1
         elif name == "size":
             values[name] = "grid" if "photo" in rule.endpoint else "thumb"

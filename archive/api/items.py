@@ -111,6 +111,7 @@ def item_json(item: Item) -> dict:
         "mime": item.mime,
         "visibility": item.visibility,
         "event": item.event.slug,
+        "version": item.version_number,
         "page_count": item.page_count if isinstance(item, Presentation) else None,
         "links": {
             "self": url_for("api.get_item", item_id=item.id, _external=True),

@@ -105,6 +105,14 @@ def accept_version(
     return VersionOutcome(filename, version=version)
 
 
+def audit_upload(actor: User | None, version: ItemVersion, ip: str | None) -> None:
+    """Record a new version in the audit log (web page and API alike)."""
+    summary = f"version {version.number}: {version.original_filename}"
+    if version.note:
+        summary += f" ({version.note})"
+    audit.record(actor, "item.version.upload", version.item, summary=summary, ip=ip)
+
+
 def duplicate_refusal(item: Item, sha256: str, filename: str) -> VersionOutcome | None:
     """The same bytes as the current version, a version in progress or another item."""
     if sha256 == item.sha256:

@@ -10,6 +10,7 @@ from archive.web import (
     presentations,
     search,
     upload,
+    versions,
 )
 
 BLUEPRINTS = [
@@ -21,5 +22,6 @@ BLUEPRINTS = [
     presentations.bp,
     search.bp,
     upload.bp,
+    versions.bp,
     admin.bp,
 ]

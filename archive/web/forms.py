@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileRequired, MultipleFileField
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     DateField,
     HiddenField,
@@ -208,3 +208,23 @@ class DeleteItemsForm(SelectionForm):
     """The confirmation page sends the ids back with `confirm`, so a stray POST deletes nothing."""
 
     confirm = HiddenField(validators=[DataRequired()])
+
+
+# versions
+
+
+class VersionUploadForm(FlaskForm):
+    """A corrected file for an existing presentation or photo, with a note on what changed."""
+
+    file = FileField("New file", validators=[FileRequired("Choose the corrected file.")])
+    note = TextAreaField(
+        "What changed",
+        validators=[Length(max=2000)],
+        description="Shown in the list of versions, e.g. “typo on slide 4 corrected”.",
+    )
+
+
+class RestoreVersionForm(FlaskForm):
+    """ "Make current again" on the list of versions."""
+
+    note = HiddenField(validators=[Length(max=2000)])

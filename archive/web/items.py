@@ -41,15 +41,19 @@ def download(item_id: int):
     item = load_item(item_id)
     if not permissions.may_download(current_user, item):
         abort(403)
-    storage = current_storage()
-    if not storage.has_original(item.sha256):
+    if not current_storage().has_original(item.sha256):
         abort(404)
+    return send_original(item.sha256, item.mime, item.original_filename)
+
+
+def send_original(sha256: str, mime: str, filename: str):
+    """An original as an attachment (never shown as a page of this site), by content hash."""
     response = send_file(
-        storage.open_original(item.sha256),
-        mimetype=item.mime,
+        current_storage().open_original(sha256),
+        mimetype=mime,
         as_attachment=True,
-        download_name=item.original_filename,
-        etag=item.sha256,
+        download_name=filename,
+        etag=sha256,
         conditional=True,
         max_age=0,
     )
