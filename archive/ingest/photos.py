@@ -29,7 +29,9 @@ from typing import Any
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from archive.ingest.bytepatch import NotUnderstood, PatchedReader
 from archive.ingest.errors import DamagedFile, IngestError, TooLarge, describe_error
+from archive.ingest.gpsstrip import location_patches
 from archive.storage import page_file, photo_file
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,10 @@ class PhotoInfo:
     has_gps: bool = False
     grid: str = GRID_NAME
     lightbox: str = LIGHTBOX_NAME
+
+
+class LocationNotRemoved(Exception):
+    """A photo's GPS position could not be removed with certainty: do not send the original."""
 
 
 @dataclass(frozen=True)
@@ -290,6 +296,37 @@ def parse_exif_date(text: str | None) -> datetime | None:
         return datetime(*(int(part) for part in match.groups()))
     except ValueError:
         return None
+
+
+def open_without_gps(path: Path | str, mime: str) -> PatchedReader:
+    """The original photo as a read-only file without its GPS position (nor XMP naming one),
+    every other byte kept, streamed from the original (`gpsstrip`); read back with Pillow
+    before it is handed out. `LocationNotRemoved` when that cannot be made sure of."""
+    fh = open(path, "rb")  # the reader returned owns it and closes it
+    try:
+        copy = PatchedReader(fh, location_patches(fh, mime))
+        if (doubt := remaining_location(copy)) is not None:
+            raise LocationNotRemoved(f"{Path(path).name}: {doubt}")
+    except NotUnderstood as exc:
+        fh.close()
+        raise LocationNotRemoved(f"{Path(path).name}: {exc}") from exc
+    except BaseException:
+        fh.close()
+        raise
+    copy.seek(0)
+    return copy
+
+
+def remaining_location(copy: PatchedReader) -> str | None:
+    """Why the copy may still give a position away (Pillow reads its EXIF as most viewers
+    do), or None; a copy whose metadata cannot be read back is not trusted either."""
+    try:
+        with Image.open(copy) as im:
+            return "the GPS position is still readable" if read_has_gps(im.getexif()) else None
+    except Exception as exc:  # noqa: BLE001 - any doubt means the original is not sent
+        return f"its metadata could not be read back ({describe_error(exc)})"
+    finally:
+        copy.seek(0)
 
 
 def read_has_gps(exif: Image.Exif) -> bool:
