@@ -183,3 +183,9 @@ def organisation_item_filter(org: Organisation) -> ColumnElement[bool]:
     `item_filter` for a partner of that organisation)."""
     granted = select(Grant.event_id).where(Grant.organisation_id == org.id)
     return and_(Item.visibility != STAFF_ONLY, Item.status == READY, Item.event_id.in_(granted))
+
+
+def may_make_bundles(user) -> bool:
+    """Partners of an organisation download bundles of what it sees; staff make them for a
+    partner organisation."""
+    return is_staff(user) or (_is_partner(user) and user.organisation_id is not None)

@@ -92,6 +92,29 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("versions.photo_image", "GET"): staff_only(200),
     ("api.upload_version", "POST"): staff_only(400, anonymous=API_401),
     ("api.list_versions", "GET"): staff_only(200, anonymous=API_401),
+    # Share links: staff share; partners only when an admin allows it for their organisation
+    # (UNDP is not allowed here); researchers never. An empty form answers 400, a link that
+    # is not there 404.
+    ("shares.new", "GET"): staff_only(200),
+    ("shares.create", "POST"): staff_only(400),
+    ("shares.index", "GET"): staff_only(200),
+    ("shares.revoke", "POST"): staff_only(404),
+    ("api.create_share", "POST"): staff_only(400, anonymous=API_401),
+    ("api.list_shares", "GET"): staff_only(200, anonymous=API_401),
+    ("api.revoke_share", "DELETE"): staff_only(404, anonymous=API_401),
+    # What a link opens needs no account; a token that names no link is 404 for everyone,
+    # signed in or not (tests/test_share_holders.py tries every route with real links).
+    ("shared.page", "GET"): everyone(404, anonymous=404),
+    ("shared.unlock", "POST"): everyone(404, anonymous=404),
+    ("shared.item", "GET"): everyone(404, anonymous=404),
+    ("shared.page_image", "GET"): everyone(404, anonymous=404),
+    ("shared.photo_image", "GET"): everyone(404, anonymous=404),
+    ("shared.download", "GET"): everyone(404, anonymous=404),
+    ("shared.download_all", "GET"): everyone(404, anonymous=404),
+    # Bundles: partners bundle what their organisation sees, staff choose an organisation;
+    # an empty form answers 400.
+    ("bundles.index", "GET"): everyone(200) | {"researcher": 403},
+    ("bundles.download", "POST"): everyone(400) | {"researcher": 403},
     # Administration: admins only, guarded once on the blueprint.
     ("admin.index", "GET"): admin_only(200),
     ("admin.users", "GET"): admin_only(200),
@@ -106,6 +129,7 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("admin.organisations", "POST"): admin_only(400),
     ("admin.organisation", "GET"): admin_only(404),
     ("admin.grant_event", "POST"): admin_only(404),
+    ("admin.organisation_sharing", "POST"): admin_only(404),
     ("admin.events", "GET"): admin_only(200),
     ("admin.event_access", "GET"): admin_only(200),
     ("admin.grant_organisation", "POST"): admin_only(400),
@@ -156,6 +180,8 @@ def url_values(rule, target: dict) -> dict:
             values[name] = "grid" if "photo" in rule.endpoint else "thumb"
         elif name == "filename":
             values[name] = "css/app.css"
+        elif name == "token":
+            values[name] = "A" * 59  # well formed, names no link
         elif name.endswith("_id"):
             values[name] = 999_999
         else:

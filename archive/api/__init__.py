@@ -1,6 +1,6 @@
 """The JSON API under /api/v1 (one module per resource)."""
 
-from archive.api import items, me, versions
+from archive.api import items, me, shares, versions
 from archive.api.blueprint import bp
 
-__all__ = ["bp", "items", "me", "versions"]
+__all__ = ["bp", "items", "me", "shares", "versions"]

@@ -29,7 +29,7 @@ from typing import Any
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from archive.ingest.bytepatch import NotUnderstood, PatchedReader
+from archive.ingest.bytepatch import NotUnderstood, Patch, PatchedReader
 from archive.ingest.errors import DamagedFile, IngestError, TooLarge, describe_error
 from archive.ingest.gpsstrip import location_patches
 from archive.storage import page_file, photo_file
@@ -300,21 +300,24 @@ def parse_exif_date(text: str | None) -> datetime | None:
 
 def open_without_gps(path: Path | str, mime: str) -> PatchedReader:
     """The original photo as a read-only file without its GPS position (nor XMP naming one),
-    every other byte kept, streamed from the original (`gpsstrip`); read back with Pillow
-    before it is handed out. `LocationNotRemoved` when that cannot be made sure of."""
-    fh = open(path, "rb")  # the reader returned owns it and closes it
-    try:
-        copy = PatchedReader(fh, location_patches(fh, mime))
-        if (doubt := remaining_location(copy)) is not None:
+    every other byte kept, streamed from the original. `LocationNotRemoved` when that
+    cannot be made sure of."""
+    patches = location_free_patches(path, mime)
+    return PatchedReader(open(path, "rb"), patches)  # the reader owns the file and closes it
+
+
+def location_free_patches(path: Path | str, mime: str) -> list[Patch]:
+    """The patches (see `gpsstrip`) that remove a photo's position, checked by reading the
+    patched copy back with Pillow; `LocationNotRemoved` when any doubt remains. Kept by
+    callers that open the copy later (a ZIP names and sizes its members first)."""
+    with open(path, "rb") as fh:
+        try:
+            patches = location_patches(fh, mime)
+        except NotUnderstood as exc:
+            raise LocationNotRemoved(f"{Path(path).name}: {exc}") from exc
+        if (doubt := remaining_location(PatchedReader(fh, patches))) is not None:
             raise LocationNotRemoved(f"{Path(path).name}: {doubt}")
-    except NotUnderstood as exc:
-        fh.close()
-        raise LocationNotRemoved(f"{Path(path).name}: {exc}") from exc
-    except BaseException:
-        fh.close()
-        raise
-    copy.seek(0)
-    return copy
+    return patches
 
 
 def remaining_location(copy: PatchedReader) -> str | None:

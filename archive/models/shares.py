@@ -7,7 +7,7 @@ finds the row, the verifier is kept as a SHA-256 and compared in constant time (
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -54,6 +54,11 @@ class ShareLink(db.Model):
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
+
+    @property
+    def last_day(self) -> date:
+        """The last day (UTC) the link works: it expires at the start of the next."""
+        return (self.expires_at - timedelta(seconds=1)).date()
 
     @property
     def downloads_left(self) -> int | None:

@@ -2,6 +2,7 @@
 
 from archive import admin
 from archive.web import (
+    bundles,
     event_edit,
     events,
     home,
@@ -9,6 +10,8 @@ from archive.web import (
     items,
     presentations,
     search,
+    shared,
+    shares,
     upload,
     versions,
 )
@@ -23,5 +26,8 @@ BLUEPRINTS = [
     search.bp,
     upload.bp,
     versions.bp,
+    shares.bp,
+    shared.bp,
+    bundles.bp,
     admin.bp,
 ]
