@@ -55,6 +55,7 @@ def new():
 @bp.post("/")
 def create():
     form = ShareLinkForm()
+    form.items.choices = choices(shareable(request.form.getlist("items", type=int)))
     if not form.validate_on_submit():
         return render_new(form, form.items.data or [], form_status())
     try:
@@ -95,12 +96,16 @@ def audit_creation(link: ShareLink) -> None:
 def render_new(form: ShareLinkForm, wanted: list[int], status: int = 200):
     """The form with the wanted items that may be shared as choices (the others named)."""
     items = shareable(wanted)
-    form.items.choices = [SelectChoice(item.id, item.display_title) for item in items]
+    form.items.choices = choices(items)
     max_days = config("SHARE_MAX_DAYS")
     last = utcnow().date() + timedelta(days=max_days)
     form.expires_on.description = f"At most {max_days} days from today (until {last}), UTC."
     refused = len(set(wanted) - {item.id for item in items})
     return render_template("shares/new.html", form=form, items=items, refused=refused), status
+
+
+def choices(items: list[Item]) -> list[SelectChoice]:
+    return [SelectChoice(item.id, item.display_title) for item in items]
 
 
 def shareable(item_ids: list[int]) -> list[Item]:
