@@ -111,6 +111,8 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("shared.photo_image", "GET"): everyone(404, anonymous=404),
     ("shared.download", "GET"): everyone(404, anonymous=404),
     ("shared.download_all", "GET"): everyone(404, anonymous=404),
+    ("shared.nothing", "GET"): everyone(404, anonymous=404),
+    ("shared.nothing", "POST"): everyone(404, anonymous=404),
     # Bundles: partners bundle what their organisation sees, staff choose an organisation;
     # an empty form answers 400.
     ("bundles.index", "GET"): everyone(200) | {"researcher": 403},
@@ -182,6 +184,8 @@ def url_values(rule, target: dict) -> dict:
             values[name] = "css/app.css"
         elif name == "token":
             values[name] = "A" * 59  # well formed, names no link
+        elif name == "anything":
+            values[name] = "any/where"
         elif name.endswith("_id"):
             values[name] = 999_999
         else:

@@ -29,8 +29,10 @@ from flask import (
     url_for,
 )
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.exceptions import HTTPException
 
 from archive import shares
+from archive.errors import describe
 from archive.extensions import csrf, db, limiter
 from archive.fulltext import highlight_text
 from archive.models import Item, ItemKind, Presentation, ShareLink
@@ -76,6 +78,20 @@ def private_headers(response):
 def not_found(_exc):
     """One page, byte for byte, for every 404 of a link: nothing tells them apart."""
     return render_template("shared/gone.html"), 404
+
+
+@bp.errorhandler(HTTPException)
+def other_error(exc: HTTPException):
+    """Other errors (too many attempts, a bad form) in the link's own plain page: the site's
+    error page would start a session and show its navigation."""
+    return render_template("shared/error.html", code=exc.code, message=describe(exc)), exc.code
+
+
+@bp.route("/", defaults={"anything": ""}, methods=["GET", "POST"])
+@bp.route("/<path:anything>", methods=["GET", "POST"])
+def nothing(anything: str):
+    """Any other address under /s/ is the same 404 as an unknown link (not the site's)."""
+    abort(404)
 
 
 def open_link(token: str, unlocked: bool = True) -> ShareLink:

@@ -130,7 +130,7 @@ def test_a_dead_link_answers_exactly_like_one_that_never_existed(app, world, lin
         row.owner.active = False
     db.session.commit()
     assert gone(client, link) == never
-    for path in ("/items/%d" % world.granted_deck.id, "/download.zip"):
+    for path in (f"/items/{world.granted_deck.id}", "/download.zip"):
         response = client.get(f"/s/{link}{path}")
         assert (response.status_code, response.data) == (404, never)
 
@@ -184,7 +184,8 @@ def test_every_visit_and_download_is_audited_with_the_address(app, world, link):
     ]
     assert {ip for _, ip, _ in trail} == {"198.51.100.7"}
     assert "divide.pdf" in trail[2][2] and trail[2][2].startswith("for Nodira")
-    actor = db.session.scalar(select(AuditEntry.actor_name).where(AuditEntry.action == "share.visit"))
+    visit = select(AuditEntry.actor_name).where(AuditEntry.action == "share.visit")
+    actor = db.session.scalar(visit)
     assert actor.startswith("link ") and "Nodira" in actor
     row = db.session.scalar(select(ShareLink))
     assert (row.visits, row.downloads) == (1, 2) and row.last_used_at is not None
@@ -245,7 +246,8 @@ def test_partners_share_only_what_they_see_and_only_when_allowed(app, client, wo
     make_user("ada", "admin")
     sign_in(admin, "ada")
     org = db.session.scalar(select(Organisation).where(Organisation.name == "UNDP"))
-    assert admin.post(f"/admin/organisations/{org.id}/sharing", data={"may_share": "y"}).status_code == 302
+    allowed = admin.post(f"/admin/organisations/{org.id}/sharing", data={"may_share": "y"})
+    assert allowed.status_code == 302
     assert "share-select-form" in client.get("/events/baku-2023").get_data(as_text=True)
     expires = (utcnow().date() + timedelta(days=5)).isoformat()
     refused = client.post(
