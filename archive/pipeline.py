@@ -146,6 +146,39 @@ def extract_version(version_id: int, worker: str) -> str | None:
     return ItemState.READY
 
 
+def reprocess_versions(version_ids: Iterable[int], worker: str) -> list[tuple[int, str | None]]:
+    """Extract versions again from their originals: the derived files of earlier versions
+    (after a restore or a repair) and versions left queued. Oldest first, so that a newer
+    pending version still ends current; returns (version id, final status)."""
+    ids = list(version_ids)
+    db.session.execute(
+        update(ItemVersion)
+        .where(ItemVersion.id.in_(ids), ItemVersion.status != ItemState.PROCESSING)
+        .values(status=ItemState.QUEUED, error=None, error_code=None, attempts=0)
+    )
+    db.session.commit()
+    ordered = db.session.scalars(
+        select(ItemVersion.id)
+        .where(ItemVersion.id.in_(ids))
+        .order_by(ItemVersion.item_id, ItemVersion.number)
+    ).all()
+    results = [(version_id, extract_version(version_id, worker)) for version_id in ordered]
+    index_pending(wait=True)
+    return results
+
+
+def earlier_versions(item_ids: Iterable[int] | None = None) -> list[int]:
+    """Ready versions that are not their item's current one (their files are kept apart)."""
+    query = (
+        select(ItemVersion.id)
+        .join(Item, Item.id == ItemVersion.item_id)
+        .where(ItemVersion.status == ItemState.READY, ItemVersion.number != Item.version_number)
+    )
+    if item_ids is not None:
+        query = query.where(ItemVersion.item_id.in_(list(item_ids)))
+    return list(db.session.scalars(query.order_by(ItemVersion.id)))
+
+
 def process_version(version_id: int, worker: str) -> str | None:
     """Extract one version and index its item before returning (commands, tests)."""
     status = extract_version(version_id, worker)

@@ -12,11 +12,12 @@ import logging
 
 from sqlalchemy import select
 
-from archive import pipeline, tasks
+from archive import materials, pipeline, tasks
 from archive.extensions import db
 from archive.fulltext import FulltextError
 from archive.integrity.checks import absent_items
 from archive.integrity.report import LOST_CODES, CheckReport, RepairAction
+from archive.integrity.versions import repair_versions
 from archive.models import Item, ItemState
 from archive.pipeline import reprocess_item
 from archive.services import current_storage
@@ -32,6 +33,7 @@ def repair(report: CheckReport) -> list[RepairAction]:
         repair_stuck,
         repair_derived,
         repair_index,
+        repair_versions,
         remove_orphans,
         remove_stale_temp,
     ):
@@ -144,6 +146,8 @@ def remove_orphans(report: CheckReport) -> list[RepairAction]:
     storage = current_storage()
     actions = []
     for sha in report.orphan_originals:
+        if not materials.unused_originals([sha]):
+            continue
         if db.session.scalar(select(Item.id).where(Item.sha256 == sha)) is None:
             storage.delete_original(sha)
             logger.info("removed orphan original %s", sha)

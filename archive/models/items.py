@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,9 +16,6 @@ from archive.extensions import db
 from archive.models.common import utcnow
 from archive.models.events import Event, split_list
 from archive.models.users import User
-
-if TYPE_CHECKING:
-    from archive.models.versions import ItemVersion
 
 
 class ItemState(StrEnum):
@@ -89,7 +85,8 @@ class Item(db.Model):
 
     event: Mapped[Event] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
-    versions: Mapped[list[ItemVersion]] = relationship(
+    # ItemVersion (models/versions.py) imports this module; SQLAlchemy resolves the name.
+    versions: Mapped[list[ItemVersion]] = relationship(  # noqa: F821
         back_populates="item",
         cascade="all, delete-orphan",
         order_by="ItemVersion.number",
@@ -101,7 +98,7 @@ class Item(db.Model):
         return self.title or self.original_filename
 
     @property
-    def current_version(self) -> ItemVersion | None:
+    def current_version(self) -> ItemVersion | None:  # noqa: F821
         """The version row of the file the item shows now."""
         return next((v for v in self.versions if v.number == self.version_number), None)
 
