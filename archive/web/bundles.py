@@ -7,6 +7,7 @@ its partners see, to send on. Photos go without their GPS position.
 
 from __future__ import annotations
 
+import re
 from itertools import groupby
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -21,7 +22,6 @@ from archive.guards import require_login
 from archive.models import Event, Item, Organisation
 from archive.web.bundling import build_bundle, load_items, zip_response
 from archive.web.forms import BundleForm, form_status
-from archive.web.zipstream import safe_name
 
 bp = Blueprint("bundles", __name__, url_prefix="/bundles")
 bp.before_request(require_login)
@@ -64,7 +64,7 @@ def download():
     summary = f"{len(bundle.included)} file(s) for {org.name}: items {ids}"
     audit.record(current_user, "bundle.download", org, summary[:2000], ip=request.remote_addr)
     db.session.commit()
-    name = safe_name(org.name, suffix="").replace(" ", "-").lower() or "partner"
+    name = re.sub(r"[^a-z0-9]+", "-", org.name.lower()).strip("-")[:60] or "partner"
     return zip_response(bundle, f"{name}-bundle-{bundle.made_at:%Y-%m-%d}.zip")
 
 

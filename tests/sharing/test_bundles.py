@@ -10,6 +10,7 @@ import zipfile
 from PIL import Image
 from sqlalchemy import select
 
+from archive import accounts
 from archive.extensions import db
 from archive.models import AuditEntry, Item, Organisation
 from archive.services import current_storage
@@ -106,3 +107,13 @@ def test_researchers_have_no_bundles(client, world, make_user):
     sign_in(client, "rita")
     assert client.get("/bundles/").status_code == 403
     assert client.post("/bundles/", data={"items": world.ids("granted_deck")}).status_code == 403
+
+
+def test_an_organisation_named_in_cyrillic_gets_an_ascii_file_name(client, world):
+    org = accounts.find_or_create_organisation("Программа развития ООН")
+    accounts.add_grant(world.granted_deck.event, org)
+    db.session.commit()
+    sign_in(client, "sam")
+    response = client.post("/bundles/", data={"org": org.id, "items": world.ids("granted_deck")})
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="partner-')
