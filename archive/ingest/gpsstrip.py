@@ -27,11 +27,14 @@ TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 
 TAG_GPS_IFD, TAG_XMP = 0x8825, 700
 # A GPS directory that says nothing: only GPSVersionID 2.2.0.0 (BYTE x 4, stored inline).
 EMPTY_GPS_ENTRY = (0, 1, 4, b"\x02\x02\x00\x00")
-APP1_EXIF = re.compile(rb"\xff\xe1(..)Exif\x00\x00", re.DOTALL)
 XMP_NAMESPACE = b"http://ns.adobe.com/xap/1.0/\x00"
 XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
-APP1_XMP = re.compile(
-    rb"\xff\xe1(..)(" + re.escape(XMP_NAMESPACE) + b"|" + re.escape(XMP_EXTENSION) + b")",
+APP1_ANY = re.compile(
+    rb"\xff\xe1..(?:Exif\x00\x00|"
+    + re.escape(XMP_NAMESPACE)
+    + b"|"
+    + re.escape(XMP_EXTENSION)
+    + b")",
     re.DOTALL,
 )
 EXTENSION_HEADER = 32 + 4 + 4  # GUID, full length, offset of this part
@@ -129,7 +132,7 @@ def empty_gps_ifd(source: Source, base: int, size: int, order: str, offset: int)
 def xmp_patches(source: Source) -> list[Patch]:
     """Blank every XMP packet (`<x:xmpmeta>` or bare `<rdf:RDF>`) that mentions GPS, with
     spaces: WebP and HEIF chunks, TIFF tags and GIF extensions hold XMP whole and
-    uncompressed (JPEG splits long XMP across segments: see `jpeg_xmp_patches`)."""
+    uncompressed (JPEG splits long XMP across segments: see `jpeg_patches`)."""
     patches, position = [], 0
     while (found := scan(source, XMP_START, position)) is not None:
         start, opening = found
@@ -172,37 +175,30 @@ def scan(source: Source, pattern: re.Pattern, position: int):
 
 
 def jpeg_patches(source: Source) -> list[Patch]:
-    """Every APP1 EXIF block in the file (the main image's, and those of the further images
-    an MPO or Ultra HDR file carries after it), and XMP that mentions GPS."""
-    patches, position = [], 0
-    while (found := scan(source, APP1_EXIF, position)) is not None:
-        start, _ = found
-        (length,) = struct.unpack(">H", source.read(start + 2, 2))
-        if length > 16:
-            patches += tiff_gps_patches(source, start + 10, length - 8)
-        position = start + 4
-    return patches + jpeg_xmp_patches(source)
-
-
-def jpeg_xmp_patches(source: Source) -> list[Patch]:
-    """XMP APP1 segments, one by one (a long packet is split across "extension" segments
-    whose headers must stay): when any mentions GPS, every one is emptied."""
-    segments, position = [], 0
-    while (found := scan(source, APP1_XMP, position)) is not None:
+    """In one pass over the file: every APP1 EXIF block (the main image's, and those of the
+    further images an MPO or Ultra HDR file carries after it), and the XMP segments, which
+    are emptied when any of them mentions GPS (a long packet is split across "extension"
+    segments whose headers must stay)."""
+    patches, segments, position = [], [], 0
+    while (found := scan(source, APP1_ANY, position)) is not None:
         start, header = found
         (length,) = struct.unpack(">H", source.read(start + 2, 2))
-        namespace = XMP_NAMESPACE if header.endswith(XMP_NAMESPACE) else XMP_EXTENSION
-        skip = len(namespace) + (EXTENSION_HEADER if namespace == XMP_EXTENSION else 0)
-        payload_at, payload_length = start + 4 + skip, length - 2 - skip
-        if payload_length > 0:
-            segments.append((namespace, payload_at, source.read(payload_at, payload_length)))
+        if header.endswith(b"Exif\x00\x00"):
+            if length > 16:
+                patches += tiff_gps_patches(source, start + 10, length - 8)
+        else:
+            namespace = XMP_NAMESPACE if header.endswith(XMP_NAMESPACE) else XMP_EXTENSION
+            skip = len(namespace) + (EXTENSION_HEADER if namespace == XMP_EXTENSION else 0)
+            payload_at, payload_length = start + 4 + skip, length - 2 - skip
+            if payload_length > 0:
+                segments.append((namespace, payload_at, source.read(payload_at, payload_length)))
         position = start + 4
-    if GPS_MARK not in b"".join(payload for _, _, payload in segments):
-        return []
-    return [
-        Patch(at, empty_packet(len(data)) if ns == XMP_NAMESPACE else b" " * len(data))
-        for ns, at, data in segments
-    ]
+    if GPS_MARK in b"".join(payload for _, _, payload in segments):
+        patches += [
+            Patch(at, empty_packet(len(data)) if ns == XMP_NAMESPACE else b" " * len(data))
+            for ns, at, data in segments
+        ]
+    return patches
 
 
 def png_patches(source: Source) -> list[Patch]:

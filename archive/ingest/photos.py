@@ -323,8 +323,8 @@ def location_free_patches(path: Path | str, mime: str) -> list[Patch]:
 def remaining_location(copy: PatchedReader) -> str | None:
     """Why the copy may still give a position away (Pillow reads its EXIF as most viewers
     do), or None; a copy whose metadata cannot be read back is not trusted either."""
-    try:
-        with Image.open(copy) as im:
+    try:  # buffered: Pillow reads headers a few bytes at a time
+        with Image.open(io.BufferedReader(copy)) as im:
             return "the GPS position is still readable" if read_has_gps(im.getexif()) else None
     except Exception as exc:  # noqa: BLE001 - any doubt means the original is not sent
         return f"its metadata could not be read back ({describe_error(exc)})"

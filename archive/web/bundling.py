@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from flask import Response, render_template, stream_with_context
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, with_polymorphic
 
 from archive.extensions import db
 from archive.models import Event, Item, Photo, Presentation
@@ -89,8 +89,11 @@ class Bundle:
 def load_items(item_ids: list[int]) -> list[Item]:
     """The items in a stable order (event date, event, decks before photos, title), with
     their events loaded in one query."""
+    every_kind = with_polymorphic(Item, [Presentation, Photo])  # speakers, taken_at: one query
     items = db.session.scalars(
-        select(Item).where(Item.id.in_(item_ids)).options(selectinload(Item.event))
+        select(every_kind)
+        .where(every_kind.id.in_(item_ids))
+        .options(selectinload(every_kind.event))
     ).all()
     return sorted(
         items,
