@@ -107,8 +107,9 @@ def page(token: str):
     link = open_link(token, unlocked=False)
     if not is_unlocked(link, token):
         return password_page(link, token)
-    shares.record_use(link, "share.visit", request.remote_addr)
-    db.session.commit()
+    if request.method == "GET":  # a HEAD (a link preview, a mail scanner) is no visit
+        shares.record_use(link, "share.visit", request.remote_addr)
+        db.session.commit()
     items = shares.link_items(link)
     decks = [i for i in items if i.kind == ItemKind.PRESENTATION]
     photos = [i for i in items if i.kind == ItemKind.PHOTO]
@@ -244,11 +245,12 @@ def download(token: str, item_id: int):
     """The item's file (a photo without its position), counted against the link's limit."""
     link, item = load_item(token, item_id)
     file = outgoing_file(item)
-    if file is None or not shares.count_download(link):
+    if file is None or not counted_download(link):
         abort(404)
-    summary = f"item {item.id}: {file.name}"
-    shares.record_use(link, "share.download", request.remote_addr, summary)
-    db.session.commit()
+    if request.method == "GET":
+        summary = f"item {item.id}: {file.name}"
+        shares.record_use(link, "share.download", request.remote_addr, summary)
+        db.session.commit()
     return send_file(
         file.open(),
         mimetype=file.mime,
@@ -258,17 +260,24 @@ def download(token: str, item_id: int):
     )
 
 
+def counted_download(link: ShareLink) -> bool:
+    """Take a download from the link's allowance; a HEAD request downloads nothing."""
+    return request.method == "HEAD" or shares.count_download(link)
+
+
 @bp.get("/<token>/download.zip")
 def download_all(token: str):
     """Every item of the link as one ZIP with an index: one download of the allowance."""
     link = open_link(token)
     items = shares.link_items(link)
-    if not items or not shares.count_download(link):
+    if not items or not counted_download(link):
         abort(404)
     bundle = build_bundle(
         load_items([i.id for i in items]), f"Shared with {link.recipient}", link.recipient
     )
-    summary = f"ZIP of {len(bundle.included)} item(s): {', '.join(str(i.id) for i in items)}"
-    shares.record_use(link, "share.download_zip", request.remote_addr, summary[:1900])
-    db.session.commit()
+    if request.method == "GET":
+        ids = ", ".join(str(i.id) for i in items)
+        summary = f"ZIP of {len(bundle.included)} item(s): {ids}"
+        shares.record_use(link, "share.download_zip", request.remote_addr, summary[:1900])
+        db.session.commit()
     return zip_response(bundle, "shared-materials.zip")

@@ -292,3 +292,16 @@ def test_search_results_offer_sharing_to_staff(client, world):
     sign_in(client, "sam")
     html = client.get("/search/?q=divide").get_data(as_text=True)
     assert 'form="share-select-form"' in html and f'value="{world.granted_deck.id}"' in html
+
+
+def test_a_head_request_counts_neither_a_visit_nor_a_download(app, world):
+    """Link previews and mail scanners send HEAD: the allowance is for the recipient."""
+    token = make_link(world.staff, world.ids("granted_deck"), max_downloads=1)
+    client = app.test_client()
+    assert client.head(f"/s/{token}").status_code == 200
+    assert client.head(f"/s/{token}/items/{world.granted_deck.id}/download").status_code == 200
+    assert client.head(f"/s/{token}/download.zip").status_code == 200
+    row = db.session.scalar(select(ShareLink))
+    assert (row.visits, row.downloads) == (0, 0) and audit_trail() == []
+    assert client.get(f"/s/{token}/items/{world.granted_deck.id}/download").status_code == 200
+    assert gone(client, token) == gone(client)
