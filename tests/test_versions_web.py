@@ -55,6 +55,9 @@ def test_staff_replace_a_deck_and_every_link_keeps_working(client, login_as, dec
     with current_storage().open_original(item.sha256) as fh:
         assert download.data == fh.read()
     assert actions()[-2:] == ["item.version.upload", "item.version.current"]
+    viewer = client.get(f"/presentations/{deck.id}").get_data(as_text=True)
+    assert 'id="versions-summary"' in viewer and "Version 2 of 2" in viewer
+    assert "typo fixed" in viewer and "talk.pdf" in viewer
 
 
 def test_a_bookmarked_page_beyond_the_new_version_says_so(client, login_as, deck, make_pdf):
@@ -98,7 +101,7 @@ def test_others_see_only_the_current_version(client, login_as, deck, make_pdf, r
     post_version(staff, deck.id, pdf_bytes(make_pdf))
     login_as(role)
     viewer = client.get(f"/presentations/{deck.id}").get_data(as_text=True)
-    assert "beta 1" in viewer and "Versions" not in viewer
+    assert "beta 1" in viewer and "Versions" not in viewer and "versions-summary" not in viewer
     for url in (
         f"/items/{deck.id}/versions",
         f"/items/{deck.id}/versions/1/",
