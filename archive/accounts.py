@@ -10,7 +10,7 @@ import re
 from sqlalchemy import func, select
 
 from archive.extensions import db
-from archive.models import ROLES, ApiToken, Event, Grant, Organisation, User
+from archive.models import ROLES, ApiToken, Event, Grant, Organisation, Role, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
 MIN_PASSWORD = 10
@@ -61,7 +61,7 @@ def create_user(
 def check_role(role: str, organisation: str | None) -> None:
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
-    if role == "partner" and not organisation:
+    if role == Role.PARTNER and not organisation:
         raise AccountError("a partner account needs an organisation")
 
 

@@ -12,8 +12,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
-from archive import api, auth, cli, errors, security, services, startup, tasks, web
-from archive.extensions import csrf, db, limiter, migrate
+from archive import api, auth, cli, errors, linklimits, security, services, startup, tasks, web
+from archive.auth import limits
+from archive.extensions import csrf, db, migrate
 from archive.web import filters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,17 +27,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     instance_dir = overrides.get("INSTANCE_DIR", config_class.INSTANCE_DIR)
     app = Flask(
         __name__,
-        instance_path=str(Path(instance_dir).resolve()),
+        instance_path=str(Path(instance_dir).absolute()),
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
+    startup.resolve_paths(app)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     configure_logging(app)
     startup.prepare_instance(app)
+    startup.check_timezone(app.config["DEFAULT_TIMEZONE"])
+    startup.check_database(app.config["SQLALCHEMY_DATABASE_URI"])
+    startup.check_ocr_setting(app.config["OCR"])
     services.init_app(app)
     tasks.init_app(app)
-    startup.check_database(app.config["SQLALCHEMY_DATABASE_URI"])
     init_extensions(app)
     register_blueprints(app)
     filters.init_app(app)
@@ -60,7 +64,8 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    limits.init_app(app)
+    linklimits.init_app(app)
     auth.init_login(app)
 
 

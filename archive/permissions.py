@@ -11,19 +11,26 @@ from sqlalchemy import ColumnElement, and_, false, select, true
 
 from archive.extensions import db
 from archive.fulltext import AccessScope
-from archive.models import Event, Grant, Item, Organisation, ShareLink, share_link_items
-
-STAFF_ONLY = "staff"
-READY = "ready"
+from archive.models import (
+    Event,
+    Grant,
+    Item,
+    ItemState,
+    Organisation,
+    Role,
+    ShareLink,
+    Visibility,
+    share_link_items,
+)
 
 
 def is_staff(user) -> bool:
     """Staff and admins see and edit everything."""
-    return user.is_authenticated and user.role in ("admin", "staff")
+    return user.is_authenticated and user.role in (Role.ADMIN, Role.STAFF)
 
 
 def is_admin(user) -> bool:
-    return user.is_authenticated and user.role == "admin"
+    return user.is_authenticated and user.role == Role.ADMIN
 
 
 def may_manage_accounts(user) -> bool:
@@ -31,7 +38,7 @@ def may_manage_accounts(user) -> bool:
 
 
 def _is_partner(user) -> bool:
-    return user.is_authenticated and user.role == "partner"
+    return user.is_authenticated and user.role == Role.PARTNER
 
 
 def granted_event_ids(user) -> frozenset[int]:
@@ -56,11 +63,15 @@ def may_view_item(user, item: Item) -> bool:
     """Staff see every item in every state; others see ready items not marked staff-only."""
     if is_staff(user):
         return True
-    if not user.is_authenticated or item.visibility == STAFF_ONLY or item.status != READY:
+    if (
+        not user.is_authenticated
+        or item.visibility == Visibility.STAFF
+        or item.status != ItemState.READY
+    ):
         return False
     if _is_partner(user):
         return item.event_id in granted_event_ids(user)
-    return user.role == "researcher"
+    return user.role == Role.RESEARCHER
 
 
 def may_download(user, item: Item) -> bool:
@@ -77,7 +88,7 @@ def event_filter(user) -> ColumnElement[bool]:
     """SQL condition on `Event` for the events a user may see."""
     if _is_partner(user):
         return Event.id.in_(granted_event_ids(user))
-    if user.is_authenticated and user.role in ("admin", "staff", "researcher"):
+    if user.is_authenticated and user.role in (Role.ADMIN, Role.STAFF, Role.RESEARCHER):
         return true()
     return false()
 
@@ -86,9 +97,9 @@ def item_filter(user) -> ColumnElement[bool]:
     """SQL condition on `Item` (and subclasses) for the items a user may see."""
     if is_staff(user):
         return true()
-    if not user.is_authenticated or user.role not in ("researcher", "partner"):
+    if not user.is_authenticated or user.role not in (Role.RESEARCHER, Role.PARTNER):
         return false()
-    shared = and_(Item.visibility != STAFF_ONLY, Item.status == READY)
+    shared = and_(Item.visibility != Visibility.STAFF, Item.status == ItemState.READY)
     if _is_partner(user):
         return and_(shared, Item.event_id.in_(granted_event_ids(user)))
     return shared
@@ -104,7 +115,7 @@ def search_scope(user) -> AccessScope:
             event_ids=granted_event_ids(user),
             organisation_id=user.organisation_id if user.organisation_id is not None else -1,
         )
-    if user.is_authenticated and user.role == "researcher":
+    if user.is_authenticated and user.role == Role.RESEARCHER:
         return AccessScope(include_staff_only=False)
     return AccessScope(include_staff_only=False, event_ids=frozenset())
 
@@ -135,15 +146,17 @@ def shareable_filter(user) -> ColumnElement[bool]:
     processed, and never staff-only (not even for staff)."""
     if not may_share(user):
         return false()
-    return and_(item_filter(user), Item.visibility != STAFF_ONLY, Item.status == READY)
+    return and_(
+        item_filter(user), Item.visibility != Visibility.STAFF, Item.status == ItemState.READY
+    )
 
 
 def may_share_item(user, item: Item) -> bool:
     return (
         may_share(user)
         and may_view_item(user, item)
-        and item.visibility != STAFF_ONLY
-        and item.status == READY
+        and item.visibility != Visibility.STAFF
+        and item.status == ItemState.READY
     )
 
 
@@ -182,10 +195,24 @@ def organisation_item_filter(org: Organisation) -> ColumnElement[bool]:
     """SQL condition on `Item` for what the partners of `org` see (the same rule as
     `item_filter` for a partner of that organisation)."""
     granted = select(Grant.event_id).where(Grant.organisation_id == org.id)
-    return and_(Item.visibility != STAFF_ONLY, Item.status == READY, Item.event_id.in_(granted))
+    return and_(
+        Item.visibility != Visibility.STAFF,
+        Item.status == ItemState.READY,
+        Item.event_id.in_(granted),
+    )
 
 
 def may_make_bundles(user) -> bool:
     """Partners of an organisation download bundles of what it sees; staff make them for a
     partner organisation."""
     return is_staff(user) or (_is_partner(user) and user.organisation_id is not None)
+
+
+def may_view_programme(user, event: Event) -> bool:
+    """An event's sessions and talks are part of its page; its decks and photos inside the
+    programme still pass `item_filter` one by one."""
+    return may_view_event(user, event)
+
+
+def may_edit_programme(user, event: Event | None = None) -> bool:
+    return is_staff(user)

@@ -39,7 +39,7 @@ from archive.ingest import ItemFields, accept_file  # noqa: E402
 from archive.models import Item  # noqa: E402
 from archive.services import current_storage  # noqa: E402
 from archive.web.bundling import build_bundle, load_items, stream_bundle  # noqa: E402
-from archive.web.zipstream import ZipMember, stream_zip  # noqa: E402
+from archive.zipstream import ZipMember, stream_zip  # noqa: E402
 from tests.support.samples import make_image, make_pdf  # noqa: E402
 
 ZIP = shutil.which("zip")

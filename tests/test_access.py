@@ -8,10 +8,13 @@ Roles: anonymous, researcher, partner (on a granted event's objects), partner_ot
 
 from __future__ import annotations
 
+from datetime import date, time
+
 import pytest
 
 from archive import accounts
 from archive.extensions import db
+from archive.programme.editing import SessionFields, TalkFields, create_session, create_talk
 from archive.services import current_storage
 from tests.conftest import publish_files
 
@@ -25,11 +28,20 @@ def everyone(status: int, anonymous=LOGIN) -> dict:
 
 
 def granted_only(status: int, anonymous=LOGIN) -> dict:
-    return everyone(status, anonymous) | {"partner_other": 403}
+    """Objects of a granted event; on another event's objects a partner gets the same 404
+    as for an object that does not exist."""
+    return everyone(status, anonymous) | {"partner_other": 404}
 
 
 def staff_only(status: int, anonymous=LOGIN) -> dict:
+    """Staff pages that are not about one object (upload form, new event): 403 says nothing."""
     return everyone(403, anonymous) | {"staff": status, "admin": status}
+
+
+def staff_object(status: int, anonymous=LOGIN) -> dict:
+    """Changing one object (edit, delete, upload into an event): 404 for everyone else, as if
+    it did not exist, even when they may see the object itself."""
+    return everyone(404, anonymous) | {"staff": status, "admin": status}
 
 
 def admin_only(status: int, anonymous=LOGIN) -> dict:
@@ -57,41 +69,45 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("items.photo_image", "GET"): granted_only(200),
     ("items.page_image", "GET"): granted_only(200),
     ("api.me", "GET"): everyone(200, anonymous=API_401),
-    ("api.upload_items", "POST"): staff_only(400, anonymous=API_401),
+    ("api.upload_items", "POST"): staff_object(400, anonymous=API_401),
     ("api.list_items", "GET"): granted_only(200, anonymous=API_401),
     ("api.get_item", "GET"): granted_only(200, anonymous=API_401),
+    ("api.download_item", "GET"): granted_only(200, anonymous=API_401),
+    ("api.get_page", "GET"): granted_only(200, anonymous=API_401),
+    ("api.page_image", "GET"): granted_only(200, anonymous=API_401),
+    ("api.photo_image", "GET"): granted_only(200, anonymous=API_401),
+    ("api.search", "GET"): everyone(200, anonymous=API_401),
+    ("api.list_events", "GET"): everyone(200, anonymous=API_401),
+    ("api.get_event", "GET"): granted_only(200, anonymous=API_401),
+    ("api.event_zip", "GET"): granted_only(200, anonymous=API_401),
+    ("api.openapi", "GET"): everyone(200, anonymous=API_401),
     # Staff edit events. An authorised POST of an empty form changes nothing and answers 400
     # (the form again, with its errors); routes about a missing object (id 999999) answer 404
     # before looking at the form. Deleting needs the slug echoed back, so an empty POST is 400.
     ("event_edit.create", "GET"): staff_only(200),
     ("event_edit.create", "POST"): staff_only(400),
-    ("event_edit.edit", "GET"): staff_only(200),
-    ("event_edit.edit", "POST"): staff_only(400),
-    ("event_edit.delete", "GET"): staff_only(200),
-    ("event_edit.delete", "POST"): staff_only(400),
+    ("event_edit.edit", "GET"): staff_object(200),
+    ("event_edit.edit", "POST"): staff_object(400),
+    ("event_edit.delete", "GET"): staff_object(200),
+    ("event_edit.delete", "POST"): staff_object(400),
     # Staff upload, change and delete items; an empty POST changes nothing and answers 400.
     ("upload.index", "GET"): staff_only(200),
     ("upload.index", "POST"): staff_only(400),
     ("upload.results", "GET"): staff_only(200),
     ("upload.create_event", "POST"): staff_only(400),
-    ("item_edit.edit", "GET"): staff_only(200),
-    ("item_edit.edit", "POST"): staff_only(400),
-    ("item_edit.delete", "GET"): staff_only(200),
-    ("item_edit.delete", "POST"): staff_only(400),
-    ("item_edit.bulk", "POST"): staff_only(400),
-    ("item_edit.bulk_delete", "POST"): staff_only(400),
-    # Versions are staff's: researchers and partners see only the current version. Version 1
+    # Versions are staff's: researchers and partners see only the current version, and the
+    # versions of an item answer them 404 as if there were none. Version 1
     # is the current one, so viewing it redirects to the item and restoring it is refused
     # with a message (302); an empty upload answers 400.
-    ("versions.index", "GET"): staff_only(200),
-    ("versions.upload", "POST"): staff_only(400),
-    ("versions.view", "GET"): staff_only(302),
-    ("versions.download", "GET"): staff_only(200),
-    ("versions.restore", "POST"): staff_only(302),
-    ("versions.page_image", "GET"): staff_only(200),
-    ("versions.photo_image", "GET"): staff_only(200),
-    ("api.upload_version", "POST"): staff_only(400, anonymous=API_401),
-    ("api.list_versions", "GET"): staff_only(200, anonymous=API_401),
+    ("versions.index", "GET"): staff_object(200),
+    ("versions.upload", "POST"): staff_object(400),
+    ("versions.view", "GET"): staff_object(302),
+    ("versions.download", "GET"): staff_object(200),
+    ("versions.restore", "POST"): staff_object(302),
+    ("versions.page_image", "GET"): staff_object(200),
+    ("versions.photo_image", "GET"): staff_object(200),
+    ("api.upload_version", "POST"): staff_object(400, anonymous=API_401),
+    ("api.list_versions", "GET"): staff_object(200, anonymous=API_401),
     # Share links: staff share; partners only when an admin allows it for their organisation
     # (UNDP is not allowed here); researchers never. An empty form answers 400, a link that
     # is not there 404.
@@ -117,6 +133,35 @@ ACCESS: dict[tuple[str, str], dict] = {
     # an empty form answers 400.
     ("bundles.index", "GET"): everyone(200) | {"researcher": 403},
     ("bundles.download", "POST"): everyone(400) | {"researcher": 403},
+    ("item_edit.edit", "GET"): staff_object(200),
+    ("item_edit.edit", "POST"): staff_object(400),
+    ("item_edit.delete", "GET"): staff_object(200),
+    ("item_edit.delete", "POST"): staff_object(400),
+    ("item_edit.bulk", "POST"): staff_object(400),
+    ("item_edit.bulk_delete", "POST"): staff_object(400),
+    # The programme: everyone who sees the event sees it (API); staff build it. An empty
+    # POST changes nothing (400); detaching a deck that is not attached is 404.
+    ("api.get_programme", "GET"): granted_only(200, anonymous=API_401),
+    ("api.import_programme_file", "POST"): staff_object(400, anonymous=API_401),
+    ("programme_edit.edit", "GET"): staff_object(200),
+    ("programme_edit.create_session", "POST"): staff_object(400),
+    ("programme_edit.edit_session", "GET"): staff_object(200),
+    ("programme_edit.edit_session", "POST"): staff_object(400),
+    ("programme_edit.delete_session", "POST"): staff_object(400),
+    ("programme_edit.move_session", "POST"): staff_object(400),
+    ("programme_edit.create_talk", "POST"): staff_object(400),
+    ("programme_edit.edit_talk", "GET"): staff_object(200),
+    ("programme_edit.edit_talk", "POST"): staff_object(400),
+    ("programme_edit.delete_talk", "POST"): staff_object(400),
+    ("programme_edit.move_talk", "POST"): staff_object(400),
+    ("programme_edit.attach_deck", "POST"): staff_object(400),
+    ("programme_edit.detach_deck", "POST"): staff_object(404),
+    ("programme_edit.import_file", "GET"): staff_object(200),
+    ("programme_edit.import_file", "POST"): staff_object(400),
+    ("placement.cameras", "GET"): staff_object(200),
+    ("placement.cameras", "POST"): staff_object(400),
+    ("placement.photos", "GET"): staff_object(200),
+    ("placement.photos", "POST"): staff_object(400),
     # Administration: admins only, guarded once on the blueprint.
     ("admin.index", "GET"): admin_only(200),
     ("admin.users", "GET"): admin_only(200),
@@ -137,6 +182,7 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("admin.grant_organisation", "POST"): admin_only(400),
     ("admin.revoke_grant", "POST"): admin_only(404),
     ("admin.audit_log", "GET"): admin_only(200),
+    ("admin.audit_export", "GET"): admin_only(200),
     ("admin.storage_summary", "GET"): admin_only(200),
 }
 
@@ -158,7 +204,18 @@ def world(make_user, make_event, make_presentation, make_photo):
                 for file_name in files:
                     (staged / file_name).write_bytes(b"old version")
                 current_storage().publish_version_derived(item_id, 1, staged)
-        objects[name] = {"slug": event.slug, "item": deck, "photo": photo}
+        session = create_session(
+            event, SessionFields("Opening", date(2023, 7, 25), time(9), time(10))
+        )
+        talk = create_talk(session, TalkFields("Welcome", speakers="A. Speaker (UNDP)"))
+        db.session.commit()
+        objects[name] = {
+            "slug": event.slug,
+            "item": deck,
+            "photo": photo,
+            "session_id": session.id,
+            "talk_id": talk.id,
+        }
     for role in ("researcher", "staff", "admin"):
         make_user(role, role)
     make_user("partner", "partner", "UNDP")
@@ -186,6 +243,8 @@ def url_values(rule, target: dict) -> dict:
             values[name] = "A" * 59  # well formed, names no link
         elif name == "anything":
             values[name] = "any/where"
+        elif name in ("session_id", "talk_id"):
+            values[name] = target[name]
         elif name.endswith("_id"):
             values[name] = 999_999
         else:

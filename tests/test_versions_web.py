@@ -54,7 +54,7 @@ def test_staff_replace_a_deck_and_every_link_keeps_working(client, login_as, dec
     assert download.headers["Content-Disposition"].endswith("v2.pdf")
     with current_storage().open_original(item.sha256) as fh:
         assert download.data == fh.read()
-    assert actions()[-2:] == ["item.version.upload", "item.version.current"]
+    assert actions()[-3:] == ["item.version.upload", "item.version.current", "download"]
     viewer = client.get(f"/presentations/{deck.id}").get_data(as_text=True)
     assert 'id="versions-summary"' in viewer and "Version 2 of 2" in viewer
     assert "typo fixed" in viewer and "talk.pdf" in viewer

@@ -123,6 +123,10 @@ class AuditFilterForm(FlaskForm):
     actor = SearchField("Actor", validators=[Optional(), Length(max=80)])
     action = SelectField("Action", choices=[SelectChoice("", "Any action")], default="")
     target_type = SelectField("Target type", choices=[SelectChoice("", "Any type")], default="")
+    organisation = SelectField(
+        "Organisation", choices=[SelectChoice("", "Any organisation")], default=""
+    )
+    event = SelectField("Event", choices=[SelectChoice("", "Any event")], default="")
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from archive import ingest, permissions, tasks
 from archive.api.blueprint import bp
+from archive.errors import api_error
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404
 from archive.ingest import Accepted, FieldError, ItemFields
-from archive.models import Event, Item, Presentation
+from archive.models import Event, Item, Presentation, Visibility
 
 
 def load_event(slug: str) -> Event:
@@ -22,16 +23,14 @@ def load_event(slug: str) -> Event:
 def upload_items(slug: str):
     """Accept one or more files (field `files` or `file`); answers at once with each
     file's outcome, while a worker extracts and indexes the accepted ones."""
-    event = load_event(slug)
-    if not permissions.may_edit(current_user, event):
-        abort(403)
+    event = load_event_or_404(slug, permissions.may_edit)
     files = request.files.getlist("files") + request.files.getlist("file")
     if not files:
-        return jsonify(error="no files: send them as multipart field 'files'"), 400
+        return api_error("no files: send them as multipart field 'files'", 400, "no_files")
     try:
         fields = item_fields(request.form)
     except FieldError as exc:
-        return jsonify(error=str(exc)), 400
+        return api_error(str(exc), 400, "invalid_field")
     outcomes = ingest.accept_uploads(
         [(upload.stream, upload.filename) for upload in files],
         event,
@@ -52,7 +51,7 @@ def item_fields(form) -> ItemFields:
         speakers=form.get("speakers", ""),
         organisation=form.get("organisation", ""),
         language=form.get("language", ""),
-        visibility=form.get("visibility", "shared") or "shared",
+        visibility=form.get("visibility", Visibility.SHARED) or Visibility.SHARED,
     )
     ingest.check_fields(fields)
     return fields
@@ -98,6 +97,7 @@ def get_item(item_id: int):
 
 
 def item_json(item: Item) -> dict:
+    """One item as the API shows it; every link works with the same token."""
     data = {
         "id": item.id,
         "kind": item.kind,
@@ -113,12 +113,46 @@ def item_json(item: Item) -> dict:
         "event": item.event.slug,
         "version": item.version_number,
         "page_count": item.page_count if isinstance(item, Presentation) else None,
-        "links": {
-            "self": url_for("api.get_item", item_id=item.id, _external=True),
-            "download": url_for("items.download", item_id=item.id, _external=True),
-            "page": url_for("items.view", item_id=item.id, _external=True),
+        # The OCR step after the item is ready: state None (off), pending, running, done,
+        # failed or skipped, with pages done of pages to recognise.
+        "text_recognition": {
+            "state": item.ocr_state,
+            "pages_done": item.ocr_pages_done,
+            "pages_total": item.ocr_pages_total,
+            "error": item.ocr_error,
         },
+        "links": item_links(item),
     }
     if isinstance(item, Presentation):
         data.update(speakers=item.speakers, organisation=item.organisation, language=item.language)
     return data
+
+
+def item_links(item: Item) -> dict[str, str]:
+    """The API's URLs about an item: itself, its original, its event and its images."""
+    links = {
+        "self": url_for("api.get_item", item_id=item.id, _external=True),
+        "download": url_for("api.download_item", item_id=item.id, _external=True),
+        "event": url_for("api.get_event", slug=item.event.slug, _external=True),
+    }
+    if isinstance(item, Presentation):
+        links["first_page"] = page_url(item.id, 1)
+        links["thumbnail"] = image_url(item.id, 1, "thumb")
+    else:
+        links["thumbnail"] = photo_url(item.id, "grid")
+        links["image"] = photo_url(item.id, "lightbox")
+    return links
+
+
+def page_url(item_id: int, number: int, terms=()) -> str:
+    """A page of a deck as JSON (number, label, text with the terms marked, images)."""
+    hl = list(terms) or None
+    return url_for("api.get_page", item_id=item_id, number=number, hl=hl, _external=True)
+
+
+def image_url(item_id: int, number: int, size: str) -> str:
+    return url_for("api.page_image", item_id=item_id, number=number, size=size, _external=True)
+
+
+def photo_url(item_id: int, size: str) -> str:
+    return url_for("api.photo_image", item_id=item_id, size=size, _external=True)

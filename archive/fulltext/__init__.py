@@ -17,6 +17,7 @@ Engine-neutral modules, importable without any search engine's library:
 - `parser`: the search-box language -> syntax tree, `SYNTAX_HELP`, filter values.
 - `analysis`: tokenising, accent folding and stemming, shared by indexing and queries.
 - `snippets`: highlighted snippets and page text (`highlight_text`).
+- `overlays`: Beamer overlay runs found from page texts, shown as one hit.
 - `errors`: the typed errors, each with a message a person can act on.
 
 Backends: `whoosh` (`archive.fulltext.whoosh`: Whoosh stores the index, NumPy evaluates
@@ -25,6 +26,7 @@ queries over its segments; see that package's docstring for its modules).
 
 from archive.fulltext.backend import (
     BACKENDS,
+    IndexedAccess,
     IndexStats,
     ItemPages,
     RebuildReport,
@@ -65,6 +67,7 @@ __all__ = [
     "IndexBusyError",
     "IndexCorruptError",
     "IndexStats",
+    "IndexedAccess",
     "ItemDoc",
     "ItemPages",
     "PageHit",

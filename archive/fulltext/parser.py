@@ -54,6 +54,10 @@ SYNTAX_HELP: list[tuple[str, str]] = [
 ]
 
 MIN_PREFIX = 3  # letters before "*"
+# Parentheses and negations nested deeper than this are not a query anyone types; the parser
+# recurses once per level, so a cap keeps hostile input (hundreds of "(" or "-") from
+# exhausting the stack. Such a query is searched as plain words, with a notice.
+MAX_DEPTH = 20
 FIELD_NAMES = ("event", "speaker", "org", "year", "date", "type", "lang")
 TYPE_VALUES = {
     "photo": PHOTO,
@@ -188,6 +192,15 @@ class _Parser:
     def __init__(self, tokens: list[tuple]):
         self.tokens = tokens
         self.i = 0
+        self.depth = 0
+
+    def descend(self) -> None:
+        """One level deeper (a parenthesis or a negation); MalformedQuery past MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise MalformedQuery(
+                f"The query nests parentheses or negations more than {MAX_DEPTH} levels deep"
+            )
 
     def peek(self) -> str | None:
         return self.tokens[self.i][0] if self.i < len(self.tokens) else None
@@ -231,7 +244,10 @@ class _Parser:
             if self.peek() in (None, "RP", "OR", "AND"):
                 sign = "-" if kind == "NEG" else "NOT"
                 raise MalformedQuery(f"A “{sign}” must be followed by a word to leave out")
-            return Not(self.unary())
+            self.descend()
+            node = Not(self.unary())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self):
@@ -239,10 +255,12 @@ class _Parser:
         self.i += 1
         kind = token[0]
         if kind == "LP":
+            self.descend()
             node = self.or_expr()
             if self.peek() != "RP":
                 raise MalformedQuery("The query has an unmatched parenthesis")
             self.i += 1
+            self.depth -= 1
             return node
         if kind == "RP":
             raise MalformedQuery("The query has an unmatched parenthesis")

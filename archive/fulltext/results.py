@@ -5,8 +5,9 @@ hides: everything on the page comes from one set of matches that already carries
 
 - Results are grouped by presentation. A group's rank is its best page's score (or its date
   when sorting by newest/oldest), ties broken by recency; groups are paginated.
-  `pages_per_group` is how many pages a group shows, the best one included; `more_count`
-  is how many matching pages the presentation has besides the best one.
+  `pages_per_group` is how many hits a group shows, the best one included; `more_count`
+  is how many matching hits the presentation has besides the best one. A hit is a page, or
+  the matching pages of one overlay run shown on its complete page (`PageHit.first_page`).
 - Photos come separately as a strip, `photos_per_page` per results page.
 - Facet counts are matching documents (pages and photos), like `total_hits`. Selections
   combine with AND across facets and OR within one; each facet's counts ignore that facet's
@@ -15,7 +16,8 @@ hides: everything on the page comes from one set of matches that already carries
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 
@@ -23,7 +25,9 @@ from archive.fulltext.documents import PHOTO, PRESENTATION
 from archive.fulltext.scope import AccessScope
 
 SORTS = ("relevance", "newest", "oldest")
-FACETS = ("type", "event", "year", "org", "lang")
+FACETS = ("type", "event", "year", "org", "lang", "session")
+# Facets only computed when the request filters by event: sessions belong to one event.
+FACETS_WITHIN_EVENT = ("session",)
 FACET_LIMIT = 20
 MAX_PER_PAGE = 100
 LANGUAGE_NAMES = {
@@ -53,8 +57,9 @@ TYPE_LABELS = {PRESENTATION: "Presentations", PHOTO: "Photos"}
 class SearchRequest:
     """One search: query text (see SYNTAX_HELP), the user's scope and the page wanted.
 
-    `filters` are facet selections by facet name ("event", "year", "org", "lang", "type"),
-    with values as in `FacetValue.value`. `pages_per_group` counts the best page too.
+    `filters` are facet selections by facet name ("event", "year", "org", "lang", "type",
+    "session"), with values as in `FacetValue.value`; the "session" facet (session ids) is
+    returned only when "event" is among the filters. `pages_per_group` counts the best page too.
     """
 
     text: str
@@ -65,6 +70,10 @@ class SearchRequest:
     per_page: int = 10
     pages_per_group: int = 3
     photos_per_page: int = 12
+    # When nothing matches and the did-you-mean correction finds something, answer with
+    # the correction's results at once (`SearchPage.corrected_from` says so); the search page
+    # asks for this, its "search instead for" link does not.
+    autocorrect: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,10 @@ class PageHit:
     label: str | None  # printed page label, if the PDF has one
     score: float
     snippet: Markup  # HTML-escaped text; <mark> around hits is the only markup
+    recognised: bool = False  # the page's text was (partly) recognised by OCR
+    # A Beamer overlay run (see `overlays`) is one hit: `page` is its complete (last) page,
+    # `first_page` the first of its matching pages; None for a hit of one page.
+    first_page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,7 @@ class ResultGroup:
     best: PageHit
     more: list[PageHit]
     more_count: int  # matching pages besides `best`; len(more) <= more_count
+    session_label: str = ""  # where the deck is in its event's programme, if it is
 
 
 @dataclass(frozen=True)
@@ -100,6 +114,8 @@ class PhotoHit:
     title: str
     event_id: int
     snippet: Markup
+    session_label: str = ""
+    recognised: bool = False  # the snippet comes from text recognised on the photo
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,9 @@ class SearchPage:
     total_photos: int = 0
     sort: str = "relevance"
     photos_per_page: int = 12
+    # Set when the results are those of the suggestion because the text typed found nothing
+    # (`SearchRequest.autocorrect`): the text typed; `query_text` is then the correction.
+    corrected_from: str | None = None
 
     @property
     def page_count(self) -> int:
@@ -137,6 +156,22 @@ class SearchPage:
         groups = -(-self.total_groups // self.per_page)
         photos = -(-self.total_photos // self.photos_per_page) if self.photos_per_page else 0
         return max(groups, photos, 1)
+
+
+def autocorrected(run: Callable[[SearchRequest], SearchPage], request: SearchRequest) -> SearchPage:
+    """`run(request)`, or, when that finds nothing and offers a correction, the correction's
+    results marked with `corrected_from` ("Showing results for ...; search instead for ...").
+
+    Every backend answers through this, so the rule is the same whatever the engine: the
+    correction was already checked to find something within the request's scope.
+    """
+    page = run(request)
+    if not (request.autocorrect and page.total_hits == 0 and page.suggestion):
+        return page
+    corrected = run(replace(request, text=page.suggestion, autocorrect=False))
+    if corrected.total_hits == 0:
+        return page
+    return replace(corrected, corrected_from=page.query_text, suggestion=None)
 
 
 def clamped(request: SearchRequest) -> SearchRequest:
@@ -150,4 +185,5 @@ def clamped(request: SearchRequest) -> SearchRequest:
         per_page=min(max(1, int(request.per_page)), MAX_PER_PAGE),
         pages_per_group=min(max(1, int(request.pages_per_group)), 50),
         photos_per_page=min(max(0, int(request.photos_per_page)), MAX_PER_PAGE),
+        autocorrect=bool(request.autocorrect),
     )

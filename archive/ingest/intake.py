@@ -27,6 +27,7 @@ from archive.models import (
     Photo,
     Presentation,
     User,
+    Visibility,
 )
 from archive.services import current_storage
 from archive.storage import LocalStorage, TooBig
@@ -44,7 +45,7 @@ class ItemFields:
     speakers: str = ""
     organisation: str = ""
     language: str = ""
-    visibility: str = "shared"
+    visibility: str = Visibility.SHARED
 
 
 @dataclass

@@ -55,6 +55,7 @@ NEAREST_ONLY_MODES = {"1", "P", "PA"}  # Pillow resizes these with NEAREST: conv
 TAG_MAKE, TAG_MODEL, TAG_DATETIME = 0x010F, 0x0110, 0x0132
 IFD_EXIF, IFD_GPS = 0x8769, 0x8825
 TAG_DATETIME_ORIGINAL, TAG_OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
+TAG_BODY_SERIAL, TAG_CAMERA_SERIAL = 0xA431, 0xC62F  # Exif IFD; IFD0 (DNG, older cameras)
 GPS_LATITUDE, GPS_LONGITUDE = 2, 4
 EXIF_DATE_RE = re.compile(r"(\d{4}):(\d\d):(\d\d)[ T](\d\d):(\d\d):(\d\d)")
 OFFSET_RE = re.compile(r"([+-])(\d\d):(\d\d)")
@@ -69,10 +70,11 @@ class PhotoInfo:
     width: int
     height: int
     format: str
-    taken_at: datetime | None = None
+    taken_at: datetime | None = None  # aware when EXIF gave the UTC offset, else naive
     camera_make: str | None = None
     camera_model: str | None = None
     has_gps: bool = False
+    camera_serial: str | None = None
     grid: str = GRID_NAME
     lightbox: str = LIGHTBOX_NAME
 
@@ -106,6 +108,7 @@ class ExifFacts:
     camera_make: str | None = None
     camera_model: str | None = None
     has_gps: bool = False
+    camera_serial: str | None = None
 
 
 def process_photo(
@@ -167,17 +170,28 @@ def pillow_errors(filename: str) -> Iterator[None]:
 
 
 def shrink_and_orient(im: Image.Image, box_px: int) -> tuple[Image.Image, bool]:
-    """Decode at reduced size, shrink to `box_px`, then apply EXIF orientation (in that order:
-    measured 2.8x faster and 3x less memory than orienting first). Returns (image, swapped)."""
+    """Decode once at the reduced size the lightbox needs, shrink to `box_px`, then apply EXIF
+    orientation to the shrunk image (in that order: measured 2.8x faster and 3x less memory
+    than orienting first). Returns (image, swapped)."""
     if im.format in JPEG_FORMATS:
         im.draft(None, (box_px, box_px))
-    im.load()  # decode now, inside the error handling (thumbnail() skips small images)
+    im.load()  # decode now, inside the error handling (a small image is not resized)
     if im.mode in NEAREST_ONLY_MODES:
         im = im.convert("RGBA" if has_transparency(im) else "RGB")
-    im.thumbnail((box_px, box_px))
-    before = im.size
-    oriented = apply_orientation(im)
-    return oriented, oriented.size != before
+    size = fitted_size(im.size, box_px)
+    # One resize from the draft: thumbnail() re-drafts and copies first, and a bilinear
+    # filter (antialiased when shrinking) is enough for a factor below 2 (measured on a 24 MP
+    # JPEG decoded at half size: thumbnail 75 ms, bicubic 49 ms, bilinear 30 ms).
+    small = im.resize(size, Image.Resampling.BILINEAR) if size != im.size else im
+    oriented = apply_orientation(small)
+    return oriented, oriented.size != small.size
+
+
+def fitted_size(size: tuple[int, int], box_px: int) -> tuple[int, int]:
+    """`size` scaled to fit a `box_px` square, never enlarged, aspect kept."""
+    width, height = size
+    scale = min(1.0, box_px / width, box_px / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def has_transparency(im: Image.Image) -> bool:
@@ -229,10 +243,16 @@ def convert_plain(im: Image.Image, target: str) -> Image.Image:
 
 
 def fit_within(im: Image.Image, box_px: int) -> Image.Image:
-    """Return a copy shrunk to fit a `box_px` square (never enlarged)."""
-    small = im.copy()
-    small.thumbnail((box_px, box_px), Image.Resampling.LANCZOS)
-    return small
+    """A copy shrunk to fit a `box_px` square (never enlarged): box-averaged to about the
+    size, then resampled to it (16 ms -> 3 ms for the grid image from a 1600 px one)."""
+    size = fitted_size(im.size, box_px)
+    if size == im.size:
+        return im.copy()
+    factor = min(im.width // size[0], im.height // size[1])
+    reduced = im.reduce(factor) if factor > 1 else im
+    if reduced.size == size:
+        return reduced
+    return reduced.resize(size, Image.Resampling.BICUBIC)
 
 
 def save_jpeg(im: Image.Image, path: Path) -> None:
@@ -261,7 +281,14 @@ def read_exif_facts(im: Image.Image) -> ExifFacts:
         camera_make=exif_field(lambda e: exif_text(e.get(TAG_MAKE)), exif),
         camera_model=exif_field(lambda e: exif_text(e.get(TAG_MODEL)), exif),
         has_gps=bool(exif_field(read_has_gps, exif)),
+        camera_serial=exif_field(read_serial, exif),
     )
+
+
+def read_photo_facts(path: Path | str, filename: str) -> ExifFacts:
+    """EXIF facts alone, without decoding pixels: for photos stored before a fact was kept."""
+    with pillow_errors(filename), Image.open(path) as im:
+        return read_exif_facts(im)
 
 
 def exif_field(reader: Any, exif: Image.Exif) -> Any:
@@ -285,6 +312,12 @@ def read_taken_at(exif: Image.Exif) -> datetime | None:
         delta = timedelta(hours=int(hours), minutes=int(minutes))
         return taken.replace(tzinfo=timezone(-delta if sign == "-" else delta))
     return taken
+
+
+def read_serial(exif: Image.Exif) -> str | None:
+    """The camera body's serial number, which tells two cameras of one model apart."""
+    serial = exif.get_ifd(IFD_EXIF).get(TAG_BODY_SERIAL) or exif.get(TAG_CAMERA_SERIAL)
+    return exif_text(serial)
 
 
 def parse_exif_date(text: str | None) -> datetime | None:
@@ -371,3 +404,24 @@ def shrink_to_width(im: Image.Image, width: int) -> Image.Image:
     if reduced.size == (width, height):
         return reduced
     return reduced.resize((width, height), Image.Resampling.BICUBIC)
+
+
+# ---------------------------------------------------------------------------- for recognition
+
+
+def save_grey_image(raw: RawImage, path: Path | str) -> None:
+    """Write a grey bitmap (from the PDF renderer) as PGM, which Tesseract reads as is."""
+    im = Image.frombuffer(raw.mode, (raw.width, raw.height), raw.pixels, "raw", raw.mode,
+                          raw.stride, 1)  # fmt: skip
+    im.convert("L").save(path, "PPM")
+
+
+def photo_for_ocr(
+    path: Path | str, filename: str, out_path: Path | str, box_px: int, max_pixels: int
+) -> tuple[int, int]:
+    """Write the photo upright, in grey, within `box_px` as PGM for Tesseract; its size."""
+    with pillow_errors(filename), open_image(path, filename, max_pixels) as im:
+        small, _ = shrink_and_orient(im, box_px)
+        grey = to_display_colours(small).convert("L")
+        grey.save(out_path, "PPM")
+        return grey.size

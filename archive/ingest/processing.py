@@ -22,7 +22,9 @@ from flask import current_app
 from archive.extensions import db
 from archive.fileio import wait_for_lock
 from archive.ingest.extract import ExtractSettings, PresentationExtract, run_extraction
-from archive.ingest.photos import PhotoInfo
+from archive.ingest.ocrstate import mark_pending as mark_ocr_pending
+from archive.ingest.photos import ExifFacts, PhotoInfo, read_photo_facts
+from archive.ingest.sandbox import run_sandboxed
 from archive.models import Item, ItemState, Page, Photo, Presentation
 from archive.models.common import utcnow
 from archive.services import current_storage
@@ -90,6 +92,7 @@ def mark_ready(item: Item) -> None:
     item.status, item.error, item.error_code = ItemState.READY, None, None
     item.processed_at, item.indexed_at = utcnow(), None
     item.claimed_by = item.lease_until = None
+    mark_ocr_pending(item)  # text recognition follows as a step of its own
 
 
 def save_presentation(item: Presentation, result: PresentationExtract) -> None:
@@ -125,9 +128,36 @@ def dominant_language(result: PresentationExtract) -> str | None:
 
 def save_photo(item: Photo, info: PhotoInfo) -> None:
     item.width, item.height = info.width, info.height
-    item.taken_at = info.taken_at.replace(tzinfo=None) if info.taken_at else None
-    item.camera_make = (info.camera_make or "")[:100] or None
-    item.camera_model = (info.camera_model or "")[:100] or None
+    save_capture_facts(item, info)
+
+
+def save_capture_facts(item: Photo, facts: PhotoInfo | ExifFacts) -> None:
+    """The camera's local capture time and, apart, the UTC offset it recorded (if any), so
+    that a photo without one can be read in its event's time zone (`archive.programme`)."""
+    taken = facts.taken_at
+    offset = taken.utcoffset() if taken is not None else None
+    item.taken_at = taken.replace(tzinfo=None) if taken else None
+    item.taken_offset_minutes = int(offset.total_seconds() // 60) if offset is not None else None
+    item.camera_make = (facts.camera_make or "")[:100] or None
+    item.camera_model = (facts.camera_model or "")[:100] or None
+    item.camera_serial = (facts.camera_serial or "")[:100] or None
+
+
+def refresh_capture_facts(item: Photo) -> None:
+    """Read a stored photo's capture time, UTC offset and camera again from its original's
+    EXIF (in the sandbox, without decoding pixels): for photos stored before these were
+    kept. The caller commits; IngestError says why a file could not be read."""
+    settings = extract_settings()
+    with current_storage().original_file(item.sha256) as path:
+        facts = run_sandboxed(
+            read_photo_facts,
+            path,
+            item.original_filename,
+            filename=item.original_filename,
+            timeout_s=settings.timeout_s,
+            memory_mb=settings.memory_mb,
+        )
+    save_capture_facts(item, facts)
 
 
 def mark_failed(item_id: int, code: str, message: str, sha256: str | None = None) -> bool:

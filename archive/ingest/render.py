@@ -13,13 +13,15 @@ pypdf cannot open.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from archive.ingest.bidi import PlacedChar, has_rtl, logical_line
 from archive.ingest.errors import DamagedFile, PasswordProtected, TooLarge
 from archive.ingest.pdf import OutlineEntry, PdfInfo, clean_metadata_text, parse_pdf_date
 from archive.ingest.photos import PageImages, RawImage, save_page_images
@@ -33,6 +35,8 @@ MAX_PAGE_CHARS = 200_000  # a page beyond this is not prose; keep the index sane
 MAX_ASPECT = 4  # a page image is at most 4x as tall as wide (receipt-like pages are clipped)
 MAX_OUTLINE_ENTRIES = 500
 MAX_OUTLINE_DEPTH = 6
+REOPEN_GROWTH_MB = 32  # see render_pages
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
@@ -116,10 +120,36 @@ def render_pages(
     page_count: int,
     preview_width: int,
     thumb_width: int,
+    reopen: Callable[[], Document] | None = None,
 ) -> Iterator[RenderedPage]:
-    """Yield each page's text and write its preview and thumbnail into `out_dir`."""
-    for index in range(page_count):
-        yield render_page(doc, index, Path(out_dir), preview_width, thumb_width)
+    """Yield each page's text and write its preview and thumbnail into `out_dir`.
+
+    pdfium keeps every page's parsed objects (a page's image streams included) until the
+    document is closed: 12 pages of 12 MP photos grew a process by 80 MB, a long deck of
+    photos would grow it without bound. With `reopen` (a fresh handle on the same file), the
+    document is reopened whenever this process grew by REOPEN_GROWTH_MB since it was opened
+    (`doc` is closed then; closing it again, as the caller's `with` does, is harmless).
+    """
+    current, baseline = doc, resident_mb()
+    try:
+        for index in range(page_count):
+            if reopen is not None and resident_mb() - baseline > REOPEN_GROWTH_MB:
+                current.close()
+                current = reopen()
+                baseline = resident_mb()
+            yield render_page(current, index, Path(out_dir), preview_width, thumb_width)
+    finally:
+        if current is not doc:
+            current.close()
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (one read of /proc, about 10 µs)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * PAGE_SIZE / 2**20
+    except (OSError, ValueError, IndexError):  # not Linux: never reopen
+        return 0.0
 
 
 def render_page(
@@ -150,9 +180,31 @@ def page_text(page: pdfium.PdfPage) -> str:
         logger.warning("pdfium could not read a text layer")
         return ""
     try:
-        return normalise_text(textpage.get_text_range()[:MAX_PAGE_CHARS])
+        text = textpage.get_text_range()[:MAX_PAGE_CHARS]
+        if has_rtl(text):
+            text = rtl_text(textpage)
+        return normalise_text(text)
     finally:
         textpage.close()
+
+
+def rtl_text(textpage: pdfium.PdfTextPage) -> str:
+    """A page with right-to-left letters, line by line in logical order with its word
+    spaces, rebuilt from pdfium's characters and their boxes (see `bidi`)."""
+    lines: list[str] = []
+    line: list[PlacedChar] = []
+    for index in range(min(textpage.count_chars(), MAX_PAGE_CHARS)):
+        char = chr(pdfium_c.FPDFText_GetUnicode(textpage, index) or 0x20)
+        if char in "\r\n":
+            if char == "\n":
+                lines.append(logical_line(line))
+                line = []
+            continue
+        left, _, right, _ = textpage.get_charbox(index, loose=True)  # the advance, not ink
+        size = pdfium_c.FPDFText_GetFontSize(textpage, index)
+        line.append(PlacedChar(char, left, right, size))
+    lines.append(logical_line(line))
+    return "\n".join(lines)
 
 
 def render_images(
@@ -175,5 +227,96 @@ def render_images(
     try:
         raw = RawImage(bitmap.mode, bitmap.width, bitmap.height, bitmap.stride, bitmap.buffer)
         return save_page_images(raw, out_dir, number, min(thumb_width, bitmap.width))
+    finally:
+        bitmap.close()
+
+
+# ---------------------------------------------------------------------------- for recognition
+# Added for text recognition (archive.ingest.recognition); extraction above does not use it.
+
+
+@dataclass(frozen=True)
+class TextLayer:
+    """One page's text layer as pdfium reads it (not normalised), and the share of the page
+    that images cover (0-1), which says whether a few words are all the page shows."""
+
+    number: int
+    raw_text: str
+    image_share: float
+
+
+def read_text_layers(doc: Document, page_count: int) -> list[TextLayer]:
+    """Every page's raw text layer and image coverage; an unloadable page has neither."""
+    layers = []
+    for index in range(page_count):
+        try:
+            page = doc[index]
+        except pdfium.PdfiumError:
+            layers.append(TextLayer(index + 1, "", 0.0))
+            continue
+        try:
+            layers.append(TextLayer(index + 1, raw_page_text(page), image_share(page)))
+        finally:
+            page.close()
+    return layers
+
+
+def raw_page_text(page: pdfium.PdfPage) -> str:
+    try:
+        textpage = page.get_textpage()
+    except pdfium.PdfiumError:
+        return ""
+    try:
+        return textpage.get_text_range()[:MAX_PAGE_CHARS]
+    finally:
+        textpage.close()
+
+
+MAX_IMAGE_OBJECTS = 500  # a page of thousands of tiny images is a pattern, not a scan
+
+
+def image_share(page: pdfium.PdfPage) -> float:
+    """How much of the page images cover (their boxes added up, clipped to the page)."""
+    width, height = page.get_width(), page.get_height()
+    if not (width > 0 and height > 0):
+        return 0.0
+    covered = 0.0
+    try:
+        objects = page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3)
+        for count, obj in enumerate(objects):
+            if count >= MAX_IMAGE_OBJECTS:
+                break
+            left, bottom, right, top = obj.get_bounds()
+            w = max(0.0, min(right, width) - max(left, 0.0))
+            h = max(0.0, min(top, height) - max(bottom, 0.0))
+            covered += w * h
+    except pdfium.PdfiumError:
+        logger.debug("pdfium could not list a page's images")
+    return min(1.0, covered / (width * height))
+
+
+def render_for_ocr(doc: Document, number: int, dpi: int, max_pixels: int) -> RawImage | None:
+    """Page `number` in grey at `dpi` (less if that would exceed `max_pixels`), for Tesseract;
+    None when pdfium cannot load or render it."""
+    try:
+        page = doc[number - 1]
+    except (pdfium.PdfiumError, IndexError):
+        return None
+    try:
+        width, height = page.get_width(), page.get_height()
+        if not (width > 0 and height > 0):
+            return None
+        scale = dpi / 72
+        scale = min(scale, (max_pixels / (width * height)) ** 0.5)
+        bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=True)
+    except pdfium.PdfiumError as exc:
+        logger.warning("pdfium could not render page %d for recognition: %s", number, exc)
+        return None
+    finally:
+        page.close()
+    try:
+        return RawImage(
+            bitmap.mode, bitmap.width, bitmap.height, bitmap.stride, bytes(bitmap.buffer)
+        )
     finally:
         bitmap.close()

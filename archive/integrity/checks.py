@@ -8,6 +8,7 @@ fills while a worker extracts (recently touched temp entries are not stale).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,18 +17,18 @@ from sqlalchemy import select
 from archive import pipeline as recovery
 from archive import tasks
 from archive.extensions import db
-from archive.fulltext import FulltextError
+from archive.fulltext import FulltextError, IndexedAccess
+from archive.fulltext.documents import SHARED
 from archive.integrity.report import LOST_CODES, TEMP_MAX_AGE, CheckReport
 from archive.integrity.versions import check_versions, load_versions, referenced_originals
-from archive.models import Item, ItemKind, ItemState
+from archive.models import Grant, Item, ItemKind, ItemState
 from archive.models.common import utcnow
-from archive.pipeline import lease_seconds
+from archive.pipeline import extraction_seconds
 from archive.services import current_index, current_storage
+from archive.storage import PAGE_FILES, PHOTO_FILES, page_file, photo_file
 
 ORPHAN_GRACE = timedelta(hours=1)
 SETTLE = recovery.STALE_QUEUED
-PHOTO_FILES = ("grid.webp", "lightbox.jpg")
-PAGE_FILES = ("preview.jpg", "thumb.webp")
 MISSING_FOLDER = "(the whole folder)"
 
 
@@ -46,6 +47,7 @@ def check_archive(
     # The index is read before the rows: an item added in between is then a fresh ready
     # item (left alone by age), not an index entry without a row.
     indexed = read_index_ids(report)
+    access = read_index_access(report) if indexed is not None else None
     items, versions = load_items(), load_versions()
     report.items_checked = len(items)
     extra = referenced_originals(versions)
@@ -53,6 +55,8 @@ def check_archive(
     check_lost_originals(report, items, on_disk)
     if indexed is not None:
         check_index(report, items, indexed)
+    if access is not None:
+        check_index_access(report, items, access)
     check_derived(report, items)
     check_temp(report)
     queue_empty = check_queue(report, items)
@@ -67,6 +71,8 @@ def load_items() -> dict[int, object]:
         t.id,
         t.kind,
         t.sha256,
+        t.visibility,
+        t.event_id,
         t.status,
         t.error_code,
         t.page_count,
@@ -87,6 +93,49 @@ def read_index_ids(report: CheckReport) -> set[int] | None:
         return None
     report.indexed_items = len(indexed)
     return indexed
+
+
+def read_index_access(report: CheckReport) -> dict[int, IndexedAccess] | None:
+    try:
+        return current_index().item_access()
+    except FulltextError as exc:
+        report.index_error = str(exc)
+        return None
+
+
+def check_index_access(report: CheckReport, items, access: dict[int, IndexedAccess]) -> None:
+    """The index must say what the database says about who may see each ready item: its
+    visibility, its event and the organisations its event is granted to. A stale write
+    once left a staff-only deck searchable as shared while every other check passed."""
+    grants: dict[int, set[int]] = defaultdict(set)
+    for event_id, org_id in db.session.execute(select(Grant.event_id, Grant.organisation_id)):
+        grants[event_id].add(org_id)
+    for item_id, found in access.items():
+        row = items.get(item_id)
+        if row is None or row.status != ItemState.READY:
+            continue  # strays and unknown items are reported by check_index
+        differences = access_differences(row, found, grants[row.event_id])
+        if differences:
+            report.index_access_drift[item_id] = "; ".join(differences)
+
+
+def access_differences(row, found: IndexedAccess, granted: set[int]) -> list[str]:
+    """What the index says differently from the database, in words."""
+    visibility = SHARED if row.visibility == SHARED else "staff"  # as the index stores it
+    differences = []
+    if found.visibilities != {visibility}:
+        shown = ", ".join(sorted(found.visibilities)) or "none"
+        differences.append(f"visibility {visibility} in the database, {shown} in the index")
+    if found.event_ids != {row.event_id}:
+        shown = ", ".join(map(str, sorted(found.event_ids)))
+        differences.append(f"event {row.event_id} in the database, {shown} in the index")
+    if found.granted_org_ids != granted or not found.consistent:
+        differences.append(
+            f"granted to organisations {sorted(granted)} in the database, "
+            f"{sorted(found.granted_org_ids)} in the index"
+            + ("" if found.consistent else " (its pages disagree)")
+        )
+    return differences
 
 
 def check_originals(report, items, verify_hashes, progress, extra=None) -> set[str]:
@@ -150,7 +199,7 @@ def check_derived(report: CheckReport, items) -> None:
         if names is None:
             report.missing_derived[row.id] = [MISSING_FOLDER]
         elif row.kind == ItemKind.PHOTO:
-            missing = [name for name in PHOTO_FILES if name not in names]
+            missing = [photo_file(size) for size in PHOTO_FILES if photo_file(size) not in names]
             if missing:
                 report.missing_derived[row.id] = missing
         else:
@@ -162,7 +211,7 @@ def check_derived(report: CheckReport, items) -> None:
 def check_page_images(report: CheckReport, row, names: set[str]) -> None:
     missing, unrendered = [], []
     for number in range(1, (row.page_count or 0) + 1):
-        wanted = [f"page-{number:04d}-{suffix}" for suffix in PAGE_FILES]
+        wanted = [page_file(number, size) for size in PAGE_FILES]
         absent = [name for name in wanted if name not in names]
         if len(absent) == len(wanted):
             unrendered.append(number)
@@ -176,7 +225,7 @@ def check_page_images(report: CheckReport, row, names: set[str]) -> None:
 
 def check_temp(report: CheckReport) -> None:
     # A worker's staging folder lives as long as its extraction, which may exceed the hour.
-    age = max(TEMP_MAX_AGE.total_seconds(), float(lease_seconds()))
+    age = max(TEMP_MAX_AGE.total_seconds(), float(extraction_seconds()))
     report.stale_temp = [entry.name for entry in current_storage().stale_temp_entries(age)]
 
 

@@ -7,16 +7,23 @@ from archive.models.items import (
     VISIBILITIES,
     VISIBILITY_LABELS,
     Item,
-    ItemKind,
-    ItemState,
     Page,
     Photo,
     Presentation,
-    Visibility,
 )
-from archive.models.shares import ShareLink, share_link_items
-from archive.models.users import ROLES, ApiToken, Organisation, Role, User
+from archive.models.programme import (
+    CameraOffset,
+    PhotoPlacement,
+    ProgrammeSession,
+    Talk,
+    TalkDeck,
+    TalkSpeaker,
+)
+from archive.models.shares import ShareLink, ShareMiss, share_link_items
+from archive.models.signins import SignIn, SignInAttempt
+from archive.models.users import ROLES, ApiToken, Organisation, User
 from archive.models.versions import ItemVersion
+from archive.vocabulary import ItemKind, ItemState, OcrReason, OcrState, Role, Visibility
 
 __all__ = [
     "ROLES",
@@ -25,18 +32,29 @@ __all__ = [
     "VISIBILITY_LABELS",
     "ApiToken",
     "AuditEntry",
+    "CameraOffset",
     "Event",
     "Grant",
     "Item",
     "ItemKind",
     "ItemVersion",
     "ItemState",
+    "OcrReason",
+    "OcrState",
     "Organisation",
     "Page",
     "Photo",
+    "PhotoPlacement",
     "Presentation",
+    "ProgrammeSession",
     "Role",
     "ShareLink",
+    "ShareMiss",
+    "Talk",
+    "TalkDeck",
+    "TalkSpeaker",
+    "SignIn",
+    "SignInAttempt",
     "User",
     "Visibility",
     "share_link_items",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive.extensions import db
@@ -75,3 +75,16 @@ class ShareLink(db.Model):
         if self.downloads_left == 0:
             return "used up"
         return "active"
+
+
+class ShareMiss(db.Model):
+    """A request under /s/ that found nothing, or a wrong password of a link: counted by
+    `archive.linklimits` against the guess and password limits until it grows old."""
+
+    __tablename__ = "share_misses"
+    __table_args__ = (Index("ix_share_misses_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # "guess:<address>", "password:<address>" or "password-link:<link id>"
+    key: Mapped[str] = mapped_column(String(120))

@@ -24,7 +24,7 @@ from archive.extensions import db
 from archive.models import Event, Item, Photo, Presentation
 from archive.models.common import utcnow
 from archive.outgoing import OutgoingFile, outgoing_file
-from archive.web.zipstream import ZipMember, member_names, safe_name, stream_zip
+from archive.zipstream import ZipMember, member_names, safe_name, stream_zip
 
 INDEX_COLUMNS = (
     "title",

@@ -6,19 +6,18 @@ from datetime import date
 from functools import partial
 from itertools import groupby
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from archive import permissions
+from archive import downloads, permissions, sending
 from archive.extensions import db
 from archive.guards import load_event_or_404, require_login
 from archive.models import Event, Photo, Presentation
-from archive.services import current_storage
+from archive.programme.timetable import build_timetable, has_programme
 from archive.web.forms import BulkEditForm, EventFilterForm
-from archive.web.zipstream import ZipMember, member_names, stream_zip
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 bp.before_request(require_login)
@@ -78,19 +77,30 @@ def detail(slug: str):
 
 
 def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: int = 200):
-    """The event page; staff also get the selection form (shown again with its errors)."""
+    """The event page: its programme as a timetable when it has one, else (or with
+    ?view=list, or with the selection form's errors) the lists of decks and photos."""
     staff = permissions.may_edit(current_user, event)
     presentations = event_items(Presentation, event).order_by(Presentation.title)
     photos = event_items(Photo, event).order_by(Photo.taken_at.nulls_last(), Photo.id)
+    presentations = db.session.scalars(presentations).all()
+    photos = db.session.scalars(photos).all()
+    programme = has_programme(event)
+    timetable = None
+    if programme and bulk_form is None and request.args.get("view") != "list":
+        timetable = build_timetable(event, presentations, photos)
     if staff and bulk_form is None:
         bulk_form = BulkEditForm(formdata=None)
     return render_template(
         "events/detail.html",
         event=event,
-        presentations=db.session.scalars(presentations).all(),
-        photos=db.session.scalars(photos).all(),
+        presentations=presentations,
+        photos=photos,
+        timetable=timetable,
+        has_programme=programme,
+        may_edit_programme=permissions.may_edit_programme(current_user, event),
         downloadable=downloadable_decks(event),
         may_edit=staff,
+        deck_downloads=downloads.deck_downloads(event) if staff else {},
         may_download=partial(permissions.may_download, current_user),
         bulk_form=bulk_form,
         selected=set((bulk_form.items.data or []) if bulk_form else []),
@@ -108,39 +118,15 @@ def event_items(kind, event: Event):
 
 def downloadable_decks(event: Event) -> list[Presentation]:
     """The ready decks of an event this user may download (what the ZIP contains)."""
-    decks = db.session.scalars(
-        select(Presentation)
-        .where(
-            Presentation.event_id == event.id,
-            Presentation.status == "ready",
-            permissions.item_filter(current_user),
-        )
-        .order_by(Presentation.title, Presentation.id)
-    ).all()
-    return [deck for deck in decks if permissions.may_download(current_user, deck)]
+    return downloads.downloadable_decks(current_user, event)
 
 
 @bp.get("/<slug>/presentations.zip")
 def presentations_zip(slug: str):
     """Every deck of the event this user may download, as one ZIP streamed while written."""
-    event = load_event(slug)
-    storage = current_storage()
-    decks = [d for d in downloadable_decks(event) if storage.has_original(d.sha256)]
-    if not decks:
-        abort(404, "This event has no presentations you may download.")
-    names = member_names(d.original_filename for d in decks)
-    members = [
-        ZipMember(name, partial(storage.open_original, d.sha256), d.size, d.created_at)
-        for name, d in zip(names, decks, strict=True)
-    ]
-    response = Response(stream_with_context(stream_zip(members)), mimetype="application/zip")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{event.slug}-presentations.zip"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return sending.send_event_zip(load_event(slug))
 
 
 def load_event(slug: str) -> Event:
-    """The event, or 404; 403 when it exists but this user may not see it."""
+    """The event, or 404 (also when it exists but this user may not see it)."""
     return load_event_or_404(slug, permissions.may_view_event)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
@@ -27,7 +27,8 @@ from wtforms.validators import (
 )
 
 from archive.catalogue import EventDetails
-from archive.models import VISIBILITIES, VISIBILITY_LABELS
+from archive.models import VISIBILITIES, VISIBILITY_LABELS, ItemKind, Visibility
+from archive.programme.clock import zone_names
 
 
 def form_status() -> int:
@@ -39,6 +40,11 @@ def sentence(message) -> str:
     """Service errors are lower-case clauses; flash them as sentences."""
     text = str(message)
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
+
+
+LANGUAGE_CODE = Regexp(
+    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", message="Use a short code such as en, ru or az."
+)
 
 
 class EventForm(FlaskForm):
@@ -63,6 +69,25 @@ class EventForm(FlaskForm):
         validators=[Length(max=2000)],
         description="Separated by commas, e.g. e-government, open data",
     )
+    language = StringField(
+        "Main language of the materials",
+        validators=[Optional(), Length(max=10), LANGUAGE_CODE],
+        description="A short code such as en, ru or az: scans and photos are read in it "
+        "(and in English).",
+    )
+    # Optional: a POST without it keeps the event's zone (catalogue.apply_details).
+    timezone = SelectField(
+        "Time zone",
+        choices=[],
+        validators=[Optional()],
+        description="Where the event took place: its programme's times are local times there.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice(name) for name in zone_names()]
+        if not self.is_submitted() and not self.timezone.data:
+            self.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
 
     def details(self) -> EventDetails:
         return EventDetails(
@@ -75,6 +100,8 @@ class EventForm(FlaskForm):
             organisers=self.organisers.data or "",
             description=(self.description.data or "").replace("\r\n", "\n"),
             tags=(self.tags.data or "").split(","),
+            timezone=self.timezone.data or "",
+            language=self.language.data or None,
         )
 
 
@@ -106,9 +133,6 @@ class EventFilterForm(FlaskForm):
 # items: upload, edit, bulk edit, delete
 
 VISIBILITY_CHOICES = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES]
-LANGUAGE_CODE = Regexp(
-    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", message="Use a short code such as en, ru or az."
-)
 ITEM_FIELDS = ("title", "speakers", "organisation", "language", "visibility")
 DECK_ONLY = ("speakers", "organisation", "language")
 
@@ -126,7 +150,7 @@ class DescriptionFields(FlaskForm):
         validators=[Optional(), Length(max=10), LANGUAGE_CODE],
         description="A short code such as en, ru or az; empty: detected from the text.",
     )
-    visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, default="shared")
+    visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, default=Visibility.SHARED)
 
     def values(self) -> dict[str, str]:
         """The fields this form has, as plain strings (what `materials.update_item` takes)."""
@@ -139,9 +163,9 @@ class ItemForm(DescriptionFields):
     # No default: a POST without the field is refused rather than read as "clear everything".
     visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, validators=[InputRequired()])
 
-    def __init__(self, *args, kind: str = "presentation", **kwargs):
+    def __init__(self, *args, kind: str = ItemKind.PRESENTATION, **kwargs):
         super().__init__(*args, **kwargs)
-        if kind == "photo":
+        if kind == ItemKind.PHOTO:
             self.title.label.text = "Caption"
             self.title.description = "Also the photo's text for screen readers and search."
             for name in DECK_ONLY:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from archive import permissions
 from archive.extensions import db
 from archive.guards import require_login
-from archive.models import Event, Item
+from archive.models import Event, Item, ItemState
 
 bp = Blueprint("web", __name__)
 bp.before_request(require_login)
@@ -25,7 +25,7 @@ def home():
     if permissions.is_staff(current_user):
         unfinished = db.session.scalars(
             select(Item)
-            .where(Item.status.in_(("queued", "processing", "failed")))
+            .where(Item.status.in_((ItemState.QUEUED, ItemState.PROCESSING, ItemState.FAILED)))
             .order_by(Item.updated_at.desc())
             .limit(20)
         ).all()

@@ -16,7 +16,7 @@ from archive import audit, materials, permissions
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404, require_login
 from archive.ingest import FieldError
-from archive.models import Event, Item
+from archive.models import Event, Item, ItemKind
 from archive.web.events import render_detail
 from archive.web.forms import (
     BulkEditForm,
@@ -151,7 +151,7 @@ def render_confirmation(event: Event, items: list[Item], action: str, status: in
 
 
 def load_editable_item(item_id: int) -> Item:
-    """The item, or 404; 403 when this user may not edit it."""
+    """The item, or 404 (also when this user may not edit it)."""
     return load_or_404(Item, item_id, permissions.may_edit)
 
 
@@ -175,7 +175,7 @@ def selected_items(event: Event, ids: list[int]) -> list[Item]:
 
 
 def item_page(item: Item) -> str:
-    if item.kind == "presentation":
+    if item.kind == ItemKind.PRESENTATION:
         return url_for("presentations.view", item_id=item.id)
     return url_for("events.detail", slug=item.event.slug, _anchor=f"photo-{item.id}")
 

@@ -1,5 +1,6 @@
-"""The presentation viewer: page thumbnails, the selected page as an image with its text,
-the query's words highlighted when arriving from search, and a deep link per page."""
+"""The presentation viewer: page thumbnails, the selected page as an image with its text
+(the text layer, and the text recognised automatically where the layer was missing, thin or
+unreadable), the query's words highlighted when arriving from search, a deep link per page."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from flask_login import current_user
 from archive import permissions
 from archive.fulltext import highlight_text
 from archive.guards import load_or_404, require_login
-from archive.models import Page, Presentation
+from archive.models import OcrReason, Page, Presentation
+from archive.programme.facts import facts_for
 
 bp = Blueprint("presentations", __name__, url_prefix="/presentations")
 bp.before_request(require_login)
@@ -27,7 +29,9 @@ def view(item_id: int):
     number = min(max(wanted, 1), max(len(pages), 1))
     page: Page | None = pages[number - 1] if pages else None
     terms = [t for t in request.args.getlist("hl") if t.strip()][:MAX_TERMS]
-    text = highlight_text(page.text, terms) if page is not None else ""
+    layer = page.text if page is not None and page.ocr_reason != OcrReason.UNREADABLE else ""
+    text = highlight_text(layer, terms) if layer else ""
+    recognised = highlight_text(page.ocr_text, terms) if page is not None and page.ocr_text else ""
     return render_template(
         "presentations/view.html",
         deck=deck,
@@ -35,9 +39,11 @@ def view(item_id: int):
         page=page,
         number=number,
         text=text,
+        recognised=recognised,
         terms=terms,
         may_download=permissions.may_download(current_user, deck),
         may_edit=permissions.may_edit(current_user, deck),
         missing_page=wanted if pages and wanted > len(pages) else None,
         may_manage_versions=permissions.may_manage_versions(current_user, deck),
+        programme_place=facts_for([deck]).get(deck.id),
     )

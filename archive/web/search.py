@@ -6,11 +6,11 @@ from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from archive import permissions
-from archive.fulltext import SYNTAX_HELP, SearchRequest
-from archive.fulltext.results import FACETS, SORTS
+from archive import permissions, searches
+from archive.fulltext import SYNTAX_HELP
+from archive.fulltext.results import SORTS
 from archive.guards import require_login
-from archive.services import current_index
+from archive.programme.finding import ProgrammeHit, find_sessions
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 bp.before_request(require_login)
@@ -21,39 +21,42 @@ FACET_TITLES = {
     "year": "Year",
     "org": "Organisation",
     "lang": "Language",
+    "session": "Session",
 }
-PER_PAGE = 10
+# Facets besides these leave the programme out: only items have types, years, languages.
+PROGRAMME_FACETS = ("event", "session")
 
 
 @bp.get("/")
 def results():
-    args = request.args
-    text = args.get("q", "").strip()[:500]
-    filters = {name: tuple(args.getlist(name))[:20] for name in FACETS if args.getlist(name)}
-    sort = args.get("sort", "relevance")
-    page = current_index().search(
-        SearchRequest(
-            text=text,
-            scope=permissions.search_scope(current_user),
-            filters=filters,
-            sort=sort if sort in SORTS else "relevance",
-            page=max(1, args.get("page", 1, type=int)),
-            per_page=PER_PAGE,
-        )
-    )
-    searched = bool(text or filters)
+    """The search page; the API's /api/v1/search answers the same query from the same code."""
+    page = searches.run_search(request.args, current_user)
     return render_template(
         "search/results.html",
         result=page,
-        searched=searched,
-        text=text,
+        searched=searches.searched(request.args),
+        text=searches.query_text(request.args),
         sort=page.sort,
         sorts=SORTS,
         facet_titles=FACET_TITLES,
         syntax_help=SYNTAX_HELP,
         toggle_url=toggle_url,
         page_url=page_url,
+        programme_hits=programme_hits(
+            searches.query_text(request.args), searches.facet_filters(request.args), page.page
+        ),
     )
+
+
+def programme_hits(text: str, filters: dict, page: int) -> list[ProgrammeHit]:
+    """Sessions and talks matching the words, on the first page, in the events this user
+    may see (and the event facet's selection); none when a facet only items have is set."""
+    if not text or page > 1 or set(filters) - set(PROGRAMME_FACETS):
+        return []
+    event_ids = [int(v) for v in filters.get("event", ()) if v.isdigit()] or None
+    hits = find_sessions(text, permissions.event_filter(current_user), event_ids)
+    sessions = {int(v) for v in filters.get("session", ()) if v.isdigit()}
+    return [h for h in hits if h.session.id in sessions] if sessions else hits
 
 
 def current_args() -> MultiDict:

@@ -31,17 +31,17 @@ from flask import (
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
-from archive import shares
+from archive import linklimits, shares
 from archive.errors import describe
-from archive.extensions import csrf, db, limiter
+from archive.extensions import csrf, db
 from archive.fulltext import highlight_text
 from archive.models import Item, ItemKind, Presentation, ShareLink
 from archive.models.common import utcnow
 from archive.outgoing import outgoing_file
+from archive.sending import IMAGE_MAX_AGE
 from archive.services import current_storage
 from archive.storage import PAGE_FILES, PHOTO_FILES, mime_of_derived, page_file, photo_file
 from archive.web.bundling import build_bundle, load_items, zip_response
-from archive.web.items import IMAGE_MAX_AGE
 
 bp = Blueprint("shared", __name__, url_prefix="/s")
 csrf.exempt(bp)  # no session here: the password form has its own double-submit token
@@ -50,24 +50,34 @@ UNLOCK_COOKIE, CSRF_COOKIE = "share_unlock", "share_form"
 UNLOCK_MAX_AGE = 12 * 3600
 
 
-def guess_limit() -> str:
-    return current_app.config["SHARE_GUESS_LIMIT"]
+TOO_MANY = "Too many attempts from your address. Try again in {minutes} minute(s)."
 
 
-def password_limit() -> str:
-    return current_app.config["SHARE_PASSWORD_LIMIT"]
+@bp.before_request
+def refuse_guessers():
+    """An address that met the guess limit gets nothing under /s/ until its misses age."""
+    wait = linklimits.guesses_wait(request.remote_addr)
+    if wait:
+        return too_many(wait)
+    return None
 
 
-def password_link_key() -> str:
-    return "share-password:" + (request.view_args or {}).get("token", "")[:16]
-
-
-limiter.limit(guess_limit, deduct_when=lambda response: response.status_code == 404)(bp)
+def too_many(wait: int):
+    message = TOO_MANY.format(minutes=max(1, -(-wait // 60)))
+    response = current_app.make_response(
+        (render_template("shared/error.html", code=429, message=message), 429)
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @bp.after_request
 def private_headers(response):
-    """Nothing here may be cached by others, indexed, or leak the token in a Referer."""
+    """Nothing here may be cached by others, indexed, or leak the token in a Referer; a 404
+    counts as a guess."""
+    if response.status_code == 404:
+        linklimits.record_guess(request.remote_addr)
+        db.session.commit()
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
@@ -116,26 +126,18 @@ def page(token: str):
     return render_template("shared/page.html", link=link, token=token, decks=decks, photos=photos)
 
 
-def wrong_password(response) -> bool:
-    return response.status_code == 401
-
-
-# override_defaults=False: the guess limit of the blueprint applies here too.
 @bp.post("/<token>")
-@limiter.limit(password_limit, deduct_when=wrong_password, override_defaults=False)
-@limiter.limit(
-    password_limit,
-    key_func=password_link_key,
-    deduct_when=wrong_password,
-    override_defaults=False,
-)
 def unlock(token: str):
     link = open_link(token, unlocked=False)
+    wait = linklimits.passwords_wait(request.remote_addr, link.id)
+    if wait:
+        return too_many(wait)
     sent, expected = request.form.get("form_token", ""), request.cookies.get(CSRF_COOKIE, "")
     if not (expected and hmac.compare_digest(sent, expected)):
         return password_page(link, token, "The form expired; enter the password again.", 400)
     if not shares.password_matches(link, request.form.get("password", "")):
         shares.record_use(link, "share.password_failed", request.remote_addr)
+        linklimits.record_wrong_password(request.remote_addr, link.id)
         db.session.commit()
         return password_page(link, token, "That is not the password of this link.", 401)
     shares.record_use(link, "share.unlock", request.remote_addr)

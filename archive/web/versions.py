@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from archive import audit, ingest, permissions, tasks
+from archive import audit, ingest, permissions, sending, tasks
 from archive.extensions import db
 from archive.guards import load_or_404, require_login
 from archive.ingest import VersionError
@@ -29,7 +29,6 @@ from archive.models import Item, ItemKind, ItemVersion
 from archive.services import current_storage
 from archive.storage import PAGE_FILES, PHOTO_FILES, mime_of_derived, page_file, photo_file
 from archive.web.forms import RestoreVersionForm, VersionUploadForm, form_status, sentence
-from archive.web.items import IMAGE_MAX_AGE, send_original
 
 bp = Blueprint("versions", __name__, url_prefix="/items")
 bp.before_request(require_login)
@@ -147,15 +146,14 @@ def view(item_id: int, number: int):
 @bp.get("/<int:item_id>/versions/<int:number>/download")
 def download(item_id: int, number: int):
     version = load_version(item_id, number)
-    storage = current_storage()
-    if not storage.has_original(version.sha256):
+    if not current_storage().has_original(version.sha256):
         abort(404)
     summary = f"version {number}: {version.original_filename}"
     audit.record(
         current_user, "item.version.download", version.item, summary, ip=request.remote_addr
     )
     db.session.commit()
-    return send_original(version.sha256, version.mime, version.original_filename)
+    return sending.send_version_original(version)
 
 
 @bp.get("/<int:item_id>/versions/<int:number>/pages/<int:page>/<size>")
@@ -178,6 +176,6 @@ def send_version_file(version: ItemVersion, name: str):
     path = current_storage().version_derived_file(version.item_id, version.number, name)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype=mime_of_derived(name), max_age=IMAGE_MAX_AGE)
-    response.headers["Cache-Control"] = f"private, max-age={IMAGE_MAX_AGE}"
+    response = send_file(path, mimetype=mime_of_derived(name), max_age=sending.IMAGE_MAX_AGE)
+    response.headers["Cache-Control"] = f"private, max-age={sending.IMAGE_MAX_AGE}"
     return response

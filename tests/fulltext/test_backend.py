@@ -12,6 +12,8 @@ import whoosh
 import archive.fulltext.analysis as analysis_module
 from archive.fulltext import (
     FulltextError,
+    IndexBusyError,
+    IndexedAccess,
     IndexStats,
     SearchBackend,
     SearchRequest,
@@ -19,6 +21,7 @@ from archive.fulltext import (
     UnsupportedWhooshVersion,
     open_backend,
 )
+from archive.fulltext.postgres import PostgresIndex
 from archive.fulltext.whoosh import SearchIndex
 from archive.fulltext.whoosh.internals import (
     VERIFIED_WHOOSH_VERSION,
@@ -47,15 +50,18 @@ def test_open_backend_gives_a_working_whoosh_index(tmp_path):
 
 
 def test_an_unknown_backend_is_a_typed_error_naming_the_known_ones(tmp_path):
-    with pytest.raises(UnknownBackendError, match=r"'elastic'.*knows: whoosh") as raised:
+    with pytest.raises(
+        UnknownBackendError, match=r"'elastic'.*knows: postgresql, whoosh"
+    ) as raised:
         open_backend("elastic", path=tmp_path)
     assert isinstance(raised.value, FulltextError)
 
 
+@pytest.mark.parametrize("backend_class", [SearchIndex, PostgresIndex])
 @pytest.mark.parametrize("method", PROTOCOL_METHODS)
-def test_the_whoosh_backend_takes_every_protocol_parameter(method):
+def test_each_backend_takes_every_protocol_parameter(method, backend_class):
     wanted = inspect.signature(getattr(SearchBackend, method)).parameters
-    offered = inspect.signature(getattr(SearchIndex, method)).parameters
+    offered = inspect.signature(getattr(backend_class, method)).parameters
     assert list(offered)[: len(wanted)] == list(wanted)
     extra = list(offered.values())[len(wanted) :]
     assert all(p.default is not inspect.Parameter.empty for p in extra)
@@ -69,6 +75,7 @@ def test_protocol_lists_what_callers_use():
             "doc_count",
             "index_item",
             "index_items",
+            "item_access",
             "item_ids",
             "rebuild",
             "remove_event",
@@ -77,17 +84,45 @@ def test_protocol_lists_what_callers_use():
             "stats",
             "suggest",
             "warm_up",
+            "writing",
         ]
     )
 
 
-def test_stats_describe_the_index_in_use(index, add):
+def test_item_access_reports_each_items_visibility_event_and_grants(index, add):
+    add(1, "page one", "page two", visibility="staff", event_id=4, granted_org_ids=(7, 9))
+    add(2, kind="photo", title="a photo", event_id=5)
+    access = index.item_access()
+    assert access[1] == IndexedAccess(frozenset({"staff"}), frozenset({4}), frozenset({7, 9}))
+    assert access[2] == IndexedAccess(frozenset({"shared"}), frozenset({5}), frozenset())
+    index.remove_item(1)
+    assert set(index.item_access()) == {2}
+
+
+def test_writing_is_reentrant_and_excludes_other_writers(tmp_path, index, add, backend):
+    if backend == "whoosh":
+        other = open_backend("whoosh", path=index.path, lock_timeout=0.2)
+    else:
+        other = open_backend("postgresql", dsn=index.dsn, lock_timeout=0.2)
+    try:
+        with index.writing():
+            add(1, "written while holding the lock")  # takes the lock again: no deadlock
+            with pytest.raises(IndexBusyError):
+                other.index_item(make_item(2), pages("another process's writer"))
+        other.index_item(make_item(2), pages("after the lock is released"))
+        assert index.item_ids() == {1, 2}
+    finally:
+        other.close()
+
+
+def test_stats_describe_the_index_in_use(index, add, backend):
     add(1, "page one", "page two")
     add(2, kind="photo", title="a photo")
     stats = index.stats()
     assert isinstance(stats, IndexStats)
-    assert (stats.backend, stats.documents, stats.items) == ("whoosh", 3, 2)
-    assert stats.location == str(index.path)
+    assert (stats.backend, stats.documents, stats.items) == (backend, 3, 2)
+    where = str(index.path) if backend == "whoosh" else index.location()
+    assert stats.location == where
     assert stats.generation == "gen-000001"
     assert stats.size_bytes > 0
     report = index.rebuild([(make_item(1), pages("only page"))])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from archive.ingest.language import detect_language
+from archive.ingest.language import detect_language, detect_languages
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,29 @@ def test_languages(text, expected):
 @pytest.mark.parametrize("text", ["", "OK", "TCP/IP DNS", "12 345 678 2024", "• • •"])
 def test_too_short_to_tell(text):
     assert detect_language(text) is None
+
+
+def test_a_document_is_detected_once_and_a_page_that_disagrees_alone():
+    english = "This workshop discussed broadband policy and the digital divide in rural areas."
+    russian = "На семинаре обсуждались вопросы цифровой политики и широкополосного доступа."
+    pages = [english, english.upper(), "12 345", russian, english, ""]
+    assert detect_languages(pages) == ["en", "en", None, "ru", "en", None]
+    assert detect_languages([]) == [] and detect_languages(["", ""]) == [None, None]
+
+
+def test_pages_agreeing_with_the_document_read_only_their_start(monkeypatch):
+    from archive.ingest import language
+
+    english = "The digital divide persists in rural areas and small towns. " * 40
+    seen: list[int] = []
+    real = language.identifier()
+
+    class Recording:
+        def classify(self, text):
+            seen.append(len(text))
+            return real.classify(text)
+
+    monkeypatch.setattr(language, "identifier", Recording)
+    assert detect_languages([english] * 10) == ["en"] * 10
+    assert max(seen) <= language.SAMPLE_CHARS
+    assert sum(seen) <= language.SAMPLE_CHARS + 10 * language.CHECK_CHARS

@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+
 from tests.support.web import WebClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,6 +107,11 @@ class LiveStack:
             ARCHIVE_SECRET_KEY=secrets.token_hex(32),
             # Every simulated user signs in from 127.0.0.1: keep the limiter on, but roomy.
             ARCHIVE_LOGIN_LIMIT="100000 per minute",
+            # Text recognition has its own tests (tests/test_ocr.py); here it would only add
+            # Tesseract runs to the timings of the fault and load tests. settings= can turn it on.
+            ARCHIVE_OCR="off",
+            ARCHIVE_LOGIN_ACCOUNT_LIMIT="100000 per minute",
+            ARCHIVE_LOGIN_ADDRESS_LIMIT="100000 per minute",
         )
         env.update({f"ARCHIVE_{k}": str(v) for k, v in settings.items()})
         return env
@@ -124,6 +131,11 @@ class LiveStack:
     @property
     def database(self) -> Path:
         return self.instance_dir / "archive.db"
+
+    @property
+    def database_url(self) -> str | None:
+        """ARCHIVE_DATABASE_URL when the stack runs on a database server (PostgreSQL)."""
+        return self.env.get("ARCHIVE_DATABASE_URL")
 
     @property
     def url(self) -> str:
@@ -173,10 +185,14 @@ class LiveStack:
 
     # ------------------------------------------------------------------ processes
 
-    def start(self) -> LiveStack:
-        """Set up, then start the web server and the worker and wait until both are ready."""
+    def start(self, prepare: bool = True) -> LiveStack:
+        """Set up (unless another stack on the same database did), then start the web server
+        and the worker and wait until both are ready."""
         try:
-            self.prepare()
+            if prepare:
+                self.prepare()
+            else:
+                self.logs.mkdir(parents=True, exist_ok=True)
             self.start_web()
             self.start_worker()
         except BaseException:
@@ -224,6 +240,16 @@ class LiveStack:
             kill_session(self.web.pid)
             self.web.wait()
         raise StackError(f"gunicorn did not start:\n{tail(self.logs / 'web.log')}")
+
+    def start_serve(self) -> None:
+        """The default start command's server instead: `flask serve` (gunicorn with its
+        default web workers, and a queue worker), as `sh scripts/start.sh` runs it."""
+        self.port = free_port()
+        command = [sys.executable, "-m", "flask", "--app", "archive", "serve"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        self.web = self._spawn(command, self.logs / "serve.log")
+        if not self._wait_web_ready(timeout=60):
+            raise StackError(f"flask serve did not start:\n{tail(self.logs / 'serve.log')}")
 
     def _wait_web_ready(self, timeout: float) -> bool:
         client = WebClient(self.url, timeout=5)
@@ -304,7 +330,12 @@ class LiveStack:
         return client
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Read the stack's database directly (SQLite), for assertions."""
+        """Read the stack's database directly (SQLite or PostgreSQL; `?` placeholders), for
+        assertions."""
+        if self.database_url:
+            dsn = self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                return conn.execute(sql.replace("?", "%s"), params).fetchall()
         with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30) as conn:
             return conn.execute(sql, params).fetchall()
 

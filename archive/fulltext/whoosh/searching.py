@@ -16,6 +16,7 @@ from archive.fulltext.documents import PHOTO, PRESENTATION
 from archive.fulltext.results import (
     FACET_LIMIT,
     FACETS,
+    FACETS_WITHIN_EVENT,
     LANGUAGE_NAMES,
     TYPE_LABELS,
     FacetValue,
@@ -37,8 +38,8 @@ from archive.fulltext.whoosh.view import IndexView, MatchSet
 def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
     """Answer one request from one consistent view of the index."""
     request = clamped(request)
-    compiled = compile_query(request.text, view.searcher.reader())
     scope = scope_filter(request.scope)
+    compiled = compile_query(request.text, view.searcher.reader(), view.scope_counter(scope))
     base = view.match(all_of([compiled.node, scope]))
     notices = list(compiled.notices)
     flags = _selection_flags(base, request.filters, notices)
@@ -85,6 +86,9 @@ def _selection_flags(
         elif name == "year":
             years = [int(v) for v in values if v.isdigit()]
             flags[name] = np.isin(base.column("c_year"), years)
+        elif name == "session":
+            ids = [int(v) for v in values if v.isdigit()]
+            flags[name] = np.isin(base.column("c_session"), ids)
         elif name == "type":
             codes = [KIND_CODES[v] for v in values if v in KIND_CODES]
             flags[name] = np.isin(base.column("c_kind"), codes)
@@ -104,6 +108,8 @@ def _facets(
     """Every facet, each counted with the other facets' selections applied (not its own)."""
     facets = {}
     for name in FACETS:
+        if name in FACETS_WITHIN_EVENT and "event" not in filters:
+            continue
         mask = np.ones(len(base), dtype=bool)
         for other, flag in flags.items():
             if other != name:
@@ -120,7 +126,9 @@ def _facet(
     if name in ("lang", "org"):
         pairs = [(v, c) for v, c in base.term_counts(name, mask).items() if v]
     else:
-        column = {"event": "c_event", "year": "c_year", "type": "c_kind"}[name]
+        column = {"event": "c_event", "year": "c_year", "type": "c_kind", "session": "c_session"}[
+            name
+        ]
         data = base.column(column)[mask]
         uniq, counts = np.unique(data, return_counts=True)
         pairs = [(int(v), int(c)) for v, c in zip(uniq, counts, strict=True) if v]
@@ -150,15 +158,19 @@ def _labels(view: IndexView, base: MatchSet, name: str, values: list[str]) -> di
         return {v: TYPE_LABELS.get(v, v) for v in values}
     if name == "lang":
         return {v: LANGUAGE_NAMES.get(v, v) for v in values}
-    if name != "event" or not values:
+    if name not in ("event", "session") or not values:
         return {}
-    events = base.column("c_event")
+    column, stored = {
+        "event": ("c_event", "event_title"),
+        "session": ("c_session", "session_label"),
+    }[name]
+    ids = base.column(column)
     docnums = base.docnums()
     labels = {}
     for value in values:
-        where = np.flatnonzero(events == int(value))
+        where = np.flatnonzero(ids == int(value))
         if where.size:
-            labels[value] = view.searcher.stored_fields(int(docnums[where[0]]))["event_title"]
+            labels[value] = view.searcher.stored_fields(int(docnums[where[0]])).get(stored) or value
     return labels
 
 
@@ -175,6 +187,7 @@ class _Rows:
     pages: np.ndarray
     scores: np.ndarray  # rounded, so that float noise never decides a tie
     docnums: np.ndarray
+    runs: np.ndarray  # the complete page of the page's overlay run, or 0
 
     @classmethod
     def of(cls, final: MatchSet) -> _Rows:
@@ -185,6 +198,7 @@ class _Rows:
             pages=final.column("c_page"),
             scores=np.round(final.scores(), 9),
             docnums=final.docnums(),
+            runs=final.column("c_run"),
         )
 
 
@@ -210,12 +224,37 @@ def _groups(
     groups = []
     for g in ranking[first : first + request.per_page]:
         members = order[starts[g] : starts[g] + sizes[g]]
+        hits = _collapse_runs(rows, members)
         shown = [
-            _page_hit(view, int(rows.docnums[m]), float(rows.scores[m]), highlighter)
-            for m in members[: request.pages_per_group]
+            _page_hit(view, int(rows.docnums[m]), score, highlighter, first_page)
+            for m, score, first_page in hits[: request.pages_per_group]
         ]
-        groups.append(_group(view, int(rows.docnums[members[0]]), shown, int(sizes[g]) - 1))
+        groups.append(_group(view, int(rows.docnums[members[0]]), shown, len(hits) - 1))
     return groups, int(best.size)
+
+
+def _collapse_runs(rows: _Rows, members: np.ndarray) -> list[tuple[int, float, int | None]]:
+    """One group's matches (best first) as hits: (row shown, score, first page of a run).
+
+    The matching pages of one overlay run become one hit where the run's best page ranked,
+    shown on the run's complete page when that page matches too."""
+    if not rows.runs[members].any():  # no overlay run among them: every page is a hit
+        return [(m, float(rows.scores[m]), None) for m in members.tolist()]
+    hits: list[list] = []
+    runs: dict[int, list] = {}
+    for m in members.tolist():
+        run, page = int(rows.runs[m]), int(rows.pages[m])
+        if not run:
+            hits.append([m, float(rows.scores[m]), None])
+        elif run in runs:
+            hit = runs[run]
+            hit[2] = min(hit[2], page)
+            if page == run or int(rows.pages[hit[0]]) != run and page > rows.pages[hit[0]]:
+                hit[0] = m  # the complete page, or the most complete one that matched
+        else:
+            runs[run] = hit = [m, float(rows.scores[m]), page]
+            hits.append(hit)
+    return [(m, score, first if first != rows.pages[m] else None) for m, score, first in hits]
 
 
 def _group(view: IndexView, docnum: int, shown: list[PageHit], more_count: int) -> ResultGroup:
@@ -231,6 +270,7 @@ def _group(view: IndexView, docnum: int, shown: list[PageHit], more_count: int) 
         best=shown[0],
         more=shown[1:],
         more_count=more_count,
+        session_label=stored.get("session_label") or "",
     )
 
 
@@ -260,14 +300,22 @@ def _rank(scores: np.ndarray, dates: np.ndarray, items: np.ndarray, sort: str) -
     return np.lexsort((-items, -dates, -scores))
 
 
-def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlighter) -> PageHit:
-    """One matching page with its snippet."""
+def _page_hit(
+    view: IndexView,
+    docnum: int,
+    score: float,
+    highlighter: Highlighter,
+    first_page: int | None = None,
+) -> PageHit:
+    """One matching page (or overlay run, shown on its complete page) with its snippet."""
     stored = view.searcher.stored_fields(docnum)
     return PageHit(
         page=int(stored["page"]),
         label=stored.get("label"),
         score=score,
         snippet=highlighter.snippet(stored.get("text") or ""),
+        recognised=bool(stored.get("recognised")),
+        first_page=first_page,
     )
 
 
@@ -279,4 +327,6 @@ def _photo_hit(view: IndexView, docnum: int, highlighter: Highlighter) -> PhotoH
         title=stored["title"],
         event_id=int(stored["event_id"]),
         snippet=highlighter.snippet(stored.get("text") or stored["title"]),
+        session_label=stored.get("session_label") or "",
+        recognised=bool(stored.get("recognised")),
     )

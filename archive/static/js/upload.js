@@ -64,6 +64,11 @@
     return row;
   }
 
+  // The item's page in the browser (the API's links are for token holders).
+  function itemPage(item) {
+    return "/items/" + encodeURIComponent(item.id);
+  }
+
   // `parts`: strings and {href, text} links, shown in order (never as HTML).
   function setState(row, state, parts) {
     row.state = state;
@@ -88,7 +93,7 @@
 
   function showItem(row, item) {
     if (item.state === "ready") {
-      setState(row, "ready", ["Ready: ", { href: item.links.page, text: item.title }]);
+      setState(row, "ready", ["Ready: ", { href: itemPage(item), text: item.title }]);
     } else if (item.state === "failed") {
       setState(row, "failed", "Failed: " + (item.error || "the file could not be processed"));
     } else {
@@ -268,7 +273,7 @@
     } else if (file.outcome === "duplicate") {
       var existing = file.duplicate_of;
       setState(row, "duplicate", [
-        "Already in the archive: ", { href: existing.links.page, text: existing.title }
+        "Already in the archive: ", { href: itemPage(existing), text: existing.title }
       ]);
     } else {
       setState(row, "rejected", "Not accepted: " + (file.error || "unknown reason"));
