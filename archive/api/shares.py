@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from archive import audit, permissions, shares
 from archive.api.blueprint import bp
+from archive.errors import api_error
 from archive.extensions import db
 from archive.models import ShareLink
 from archive.models.common import utcnow
@@ -32,7 +33,7 @@ def create_share():
     require_sharing()
     data = request.get_json(silent=True) if request.is_json else request.form
     if not isinstance(data, dict) and not hasattr(data, "getlist"):
-        return jsonify(error="send a JSON object or form fields"), 400
+        return api_error("send a JSON object or form fields", 400)
     try:
         made = shares.create_link(
             current_user._get_current_object(),
@@ -42,7 +43,7 @@ def create_share():
         )
     except ShareError as exc:
         db.session.rollback()
-        return jsonify(error=str(exc)), 400
+        return api_error(str(exc), 400)
     ids = ", ".join(str(item.id) for item in made.link.items)
     summary = f"for {made.link.recipient} (until {made.link.last_day}): items {ids}"
     audit.record(current_user, "share.create", made.link, summary[:2000], ip=request.remote_addr)

@@ -2,6 +2,8 @@
 
 `POST /api/v1/items/<id>/versions` (multipart field `file`, optional `note`) answers 202
 with the queued version at once; `GET /api/v1/items/<id>` shows when it became current.
+A refused file answers {"error": ..., "code": ...} with the refusal's code ("duplicate",
+"wrong-kind", "unsupported-type", "too-large"...).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from flask_login import current_user
 from archive import ingest, permissions, tasks
 from archive.api.blueprint import bp
 from archive.api.items import item_json
+from archive.errors import api_error
 from archive.extensions import db
 from archive.guards import load_or_404
 from archive.models import Item, ItemVersion
@@ -25,7 +28,7 @@ def upload_version(item_id: int):
     item = load_or_404(Item, item_id, permissions.may_manage_versions)
     files = request.files.getlist("file") + request.files.getlist("files")
     if len(files) != 1:
-        return jsonify(error="send exactly one file as multipart field 'file'"), 400
+        return api_error("send exactly one file as multipart field 'file'", 400)
     outcome = ingest.accept_version(
         current_storage(),
         files[0].stream,
@@ -38,7 +41,7 @@ def upload_version(item_id: int):
     if outcome.version is None:
         db.session.rollback()
         status = REFUSAL_STATUS.get(outcome.error_code or "", 422)
-        return jsonify(error=outcome.error, error_code=outcome.error_code), status
+        return api_error(outcome.error or "the file was refused", status, outcome.error_code)
     ingest.audit_upload(current_user, outcome.version, request.remote_addr)
     db.session.commit()
     version_id = outcome.version.id

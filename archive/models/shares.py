@@ -26,6 +26,10 @@ share_link_items = Table(
 )
 
 
+# What the owner's list says of a link (`ShareLink.state`).
+LINK_STATES = ("active", "revoked", "expired", "used up")
+
+
 class ShareLink(db.Model):
     """A link for a named recipient to some items, until it expires, is used up or revoked."""
 

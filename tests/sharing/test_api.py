@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from openapi_core import OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from sqlalchemy import select
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from archive.extensions import db
 from archive.models import ApiToken, AuditEntry, User
@@ -83,3 +88,47 @@ def test_others_cannot_list_or_revoke_a_link(client, world, make_user):
     assert client.delete(f"/api/v1/shares/{made['id']}", headers=colleague).status_code == 404
     partner = bearer(world.partner)  # UNDP may not share
     assert client.get("/api/v1/shares", headers=partner).status_code == 403
+
+
+def test_versions_and_shares_answers_match_the_openapi_description(
+    client, world, make_pdf, make_user
+):
+    spec = OpenAPI.from_dict(client.get("/api/v1/openapi.json", headers=bearer(world.staff)).json)
+    staff, researcher = bearer(world.staff), bearer(make_user("rita", "researcher"))
+    deck = world.ids("granted_deck")[0]
+
+    def checked(response, status: int):
+        assert response.status_code == status, response.get_data(as_text=True)
+        # The operation is found by method and path; the body was read by the app already.
+        sent = response.request
+        bare = Request(EnvironBuilder(path=sent.path, method=sent.method).get_environ())
+        spec.validate_response(WerkzeugOpenAPIRequest(bare), WerkzeugOpenAPIResponse(response))
+        return response.get_json()
+
+    made = checked(
+        client.post(
+            "/api/v1/shares",
+            json={"items": [deck], "recipient": "Press office", "max_downloads": 3},
+            headers=staff,
+        ),
+        201,
+    )
+    checked(client.post("/api/v1/shares", json={"recipient": "x"}, headers=staff), 400)
+    checked(client.get("/api/v1/shares", headers=staff), 200)
+    checked(client.get("/api/v1/shares", headers=researcher), 403)
+    checked(client.delete(f"/api/v1/shares/{made['id']}", headers=staff), 200)
+    checked(client.delete("/api/v1/shares/987654", headers=staff), 404)
+    checked(client.get("/api/v1/shares"), 401)
+
+    pdf = make_pdf([["Digital divide, corrected"]], "v2.pdf").read_bytes()
+    upload = {"file": (io.BytesIO(pdf), "v2.pdf"), "note": "typo"}
+    checked(client.post(f"/api/v1/items/{deck}/versions", data=upload, headers=staff), 202)
+    again = {"file": (io.BytesIO(pdf), "v2.pdf")}
+    checked(client.post(f"/api/v1/items/{deck}/versions", data=again, headers=staff), 409)
+    html = {"file": (io.BytesIO(b"<html></html>"), "x.pdf")}
+    checked(client.post(f"/api/v1/items/{deck}/versions", data=html, headers=staff), 422)
+    checked(client.post(f"/api/v1/items/{deck}/versions", headers=staff), 400)
+    versions = checked(client.get(f"/api/v1/items/{deck}/versions", headers=staff), 200)
+    assert [v["number"] for v in versions["versions"]] == [1, 2]
+    checked(client.get(f"/api/v1/items/{deck}/versions", headers=researcher), 404)
+    checked(client.get(f"/api/v1/items/{deck}", headers=staff), 200)
