@@ -1,5 +1,5 @@
-"""Guessing links and their passwords is rate limited (the app's limiter, per address, and
-per link for passwords); using a link one holds is not."""
+"""Guessing links and their passwords is rate limited (counted in the database, per address,
+and per link for passwords); using a link one holds is not."""
 
 from __future__ import annotations
 
