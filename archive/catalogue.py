@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from archive.extensions import db
-from archive.models import Event, Item, Page, Photo, Presentation
+from archive.models import Event, Item, ItemVersion, Page, Photo, Presentation, share_link_items
 from archive.programme.clock import check_zone
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}[a-z0-9]$")
@@ -101,11 +101,15 @@ def event_contents(event: Event) -> EventContents:
         select(Item.id, Item.sha256, Item.kind).where(Item.event_id == event.id)
     ).all()
     kinds = [kind for _, _, kind in rows]
+    item_ids = tuple(item_id for item_id, _, _ in rows)
+    earlier = db.session.scalars(
+        select(ItemVersion.sha256).where(ItemVersion.item_id.in_(item_ids))
+    ).all()
     return EventContents(
         presentations=kinds.count(Presentation.__mapper__.polymorphic_identity),
         photos=kinds.count(Photo.__mapper__.polymorphic_identity),
-        item_ids=tuple(item_id for item_id, _, _ in rows),
-        sha256s=tuple(sorted({sha for _, sha, _ in rows})),
+        item_ids=item_ids,
+        sha256s=tuple(sorted({sha for _, sha, _ in rows} | set(earlier))),
     )
 
 
@@ -115,6 +119,9 @@ def delete_event(event: Event) -> EventContents:
     contents = event_contents(event)
     if contents.item_ids:
         db.session.execute(delete(Page).where(Page.item_id.in_(contents.item_ids)))
+        db.session.execute(delete(ItemVersion).where(ItemVersion.item_id.in_(contents.item_ids)))
+        links = share_link_items.c.item_id.in_(contents.item_ids)
+        db.session.execute(delete(share_link_items).where(links))
         db.session.execute(delete(Item).where(Item.id.in_(contents.item_ids)))
     db.session.delete(event)
     db.session.flush()

@@ -13,12 +13,13 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from sqlalchemy import select
 
 from archive import audit, permissions
 from archive.extensions import db
-from archive.ingest.location import without_location
+from archive.ingest.photos import open_without_gps
 from archive.ingest.sniff import EXTENSIONS
 from archive.models import AuditEntry, Event, Item, ItemKind, Presentation
 from archive.services import current_storage
@@ -53,11 +54,11 @@ def strips_location(user, item: Item) -> bool:
     return item.kind == ItemKind.PHOTO and not permissions.is_staff(user)
 
 
-def photo_without_location(item: Item) -> bytes:
-    """The photo's original with its position blanked (`LocationError` when that is not
-    certain); the stored original is never changed."""
-    with current_storage().open_original(item.sha256) as original:
-        return without_location(original.read())
+def photo_without_location(item: Item) -> BinaryIO:
+    """The photo's original with its position removed, streamed from the original
+    (`LocationNotRemoved` when that is not certain); the stored original is never changed."""
+    with current_storage().original_file(item.sha256) as path:
+        return open_without_gps(path, item.mime)
 
 
 def record_download(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from archive import pipeline
 from archive.extensions import db
 from archive.ingest.intake import FieldError, ItemFields, check_fields
-from archive.models import Item, Presentation
+from archive.models import Item, ItemVersion, Presentation
 from archive.services import current_storage
 
 logger = logging.getLogger(__name__)
@@ -54,9 +54,11 @@ def update_item(item: Item, changes: dict[str, str]) -> list[str]:
 
 
 def delete_items(items: Iterable[Item]) -> Removed:
-    """Delete item rows (pages go with them); call `purge` with the result after commit."""
+    """Delete item rows (pages and versions go with them); call `purge` with the result
+    after commit."""
     items = list(items)
-    removed = Removed(tuple(i.id for i in items), tuple(sorted({i.sha256 for i in items})))
+    shas = {i.sha256 for i in items} | {v.sha256 for i in items for v in i.versions}
+    removed = Removed(tuple(i.id for i in items), tuple(sorted(shas)))
     for item in items:
         db.session.delete(item)
     db.session.flush()
@@ -68,15 +70,19 @@ def purge(removed: Removed) -> None:
     storage = current_storage()
     pipeline.remove_items(removed.item_ids)
     for item_id in removed.item_ids:
-        storage.delete_derived(item_id)
+        storage.delete_all_derived(item_id)
     for sha in unused_originals(removed.sha256s):
         storage.delete_original(sha)
 
 
 def unused_originals(sha256s: Iterable[str]) -> list[str]:
-    """Of these originals, the ones no item refers to any more (safe to delete)."""
+    """Of these originals, the ones no item or version refers to any more (safe to
+    delete): an original may be shared by several versions."""
     sha256s = list(sha256s)
     used = set(db.session.scalars(select(Item.sha256).where(Item.sha256.in_(sha256s))))
+    used |= set(
+        db.session.scalars(select(ItemVersion.sha256).where(ItemVersion.sha256.in_(sha256s)))
+    )
     return [sha for sha in sha256s if sha not in used]
 
 

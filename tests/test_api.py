@@ -44,7 +44,7 @@ DERIVED = {
 
 
 @pytest.fixture
-def archive(make_event, make_presentation, make_photo):
+def archive(make_event, make_presentation, make_photo, make_jpeg):
     """Two events (one granted to UNDP) with shared, staff-only and many matching decks."""
     baku = make_event("baku-2023", "Open budgets in Baku", start_date=date(2023, 7, 25))
     oslo = make_event("oslo-2022", "Harbour data in Oslo", start_date=date(2022, 5, 2))
@@ -64,7 +64,9 @@ def archive(make_event, make_presentation, make_photo):
         make_presentation(baku, "Secret budget", pages=("budget staff",), visibility="staff")
     )
     items.append(make_presentation(oslo, "Harbour budget", pages=("harbour budget <script>",)))
-    photo = make_photo(baku, "Budget meeting photo")
+    # A real JPEG: a photo goes to partners only once its location is surely removed.
+    jpeg = make_jpeg(gps=True).read_bytes()
+    photo = make_photo(baku, "Budget meeting photo", content=jpeg, original_filename="meet.jpg")
     items.append(photo)
     for item in items:
         publish_files(item.id, DERIVED)

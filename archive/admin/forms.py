@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import (
+    BooleanField,
     DateField,
     PasswordField,
     SearchField,
@@ -132,3 +133,9 @@ class AuditFilterForm(FlaskForm):
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError("The end date is before the start date.")
+
+
+class SharingForm(FlaskForm):
+    """Whether an organisation's partners may make share links to what they see."""
+
+    may_share = BooleanField("Its partners may make share links to what they see")

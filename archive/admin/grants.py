@@ -17,6 +17,7 @@ from archive.admin.forms import (
     GrantOrganisationForm,
     OrganisationForm,
     RevokeForm,
+    SharingForm,
 )
 from archive.extensions import db
 from archive.models import Event, Grant, Organisation, User
@@ -86,7 +87,26 @@ def render_organisation(org: Organisation, form: GrantEventForm | None = None, s
         members=members,
         form=form,
         revoke_form=RevokeForm(formdata=None),
+        sharing_form=SharingForm(formdata=None, may_share=org.may_share),
     ), status
+
+
+@bp.post("/organisations/<int:org_id>/sharing")
+def organisation_sharing(org_id: int):
+    """Allow or stop share links by the organisation's partners; stopping ends their open
+    links at once (a link answers only while its owner may share)."""
+    org = db.get_or_404(Organisation, org_id)
+    form = SharingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if org.may_share != form.may_share.data:
+        org.may_share = form.may_share.data
+        what = "may" if org.may_share else "may no longer"
+        summary = f"partners of {org.name} {what} make share links"
+        audit.record(current_user, "organisation.sharing", org, summary, ip=request.remote_addr)
+        db.session.commit()
+        flash(f"Partners of {org.name} {what} make share links.", "success")
+    return redirect(url_for("admin.organisation", org_id=org.id))
 
 
 @bp.post("/organisations/<int:org_id>/grants")

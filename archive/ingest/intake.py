@@ -23,6 +23,7 @@ from archive.models import (
     Item,
     ItemKind,
     ItemState,
+    ItemVersion,
     Photo,
     Presentation,
     User,
@@ -147,7 +148,13 @@ def insert_item(item: Item) -> Accepted:
 
 
 def find_by_sha(sha256: str) -> Item | None:
-    return db.session.scalar(select(Item).where(Item.sha256 == sha256))
+    """The item whose current file, or any earlier version, has these bytes."""
+    item = db.session.scalar(select(Item).where(Item.sha256 == sha256))
+    if item is None:
+        item = db.session.scalar(
+            select(Item).join(Item.versions).where(ItemVersion.sha256 == sha256).limit(1)
+        )
+    return item
 
 
 def accept_uploads(

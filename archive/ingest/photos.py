@@ -29,7 +29,9 @@ from typing import Any
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from archive.ingest.bytepatch import NotUnderstood, Patch, PatchedReader
 from archive.ingest.errors import DamagedFile, IngestError, TooLarge, describe_error
+from archive.ingest.gpsstrip import location_patches
 from archive.storage import page_file, photo_file
 
 logger = logging.getLogger(__name__)
@@ -75,6 +77,10 @@ class PhotoInfo:
     camera_serial: str | None = None
     grid: str = GRID_NAME
     lightbox: str = LIGHTBOX_NAME
+
+
+class LocationNotRemoved(Exception):
+    """A photo's GPS position could not be removed with certainty: do not send the original."""
 
 
 @dataclass(frozen=True)
@@ -323,6 +329,40 @@ def parse_exif_date(text: str | None) -> datetime | None:
         return datetime(*(int(part) for part in match.groups()))
     except ValueError:
         return None
+
+
+def open_without_gps(path: Path | str, mime: str) -> PatchedReader:
+    """The original photo as a read-only file without its GPS position (nor XMP naming one),
+    every other byte kept, streamed from the original. `LocationNotRemoved` when that
+    cannot be made sure of."""
+    patches = location_free_patches(path, mime)
+    return PatchedReader(open(path, "rb"), patches)  # the reader owns the file and closes it
+
+
+def location_free_patches(path: Path | str, mime: str) -> list[Patch]:
+    """The patches (see `gpsstrip`) that remove a photo's position, checked by reading the
+    patched copy back with Pillow; `LocationNotRemoved` when any doubt remains. Kept by
+    callers that open the copy later (a ZIP names and sizes its members first)."""
+    with open(path, "rb") as fh:
+        try:
+            patches = location_patches(fh, mime)
+        except NotUnderstood as exc:
+            raise LocationNotRemoved(f"{Path(path).name}: {exc}") from exc
+        if (doubt := remaining_location(PatchedReader(fh, patches))) is not None:
+            raise LocationNotRemoved(f"{Path(path).name}: {doubt}")
+    return patches
+
+
+def remaining_location(copy: PatchedReader) -> str | None:
+    """Why the copy may still give a position away (Pillow reads its EXIF as most viewers
+    do), or None; a copy whose metadata cannot be read back is not trusted either."""
+    try:  # buffered: Pillow reads headers a few bytes at a time
+        with Image.open(io.BufferedReader(copy)) as im:
+            return "the GPS position is still readable" if read_has_gps(im.getexif()) else None
+    except Exception as exc:  # noqa: BLE001 - any doubt means the original is not sent
+        return f"its metadata could not be read back ({describe_error(exc)})"
+    finally:
+        copy.seek(0)
 
 
 def read_has_gps(exif: Image.Exif) -> bool:

@@ -56,6 +56,8 @@ class Item(db.Model):
     processed_at: Mapped[datetime | None]
     # Set when the search index holds this item's current documents; None means "to index".
     indexed_at: Mapped[datetime | None]
+    # The number of the version whose file the columns above describe (see ItemVersion).
+    version_number: Mapped[int] = mapped_column(default=1)
 
     # Text recognition (archive.ingest.recognition), a step after the item is ready.
     ocr_state: Mapped[str | None] = mapped_column(String(20), index=True)
@@ -67,10 +69,22 @@ class Item(db.Model):
 
     event: Mapped[Event] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
+    # ItemVersion (models/versions.py) imports this module; SQLAlchemy resolves the name.
+    versions: Mapped[list[ItemVersion]] = relationship(  # noqa: F821
+        back_populates="item",
+        cascade="all, delete-orphan",
+        order_by="ItemVersion.number",
+        passive_deletes=True,
+    )
 
     @property
     def display_title(self) -> str:
         return self.title or self.original_filename
+
+    @property
+    def current_version(self) -> ItemVersion | None:  # noqa: F821
+        """The version row of the file the item shows now."""
+        return next((v for v in self.versions if v.number == self.version_number), None)
 
 
 class Presentation(Item):

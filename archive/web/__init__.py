@@ -2,6 +2,7 @@
 
 from archive import admin
 from archive.web import (
+    bundles,
     event_edit,
     events,
     home,
@@ -11,7 +12,10 @@ from archive.web import (
     presentations,
     programme_edit,
     search,
+    shared,
+    shares,
     upload,
+    versions,
 )
 
 BLUEPRINTS = [
@@ -25,5 +29,9 @@ BLUEPRINTS = [
     presentations.bp,
     search.bp,
     upload.bp,
+    versions.bp,
+    shares.bp,
+    shared.bp,
+    bundles.bp,
     admin.bp,
 ]

@@ -9,6 +9,7 @@ from itertools import groupby
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from archive import downloads, permissions, sending
@@ -107,8 +108,12 @@ def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: i
 
 
 def event_items(kind, event: Event):
-    """An event's items of one kind that this user may see (unfinished ones: staff only)."""
-    return select(kind).where(kind.event_id == event.id, permissions.item_filter(current_user))
+    """An event's items of one kind that this user may see (unfinished ones: staff only);
+    staff also see each item's versions, loaded here in one query."""
+    query = select(kind).where(kind.event_id == event.id, permissions.item_filter(current_user))
+    if permissions.may_manage_versions(current_user):
+        query = query.options(selectinload(kind.versions))
+    return query
 
 
 def downloadable_decks(event: Event) -> list[Presentation]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileRequired, MultipleFileField
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     DateField,
     HiddenField,
+    IntegerField,
+    PasswordField,
     SearchField,
     SelectChoice,
     SelectField,
@@ -15,7 +17,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from archive.catalogue import EventDetails
 from archive.models import VISIBILITIES, VISIBILITY_LABELS, ItemKind, Visibility
@@ -232,3 +241,72 @@ class DeleteItemsForm(SelectionForm):
     """The confirmation page sends the ids back with `confirm`, so a stray POST deletes nothing."""
 
     confirm = HiddenField(validators=[DataRequired()])
+
+
+# versions
+
+
+class VersionUploadForm(FlaskForm):
+    """A corrected file for an existing presentation or photo, with a note on what changed."""
+
+    file = FileField("New file", validators=[FileRequired("Choose the corrected file.")])
+    note = TextAreaField(
+        "What changed",
+        validators=[Length(max=2000)],
+        description="Shown in the list of versions, e.g. “typo on slide 4 corrected”.",
+    )
+
+
+class RestoreVersionForm(FlaskForm):
+    """ "Make current again" on the list of versions."""
+
+    note = HiddenField(validators=[Length(max=2000)])
+
+
+# share links and bundles
+
+
+class ShareLinkForm(FlaskForm):
+    """A share link: the chosen items (choices set by the view), recipient and safeguards."""
+
+    items = SelectMultipleField(
+        "Materials",
+        coerce=int,
+        choices=[],
+        validators=[DataRequired("Choose at least one presentation or photo.")],
+        invalid_choice_message="Some chosen items cannot be shared; reload the page.",
+    )
+    recipient = StringField(
+        "Recipient",
+        validators=[DataRequired("Say who the link is for."), Length(max=200)],
+        description="A name and, if you like, an organisation: shown on the page the link "
+        "opens and recorded with every visit.",
+    )
+    expires_on = DateField(
+        "Works until (inclusive)", validators=[DataRequired("Give the last day.")]
+    )
+    password = PasswordField(
+        "Password (optional)",
+        validators=[Optional(), Length(min=8, max=200)],
+        description="At least 8 characters; send it through another channel.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    max_downloads = IntegerField(
+        "Download limit (optional)",
+        validators=[Optional(), NumberRange(min=1, max=100_000)],
+        description="Each file and each ZIP counts as one download; the link stops after.",
+    )
+    message = TextAreaField("Message to the recipient (optional)", validators=[Length(max=2000)])
+
+
+class BundleForm(FlaskForm):
+    """Decks and photos ticked across events, for one ZIP; choices set by the view."""
+
+    items = SelectMultipleField(
+        "Materials",
+        coerce=int,
+        choices=[],
+        validators=[DataRequired("Tick at least one presentation or photo.")],
+        invalid_choice_message="Some ticked items are no longer available; reload the page.",
+    )
+    org = HiddenField()

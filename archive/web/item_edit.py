@@ -69,6 +69,8 @@ def bulk(slug: str):
     event = load_editable_event(slug)
     form = BulkEditForm()
     form.items.choices = event_item_ids(event)
+    if request.form.get("action") == "share":  # on to the share-link form with the selection
+        return redirect(url_for("shares.new", items=request.form.getlist("items", type=int)))
     if request.form.get("action") == "delete":
         return confirm_bulk_delete(event, form)
     if not form.validate_on_submit():

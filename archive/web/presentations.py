@@ -23,7 +23,10 @@ MAX_TERMS = 20
 def view(item_id: int):
     deck = load_or_404(Presentation, item_id, permissions.may_view_item)
     pages = deck.pages
-    number = min(max(request.args.get("page", 1, type=int), 1), max(len(pages), 1))
+    # A bookmarked ?page=N names a page of the current version; a shorter new version shows
+    # its last page and says why.
+    wanted = request.args.get("page", 1, type=int)
+    number = min(max(wanted, 1), max(len(pages), 1))
     page: Page | None = pages[number - 1] if pages else None
     terms = [t for t in request.args.getlist("hl") if t.strip()][:MAX_TERMS]
     layer = page.text if page is not None and page.ocr_reason != OcrReason.UNREADABLE else ""
@@ -40,5 +43,7 @@ def view(item_id: int):
         terms=terms,
         may_download=permissions.may_download(current_user, deck),
         may_edit=permissions.may_edit(current_user, deck),
+        missing_page=wanted if pages and wanted > len(pages) else None,
+        may_manage_versions=permissions.may_manage_versions(current_user, deck),
         programme_place=facts_for([deck]).get(deck.id),
     )
