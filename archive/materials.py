@@ -46,9 +46,21 @@ def update_item(item: Item, changes: dict[str, str]) -> list[str]:
             continue
         if name in ("speakers", "organisation", "language") and not isinstance(item, Presentation):
             continue
+        if name == "language":
+            relabel_pages(item, current[name] or None, value or None)
         setattr(item, name, value or (None if name == "language" else ""))
         changed.append(name)
     return changed
+
+
+def relabel_pages(deck: Presentation, old: str | None, new: str | None) -> None:
+    """A corrected deck language also corrects the pages that had the old one (or none), so
+    that `lang:` finds them; pages detected in another language (a bilingual deck) stay."""
+    if new is None:
+        return
+    for page in deck.pages:
+        if page.language is None or page.language == old:
+            page.language = new
 
 
 def delete_items(items: Iterable[Item]) -> Removed:

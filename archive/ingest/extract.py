@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.ingest.errors import IngestError, PasswordProtected, TooLarge
-from archive.ingest.language import detect_language, preload
+from archive.ingest.language import classify_language, preload
 from archive.ingest.pdf import PdfInfo, extract_texts_with_pypdf, read_pdf_info
 from archive.ingest.photos import PhotoInfo, process_photo
 from archive.ingest.render import (
@@ -179,14 +179,15 @@ def assemble(info: PdfInfo, rendered: list[RenderedPage]) -> PresentationExtract
 
 
 def page_extract(info: PdfInfo, page: RenderedPage) -> PageExtract:
-    """Label the page and detect its language."""
+    """Label the page and detect its language where the model is sure; the parent decides
+    the rest with the deck's and the event's language (`processing.settle_languages`)."""
     labels = info.page_labels
     label = labels[page.number - 1] if page.number <= len(labels) else str(page.number)
     return PageExtract(
         number=page.number,
         label=label,
         text=page.text,
-        language=detect_language(page.text),
+        language=classify_language(page.text),
         preview=page.preview,
         thumbnail=page.thumbnail,
     )

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from archive.extensions import db
 from archive.ingest.extract import ExtractSettings, PresentationExtract, run_extraction
+from archive.ingest.language import language_by_script
 from archive.ingest.photos import PhotoInfo
 from archive.models import Item, ItemState, Page, Photo, Presentation
 from archive.models.common import utcnow
@@ -62,21 +64,54 @@ def save_presentation(item: Presentation, result: PresentationExtract) -> None:
         item.title = item.pdf_title
     item.pages.clear()
     db.session.flush()  # delete the old pages before inserting new ones with the same numbers
+    languages = settle_languages(item, result)
     item.pages = [
-        Page(number=p.number, label=(p.label or "")[:40] or None, text=p.text, language=p.language)
-        for p in result.pages
+        Page(number=p.number, label=(p.label or "")[:40] or None, text=p.text, language=language)
+        for p, language in zip(result.pages, languages, strict=True)
     ]
     if not item.language:
-        item.language = dominant_language(result)
+        item.language = dominant_language(result.pages, languages)
 
 
-def dominant_language(result: PresentationExtract) -> str | None:
+def settle_languages(item: Presentation, result: PresentationExtract) -> list[str | None]:
+    """Each page's language: the model's where it was sure; elsewhere the script decides,
+    with the deck's language (set by staff, or of its confident pages) or else the event's
+    as the hint between languages of one script."""
+    detected = [p.language for p in result.pages]
+    hint = (
+        item.language
+        or dominant_language(result.pages, detected)
+        or event_language(item.event_id, item.id)
+    )
+    return [
+        language or language_by_script(page.text, hint)
+        for page, language in zip(result.pages, detected, strict=True)
+    ]
+
+
+def dominant_language(pages, languages: list[str | None]) -> str | None:
     """The language most of the deck's text is in, weighted by text length."""
     weights: dict[str, int] = {}
-    for page in result.pages:
-        if page.language:
-            weights[page.language] = weights.get(page.language, 0) + len(page.text)
+    for page, language in zip(pages, languages, strict=True):
+        if language:
+            weights[language] = weights.get(language, 0) + len(page.text)
     return max(weights, key=weights.get) if weights else None
+
+
+def event_language(event_id: int, item_id: int) -> str | None:
+    """The language most of the event's other decks are in, if any has one."""
+    row = db.session.execute(
+        select(Presentation.language, func.count())
+        .where(
+            Presentation.event_id == event_id,
+            Presentation.id != item_id,
+            Presentation.language.is_not(None),
+        )
+        .group_by(Presentation.language)
+        .order_by(func.count().desc(), Presentation.language)
+        .limit(1)
+    ).first()
+    return row[0] if row else None
 
 
 def save_photo(item: Photo, info: PhotoInfo) -> None:
