@@ -63,6 +63,9 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
+    # Who to ask for access or help (an e-mail address or a name), shown on "not found" pages.
+    CONTACT = _env("CONTACT", "")
+
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

@@ -12,7 +12,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
-from archive import api, auth, cli, errors, security, services, startup, tasks, web
+from archive import api, auth, cli, errors, i18n, security, services, startup, tasks, web
 from archive.extensions import csrf, db, limiter, migrate
 from archive.web import filters
 
@@ -62,6 +62,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     auth.init_login(app)
+    i18n.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Request guards shared by the page blueprints and the API: sign-in, roles, and "load the
-object or 404, then check access or 403" written once.
+object or 404, then check access" written once. What a user may not see answers exactly
+like what does not exist (404); 403 is only for what they may see but not change.
 
 The rules themselves live in `archive.permissions`; these only apply them to the current
 request, so that every view loads and checks in the same way.
@@ -52,7 +53,7 @@ def admin_required(view):
 
 
 def load_or_404(model: type[T], ident: int, may: Callable[[object, T], bool]) -> T:
-    """The row of `model` with this id, or 404; 403 when `may(current_user, row)` is false."""
+    """The row of `model` with this id, or 404; see `check_or_403` when `may` is false."""
     obj = db.session.get(model, ident)
     if obj is None:
         abort(404)
@@ -60,7 +61,7 @@ def load_or_404(model: type[T], ident: int, may: Callable[[object, T], bool]) ->
 
 
 def load_event_or_404(slug: str, may: Callable[[object, Event], bool]) -> Event:
-    """The event with this slug, or 404; 403 when `may(current_user, event)` is false."""
+    """The event with this slug, or 404; see `check_or_403` when `may` is false."""
     event = db.session.scalar(select(Event).where(Event.slug == slug))
     if event is None:
         abort(404)
@@ -68,6 +69,8 @@ def load_event_or_404(slug: str, may: Callable[[object, Event], bool]) -> Event:
 
 
 def check_or_403(obj: T, may: Callable[[object, T], bool]) -> T:
+    """`obj` when `may(current_user, obj)`; else 404 if the user may not even see it, 403 if
+    they may see it but not do this."""
     if not may(current_user, obj):
-        abort(403)
+        abort(403 if permissions.may_view(current_user, obj) else 404)
     return obj

@@ -30,7 +30,8 @@ def may_manage_accounts(user) -> bool:
     return is_admin(user)
 
 
-def _is_partner(user) -> bool:
+def is_partner(user) -> bool:
+    """Partners see only the events granted to their organisation."""
     return user.is_authenticated and user.role == "partner"
 
 
@@ -47,7 +48,7 @@ def granted_event_ids(user) -> frozenset[int]:
 def may_view_event(user, event: Event) -> bool:
     if not user.is_authenticated:
         return False
-    if _is_partner(user):
+    if is_partner(user):
         return event.id in granted_event_ids(user)
     return True
 
@@ -58,9 +59,18 @@ def may_view_item(user, item: Item) -> bool:
         return True
     if not user.is_authenticated or item.visibility == STAFF_ONLY or item.status != READY:
         return False
-    if _is_partner(user):
+    if is_partner(user):
         return item.event_id in granted_event_ids(user)
     return user.role == "researcher"
+
+
+def may_view(user, obj) -> bool:
+    """Whether `user` may know that `obj` (an event or an item) exists at all."""
+    if isinstance(obj, Event):
+        return may_view_event(user, obj)
+    if isinstance(obj, Item):
+        return may_view_item(user, obj)
+    return is_staff(user)
 
 
 def may_download(user, item: Item) -> bool:
@@ -75,7 +85,7 @@ def may_edit(user, obj=None) -> bool:
 
 def event_filter(user) -> ColumnElement[bool]:
     """SQL condition on `Event` for the events a user may see."""
-    if _is_partner(user):
+    if is_partner(user):
         return Event.id.in_(granted_event_ids(user))
     if user.is_authenticated and user.role in ("admin", "staff", "researcher"):
         return true()
@@ -89,7 +99,7 @@ def item_filter(user) -> ColumnElement[bool]:
     if not user.is_authenticated or user.role not in ("researcher", "partner"):
         return false()
     shared = and_(Item.visibility != STAFF_ONLY, Item.status == READY)
-    if _is_partner(user):
+    if is_partner(user):
         return and_(shared, Item.event_id.in_(granted_event_ids(user)))
     return shared
 
@@ -98,7 +108,7 @@ def search_scope(user) -> AccessScope:
     """The same rules as `item_filter`, in the shape the search engine applies."""
     if is_staff(user):
         return AccessScope(include_staff_only=True)
-    if _is_partner(user):
+    if is_partner(user):
         return AccessScope(
             include_staff_only=False,
             event_ids=granted_event_ids(user),

@@ -28,8 +28,11 @@ from archive.fulltext.analysis import (
     word_pieces,
 )
 
-SNIPPET_CHARS = 240
+SNIPPET_CHARS = 200  # two or three lines of a results column
 CONTEXT_CHARS = 50
+# Dot leaders of a table of contents (". . . . 12", "……", "____"): one ellipsis in a snippet.
+_LEADERS = re.compile(r"(?:[.·•…_]\s*){3,}")
+_SPACE = re.compile(r"\s+")
 _ELLIPSIS = "…"
 _MARK, _END_MARK = Markup("<mark>"), Markup("</mark>")
 
@@ -115,7 +118,9 @@ class Highlighter:
         return _render(text, self.spans(text), 0, len(text))
 
     def snippet(self, text: str, width: int = SNIPPET_CHARS) -> Markup:
-        """About `width` characters of `text` around the densest group of hits, escaped."""
+        """About `width` characters of `text` around the densest group of hits, escaped, as
+        one flowing line: the PDF's line breaks and a contents page's dot leaders collapse."""
+        text = flowing(text)
         spans = self.spans(text)
         if not spans:
             start, end = 0, min(len(text), width)
@@ -129,6 +134,12 @@ class Highlighter:
         lead = _ELLIPSIS if start > 0 else ""
         tail = _ELLIPSIS if end < len(text) else ""
         return Markup("{}{}{}").format(lead, out, tail)
+
+
+def flowing(text: str) -> str:
+    """Text as one paragraph: runs of white space (line breaks included) become one space,
+    runs of leader dots one "…"."""
+    return _SPACE.sub(" ", _LEADERS.sub(" … ", text)).strip()
 
 
 @lru_cache(maxsize=256)

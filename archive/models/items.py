@@ -126,6 +126,7 @@ class Photo(Item):
     taken_at: Mapped[datetime | None]
     camera_make: Mapped[str | None] = mapped_column(String(100))
     camera_model: Mapped[str | None] = mapped_column(String(100))
+    photographer: Mapped[str | None] = mapped_column(String(200))
 
 
 class Page(db.Model):

@@ -7,6 +7,7 @@ from archive.web import (
     home,
     item_edit,
     items,
+    language,
     presentations,
     search,
     upload,
@@ -14,6 +15,7 @@ from archive.web import (
 
 BLUEPRINTS = [
     home.bp,
+    language.bp,
     events.bp,
     event_edit.bp,
     items.bp,

@@ -70,6 +70,7 @@ def test_protocol_lists_what_callers_use():
             "index_item",
             "index_items",
             "item_ids",
+            "match_pages",
             "rebuild",
             "remove_event",
             "remove_item",

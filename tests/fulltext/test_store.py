@@ -18,6 +18,7 @@ from archive.fulltext import (
 )
 from archive.fulltext.whoosh import SearchIndex
 from archive.fulltext.whoosh.generations import BUILDING, CURRENT, JOURNAL
+from archive.fulltext.whoosh.schema import SCHEMA_VERSION
 from tests.fulltext.fulltext_helpers import STAFF, ids, make_item, pages
 
 
@@ -303,7 +304,7 @@ def test_damaged_index_raises_and_is_not_wiped(tmp_path, damage):
         (tmp_path / CURRENT).write_text("{not json")
     else:
         (tmp_path / CURRENT).write_text(
-            json.dumps({"generation": "gen-000099", "schema_version": 1})
+            json.dumps({"generation": "gen-000099", "schema_version": SCHEMA_VERSION})
         )
     with pytest.raises(IndexCorruptError, match="reindex"):
         SearchIndex(tmp_path).search(SearchRequest("budget", STAFF))

@@ -26,7 +26,7 @@ import numpy as np
 from archive.fulltext.backend import IndexStats, ItemPages, RebuildReport
 from archive.fulltext.documents import ItemDoc, PageText
 from archive.fulltext.errors import RebuildError
-from archive.fulltext.results import SearchPage, SearchRequest
+from archive.fulltext.results import PageMatches, SearchPage, SearchRequest
 from archive.fulltext.scope import AccessScope
 from archive.fulltext.whoosh.compiler import compile_query, scope_filter
 from archive.fulltext.whoosh.evaluator import Segment
@@ -39,7 +39,7 @@ from archive.fulltext.whoosh.generations import (
 )
 from archive.fulltext.whoosh.internals import cancel_writer, check_whoosh_version
 from archive.fulltext.whoosh.schema import SCHEMA_VERSION, item_documents
-from archive.fulltext.whoosh.searching import run_search
+from archive.fulltext.whoosh.searching import match_pages, run_search
 from archive.fulltext.whoosh.suggest import suggest
 from archive.fulltext.whoosh.view import IndexView
 
@@ -72,6 +72,11 @@ class SearchIndex:
         """Search within `request.scope`; never raises for malformed query text."""
         with self._state:
             return run_search(self._current_view(), request)
+
+    def match_pages(self, request: SearchRequest, item_id: int) -> PageMatches:
+        """Every page of presentation `item_id` that `request` matches within its scope."""
+        with self._state:
+            return match_pages(self._current_view(), request, item_id)
 
     def suggest(self, text: str, scope: AccessScope) -> str | None:
         """A spelling correction of `text` with results within `scope`, or None.
