@@ -144,9 +144,12 @@ def local_datetime(value: datetime | None, style: str = "medium") -> str:
     return dates.format_datetime(value, pattern, tzinfo=None, locale=format_locale())
 
 
-def local_number(value: int | float | None) -> str:
-    """A number with the request's language's grouping ("1,234", "1 234")."""
-    return "" if value is None else numbers.format_decimal(value, locale=format_locale())
+def local_number(value: int | float | None, pattern: str | None = None) -> str:
+    """A number with the request's language's grouping and decimal sign ("1,234.5",
+    "1 234,5"); `pattern` is a CLDR number pattern such as "#,##0.0"."""
+    if value is None:
+        return ""
+    return numbers.format_decimal(value, pattern, locale=format_locale())
 
 
 FILTERS = {

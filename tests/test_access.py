@@ -24,11 +24,17 @@ def everyone(status: int, anonymous=LOGIN) -> dict:
 
 
 def granted_only(status: int, anonymous=LOGIN) -> dict:
-    return everyone(status, anonymous) | {"partner_other": 403}
+    """What a partner may not see answers like what does not exist: 404."""
+    return everyone(status, anonymous) | {"partner_other": 404}
 
 
 def staff_only(status: int, anonymous=LOGIN) -> dict:
     return everyone(403, anonymous) | {"staff": status, "admin": status}
+
+
+def staff_only_on(status: int, anonymous=LOGIN) -> dict:
+    """A staff action on an event's object: a partner who may not see the object gets 404."""
+    return staff_only(status, anonymous) | {"partner_other": 404}
 
 
 def admin_only(status: int, anonymous=LOGIN) -> dict:
@@ -50,13 +56,16 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("events.detail", "GET"): granted_only(200),
     ("events.presentations_zip", "GET"): granted_only(200),
     ("search.results", "GET"): everyone(200),
+    ("search.deck_matches", "GET"): granted_only(200),
+    # Anyone may switch the interface language, signed in or not; an empty POST is refused.
+    ("language.switch", "POST"): everyone(400, anonymous=400),
     ("presentations.view", "GET"): granted_only(200),
     ("items.view", "GET"): granted_only(302),
     ("items.download", "GET"): granted_only(200),
     ("items.photo_image", "GET"): granted_only(200),
     ("items.page_image", "GET"): granted_only(200),
     ("api.me", "GET"): everyone(200, anonymous=API_401),
-    ("api.upload_items", "POST"): staff_only(400, anonymous=API_401),
+    ("api.upload_items", "POST"): staff_only_on(400, anonymous=API_401),
     ("api.list_items", "GET"): granted_only(200, anonymous=API_401),
     ("api.get_item", "GET"): granted_only(200, anonymous=API_401),
     # Staff edit events. An authorised POST of an empty form changes nothing and answers 400
@@ -64,21 +73,21 @@ ACCESS: dict[tuple[str, str], dict] = {
     # before looking at the form. Deleting needs the slug echoed back, so an empty POST is 400.
     ("event_edit.create", "GET"): staff_only(200),
     ("event_edit.create", "POST"): staff_only(400),
-    ("event_edit.edit", "GET"): staff_only(200),
-    ("event_edit.edit", "POST"): staff_only(400),
-    ("event_edit.delete", "GET"): staff_only(200),
-    ("event_edit.delete", "POST"): staff_only(400),
+    ("event_edit.edit", "GET"): staff_only_on(200),
+    ("event_edit.edit", "POST"): staff_only_on(400),
+    ("event_edit.delete", "GET"): staff_only_on(200),
+    ("event_edit.delete", "POST"): staff_only_on(400),
     # Staff upload, change and delete items; an empty POST changes nothing and answers 400.
     ("upload.index", "GET"): staff_only(200),
     ("upload.index", "POST"): staff_only(400),
     ("upload.results", "GET"): staff_only(200),
     ("upload.create_event", "POST"): staff_only(400),
-    ("item_edit.edit", "GET"): staff_only(200),
-    ("item_edit.edit", "POST"): staff_only(400),
-    ("item_edit.delete", "GET"): staff_only(200),
-    ("item_edit.delete", "POST"): staff_only(400),
-    ("item_edit.bulk", "POST"): staff_only(400),
-    ("item_edit.bulk_delete", "POST"): staff_only(400),
+    ("item_edit.edit", "GET"): staff_only_on(200),
+    ("item_edit.edit", "POST"): staff_only_on(400),
+    ("item_edit.delete", "GET"): staff_only_on(200),
+    ("item_edit.delete", "POST"): staff_only_on(400),
+    ("item_edit.bulk", "POST"): staff_only_on(400),
+    ("item_edit.bulk_delete", "POST"): staff_only_on(400),
     # Administration: admins only, guarded once on the blueprint.
     ("admin.index", "GET"): admin_only(200),
     ("admin.users", "GET"): admin_only(200),

@@ -1,15 +1,18 @@
-"""The presentation viewer: page thumbnails, the selected page as an image with its text,
-the query's words highlighted when arriving from search, and a deep link per page."""
+"""The presentation viewer: the page as an image with its text, the thumbnail strip, and,
+when arriving from a search, the matching pages marked, previous/next match, the words
+highlighted and a way back to the same results. Every page has a deep link."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from archive import permissions
 from archive.fulltext import highlight_text
 from archive.guards import load_or_404, require_login
 from archive.models import Page, Presentation
+from archive.services import current_index
+from archive.web.search import read_state
 
 bp = Blueprint("presentations", __name__, url_prefix="/presentations")
 bp.before_request(require_login)
@@ -23,16 +26,25 @@ def view(item_id: int):
     pages = deck.pages
     number = min(max(request.args.get("page", 1, type=int), 1), max(len(pages), 1))
     page: Page | None = pages[number - 1] if pages else None
-    terms = [t for t in request.args.getlist("hl") if t.strip()][:MAX_TERMS]
-    text = highlight_text(page.text, terms) if page is not None else ""
+    state = read_state(request.args, page_arg="rpage")
+    matched: tuple[int, ...] = ()
+    terms = [t for t in request.args.getlist("hl") if t.strip()][:MAX_TERMS]  # older links
+    if state.searched:
+        found = current_index().match_pages(state.request(), deck.id)
+        matched, terms = found.pages, list(found.terms)
     return render_template(
         "presentations/view.html",
         deck=deck,
         pages=pages,
         page=page,
         number=number,
-        text=text,
-        terms=terms,
+        text=highlight_text(page.text, terms) if page is not None else "",
+        state=state,
+        matched=set(matched),
+        match_count=len(matched),
+        previous_match=max((p for p in matched if p < number), default=None),
+        next_match=min((p for p in matched if p > number), default=None),
+        page_link=url_for("presentations.view", item_id=deck.id, page=number, _external=True),
         may_download=permissions.may_download(current_user, deck),
         may_edit=permissions.may_edit(current_user, deck),
     )

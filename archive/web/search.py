@@ -1,58 +1,180 @@
-"""The search page: query box, facets, results grouped by presentation, photo strip."""
+"""The search page: query box, facets with removable chips, results grouped by presentation,
+photos as a grid; with nothing searched, a place to start browsing. Every matching page of
+one presentation has a list of its own (`deck_matches`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask import Blueprint, render_template, request, url_for
+from flask_babel import lazy_gettext
 from flask_login import current_user
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from archive import permissions
+from archive.extensions import db
 from archive.fulltext import SYNTAX_HELP, SearchRequest
 from archive.fulltext.results import FACETS, SORTS
-from archive.guards import require_login
+from archive.fulltext.snippets import Highlighter
+from archive.guards import load_or_404, require_login
+from archive.models import Event, Item, Page, Photo, Presentation
 from archive.services import current_index
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 bp.before_request(require_login)
 
 FACET_TITLES = {
-    "type": "Type",
-    "event": "Event",
-    "year": "Year",
-    "org": "Organisation",
-    "lang": "Language",
+    "type": lazy_gettext("Type"),
+    "event": lazy_gettext("Event"),
+    "year": lazy_gettext("Year"),
+    "speaker": lazy_gettext("Speaker"),
+    "org": lazy_gettext("Organisation"),
+    "lang": lazy_gettext("Language"),
+}
+SORT_NAMES = {
+    "relevance": lazy_gettext("Relevance"),
+    "newest": lazy_gettext("Newest"),
+    "oldest": lazy_gettext("Oldest"),
 }
 PER_PAGE = 10
+MATCHES_PER_PAGE = 20
+RECENT = 8
+
+
+@dataclass(frozen=True)
+class SearchState:
+    """What the person searched for, read from the URL; carried to the viewer and back."""
+
+    text: str = ""
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+
+    @property
+    def searched(self) -> bool:
+        return bool(self.text or self.filters)
+
+    def request(self, **changes) -> SearchRequest:
+        return SearchRequest(
+            text=self.text,
+            scope=permissions.search_scope(current_user),
+            filters=self.filters,
+            sort=self.sort,
+            page=self.page,
+            **changes,
+        )
+
+    def url_args(self) -> dict:
+        """The state as URL arguments for the viewer (the results page number as `rpage`)."""
+        args: dict = dict(self.filters)
+        if self.text:
+            args["q"] = self.text
+        if self.sort != "relevance":
+            args["sort"] = self.sort
+        if self.page > 1:
+            args["rpage"] = self.page
+        return args
+
+    def results_url(self) -> str:
+        args = {k: v for k, v in self.url_args().items() if k != "rpage"}
+        return url_for("search.results", page=self.page if self.page > 1 else None, **args)
+
+
+def read_state(args: MultiDict, page_arg: str = "page") -> SearchState:
+    """The search state in `args`; `page_arg` names the results page's argument."""
+    sort = args.get("sort", "relevance")
+    return SearchState(
+        text=args.get("q", "").strip()[:500],
+        filters={name: tuple(args.getlist(name))[:20] for name in FACETS if args.getlist(name)},
+        sort=sort if sort in SORTS else "relevance",
+        page=max(1, min(args.get(page_arg, 1, type=int), 10_000)),
+    )
 
 
 @bp.get("/")
 def results():
-    args = request.args
-    text = args.get("q", "").strip()[:500]
-    filters = {name: tuple(args.getlist(name))[:20] for name in FACETS if args.getlist(name)}
-    sort = args.get("sort", "relevance")
-    page = current_index().search(
-        SearchRequest(
-            text=text,
-            scope=permissions.search_scope(current_user),
-            filters=filters,
-            sort=sort if sort in SORTS else "relevance",
-            page=max(1, args.get("page", 1, type=int)),
-            per_page=PER_PAGE,
-        )
+    state = read_state(request.args)
+    if not state.searched:
+        return render_template("search/start.html", **browse_start(), **page_context(state))
+    page = current_index().search(state.request(per_page=PER_PAGE))
+    return render_template("search/results.html", result=page, **page_context(state))
+
+
+def page_context(state: SearchState) -> dict:
+    return {
+        "state": state,
+        "text": state.text,
+        "sort": state.sort,
+        "sorts": SORTS,
+        "sort_names": SORT_NAMES,
+        "facet_titles": FACET_TITLES,
+        "syntax_help": SYNTAX_HELP,
+        "toggle_url": toggle_url,
+        "page_url": page_url,
+    }
+
+
+def browse_start() -> dict:
+    """Recent events and uploads and what the archive holds, all within the user's access."""
+    visible_events = permissions.event_filter(current_user)
+    visible_items = permissions.item_filter(current_user)
+    events = db.session.scalars(
+        select(Event)
+        .where(visible_events)
+        .order_by(Event.start_date.desc().nulls_last(), Event.id.desc())
+        .limit(6)
+    ).all()
+    uploads = db.session.scalars(
+        select(Item)
+        .where(visible_items, Item.status == "ready")
+        .order_by(Item.created_at.desc(), Item.id.desc())
+        .limit(RECENT)
+    ).all()
+    counts = {
+        "events": db.session.scalar(select(func.count()).select_from(Event).where(visible_events)),
+        "presentations": count_items(Presentation, visible_items),
+        "pages": db.session.scalar(
+            select(func.coalesce(func.sum(Presentation.page_count), 0)).where(
+                visible_items, Presentation.status == "ready"
+            )
+        ),
+        "photos": count_items(Photo, visible_items),
+    }
+    return {"events": events, "uploads": uploads, "counts": counts}
+
+
+def count_items(kind, visible) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(kind).where(visible, kind.status == "ready")
     )
-    searched = bool(text or filters)
+
+
+@bp.get("/presentations/<int:item_id>")
+def deck_matches(item_id: int):
+    """Every page of one presentation that the search matches, a screen at a time."""
+    deck = load_or_404(Presentation, item_id, permissions.may_view_item)
+    state = read_state(request.args, page_arg="rpage")
+    matches = current_index().match_pages(state.request(), deck.id)
+    number = max(1, request.args.get("page", 1, type=int))
+    shown = matches.pages[(number - 1) * MATCHES_PER_PAGE : number * MATCHES_PER_PAGE]
+    texts = dict(
+        db.session.execute(
+            select(Page.number, Page.text).where(Page.item_id == deck.id, Page.number.in_(shown))
+        ).all()
+    )
+    highlighter = Highlighter(matches.terms)
+    rows = [(n, highlighter.snippet(texts.get(n, ""))) for n in shown]
+    page_count = max(1, -(-len(matches.pages) // MATCHES_PER_PAGE))
     return render_template(
-        "search/results.html",
-        result=page,
-        searched=searched,
-        text=text,
-        sort=page.sort,
-        sorts=SORTS,
-        facet_titles=FACET_TITLES,
-        syntax_help=SYNTAX_HELP,
-        toggle_url=toggle_url,
-        page_url=page_url,
+        "search/deck_matches.html",
+        deck=deck,
+        state=state,
+        rows=rows,
+        total=len(matches.pages),
+        number=min(number, page_count),
+        page_count=page_count,
+        labels={p.number: p.label for p in deck.pages if p.number in set(shown)},
     )
 
 
