@@ -11,7 +11,7 @@ from archive.api.blueprint import bp
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404
 from archive.ingest import Accepted, FieldError, ItemFields
-from archive.models import Event, Item, Presentation
+from archive.models import ItemState, Event, Item, Presentation
 
 
 def load_event(slug: str) -> Event:
@@ -118,6 +118,15 @@ def item_json(item: Item) -> dict:
             "page": url_for("items.view", item_id=item.id, _external=True),
         },
     }
+    if item.status == ItemState.READY:
+        data["links"]["thumbnail"] = thumbnail_url(item)
     if isinstance(item, Presentation):
         data.update(speakers=item.speakers, organisation=item.organisation, language=item.language)
     return data
+
+
+def thumbnail_url(item: Item) -> str:
+    """A small picture of a ready item: a photo's grid image, a deck's first page."""
+    if isinstance(item, Presentation):
+        return url_for("items.page_image", item_id=item.id, number=1, size="thumb")
+    return url_for("items.photo_image", item_id=item.id, size="grid")

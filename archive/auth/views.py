@@ -6,6 +6,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -18,7 +19,7 @@ from archive.models.common import utcnow
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
-BAD_LOGIN = "Unknown user name or wrong password."
+BAD_LOGIN = lazy_gettext("Unknown user name or wrong password.")
 
 
 def login_limit() -> str:
@@ -45,7 +46,7 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")))
         logger.warning("failed sign-in for %r from %s", form.username.data, request.remote_addr)
-        flash(BAD_LOGIN, "error")
+        flash(str(BAD_LOGIN), "error")
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
 
 
@@ -69,7 +70,7 @@ def safe_next(target: str | None) -> str:
 @login_required
 def logout():
     logout_user()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -96,13 +97,13 @@ def render_profile(new_token: str | None = None, status: int = 200):
 def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
-        flash("Give the token a name (up to 100 characters).", "error")
+        flash(gettext("Give the token a name (up to 100 characters)."), "error")
         return render_profile(status=400)
     token, secret = ApiToken.issue(current_user, form.name.data.strip())
     db.session.add(token)
     audit.record(current_user, "token.create", token, summary=token.name, ip=request.remote_addr)
     db.session.commit()
-    flash("Token created. Copy it now: it is shown only once.", "success")
+    flash(gettext("Token created. Copy it now: it is shown only once."), "success")
     return render_profile(new_token=secret)
 
 
@@ -117,7 +118,7 @@ def revoke_token(token_id: int):
     token.revoked_at = utcnow()
     audit.record(current_user, "token.revoke", token, summary=token.name, ip=request.remote_addr)
     db.session.commit()
-    flash(f"Token “{token.name}” revoked.", "success")
+    flash(gettext("Token “%(name)s” revoked.", name=token.name), "success")
     return redirect(url_for("auth.profile"))
 
 
@@ -127,8 +128,10 @@ def change_password():
     form = PasswordForm()
     if not form.validate_on_submit() or not current_user.check_password(form.current.data):
         flash(
-            "Password not changed: check the current password and repeat the new one "
-            "(at least 10 characters).",
+            gettext(
+                "Password not changed: check the current password and repeat the new one "
+                "(at least 10 characters)."
+            ),
             "error",
         )
         return render_profile(status=400)
@@ -136,5 +139,5 @@ def change_password():
     audit.record(current_user, "password.change", current_user, ip=request.remote_addr)
     db.session.commit()
     login_user(current_user)  # keep this session; every other one ends with the old nonce
-    flash("Password changed. Other sessions of this account are signed out.", "success")
+    flash(gettext("Password changed. Other sessions of this account are signed out."), "success")
     return redirect(url_for("auth.profile"))

@@ -119,6 +119,7 @@ def save_photo(item: Photo, info: PhotoInfo) -> None:
     item.taken_at = info.taken_at.replace(tzinfo=None) if info.taken_at else None
     item.camera_make = (info.camera_make or "")[:100] or None
     item.camera_model = (info.camera_model or "")[:100] or None
+    item.photographer = (info.photographer or "")[:200] or None
 
 
 def mark_failed(item_id: int, code: str, message: str) -> None:

@@ -7,6 +7,7 @@ from functools import partial
 from itertools import groupby
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import ColumnElement, or_, select
 from wtforms import SelectChoice
@@ -14,7 +15,7 @@ from wtforms import SelectChoice
 from archive import permissions
 from archive.extensions import db
 from archive.guards import load_event_or_404, require_login
-from archive.models import Event, Photo, Presentation
+from archive.models import Event, Item, Photo, Presentation
 from archive.services import current_storage
 from archive.web.forms import BulkEditForm, EventFilterForm
 from archive.web.zipstream import ZipMember, member_names, stream_zip
@@ -76,18 +77,33 @@ def detail(slug: str):
     return render_detail(load_event(slug))
 
 
+SORTS = {
+    "title": lazy_gettext("Title"),
+    "speaker": lazy_gettext("Speaker"),
+    "uploaded": lazy_gettext("Upload date, newest first"),
+}
+VIEWS = {"list": lazy_gettext("List"), "grid": lazy_gettext("Grid")}
+
+
 def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: int = 200):
     """The event page; staff also get the selection form (shown again with its errors)."""
     staff = permissions.may_edit(current_user, event)
-    presentations = event_items(Presentation, event).order_by(Presentation.title)
-    photos = event_items(Photo, event).order_by(Photo.taken_at.nulls_last(), Photo.id)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "title"
+    view = request.args.get("view") if request.args.get("view") in VIEWS else "list"
+    presentations = sort_items(db.session.scalars(event_items(Presentation, event)).all(), sort)
+    photos = sort_items(db.session.scalars(event_items(Photo, event)).all(), sort)
     if staff and bulk_form is None:
         bulk_form = BulkEditForm(formdata=None)
     return render_template(
         "events/detail.html",
         event=event,
-        presentations=db.session.scalars(presentations).all(),
-        photos=db.session.scalars(photos).all(),
+        presentations=presentations,
+        photos=photos,
+        sort=sort,
+        sorts=SORTS,
+        view=view,
+        views=VIEWS,
+        repeated_titles=repeated_titles(presentations),
         downloadable=downloadable_decks(event),
         may_edit=staff,
         may_download=partial(permissions.may_download, current_user),
@@ -96,23 +112,54 @@ def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: i
     ), status
 
 
+def sort_key_title(item: Item) -> tuple:
+    """Titles A-Z without regard to case; an untitled item by its file name, not first."""
+    return (item.display_title.casefold(), item.display_title, item.id)
+
+
+def sort_items(items: list[Item], sort: str) -> list[Item]:
+    """An event's items in the chosen order (the same order the ZIP of decks uses)."""
+    if sort == "uploaded":
+        return sorted(items, key=lambda i: (i.created_at, i.id), reverse=True)
+    if sort == "speaker":
+        # items without a speaker after those with one, then by title
+        return sorted(
+            items,
+            key=lambda i: (
+                not getattr(i, "speakers", ""),
+                (getattr(i, "speakers", "") or "").casefold(),
+                *sort_key_title(i),
+            ),
+        )
+    return sorted(items, key=sort_key_title)
+
+
+def repeated_titles(items: list[Item]) -> set[str]:
+    """Titles that more than one item carries (case-insensitive): those show their file name."""
+    seen: dict[str, int] = {}
+    for item in items:
+        key = item.display_title.casefold()
+        seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count > 1}
+
+
 def event_items(kind, event: Event):
     """An event's items of one kind that this user may see (unfinished ones: staff only)."""
     return select(kind).where(kind.event_id == event.id, permissions.item_filter(current_user))
 
 
 def downloadable_decks(event: Event) -> list[Presentation]:
-    """The ready decks of an event this user may download (what the ZIP contains)."""
+    """The ready decks of an event this user may download (what the ZIP contains), in the
+    event page's order."""
     decks = db.session.scalars(
-        select(Presentation)
-        .where(
+        select(Presentation).where(
             Presentation.event_id == event.id,
             Presentation.status == "ready",
             permissions.item_filter(current_user),
         )
-        .order_by(Presentation.title, Presentation.id)
     ).all()
-    return [deck for deck in decks if permissions.may_download(current_user, deck)]
+    allowed = [deck for deck in decks if permissions.may_download(current_user, deck)]
+    return sort_items(allowed, request.args.get("sort", "title"))
 
 
 @bp.get("/<slug>/presentations.zip")
@@ -122,8 +169,8 @@ def presentations_zip(slug: str):
     storage = current_storage()
     decks = [d for d in downloadable_decks(event) if storage.has_original(d.sha256)]
     if not decks:
-        abort(404, "This event has no presentations you may download.")
-    names = member_names(d.original_filename for d in decks)
+        abort(404, lazy_gettext("This event has no presentations you may download."))
+    names = member_names(zip_title(d) for d in decks)
     members = [
         ZipMember(name, partial(storage.open_original, d.sha256), d.size, d.created_at)
         for name, d in zip(names, decks, strict=True)
@@ -134,6 +181,15 @@ def presentations_zip(slug: str):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def zip_title(deck: Presentation) -> str:
+    """A deck's name inside the ZIP: its title with the speakers ("Title – A. Speaker.pdf"),
+    or its file name when it has no title."""
+    if not deck.title:
+        return deck.original_filename
+    speakers = ", ".join(deck.speaker_list)
+    return f"{deck.title} – {speakers}" if speakers else deck.title
 
 
 def load_event(slug: str) -> Event:

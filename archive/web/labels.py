@@ -37,6 +37,12 @@ def init_app(app: Flask) -> None:
     app.context_processor(vocabulary)
     app.add_template_filter(translate)
     app.add_template_filter(language_name)
+    app.add_template_filter(state_name)
+
+
+def state_name(state: str) -> str:
+    """An item state in the request's language."""
+    return STATE_NAMES.get(state, state)
 
 
 def vocabulary() -> dict:
