@@ -122,10 +122,16 @@ def date_range(start: date | None, end: date | None = None) -> str:
     """An event's dates in the request's language: "25–26 July 2023", "25–26 июля 2023 г."."""
     if start is None:
         return ""
+    locale = format_locale()
     end = end if end and end > start else start
+    last = dates.format_date(end, "long", locale=locale)
     if end == start:
-        return dates.format_date(start, "long", locale=format_locale())
-    return dates.format_interval(start, end, "yMMMMd", locale=format_locale())
+        return last
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{last}"
+    if start.year == end.year:
+        return f"{dates.format_date(start, 'd MMMM', locale=locale)} – {last}"
+    return f"{dates.format_date(start, 'long', locale=locale)} – {last}"
 
 
 def local_date(value: date | datetime | None, style: str = "medium") -> str:

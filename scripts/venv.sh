@@ -16,5 +16,5 @@ make_venv() {
     fi
     .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
     # The interface's message catalogues: .po in the repository, .mo built here.
-    .venv/bin/pybabel compile -q -d archive/translations
+    .venv/bin/pybabel compile -d archive/translations
 }

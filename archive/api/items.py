@@ -11,7 +11,7 @@ from archive.api.blueprint import bp
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404
 from archive.ingest import Accepted, FieldError, ItemFields
-from archive.models import ItemState, Event, Item, Presentation
+from archive.models import Event, Item, ItemState, Presentation
 
 
 def load_event(slug: str) -> Event:
