@@ -138,6 +138,7 @@ def change_password():
     current_user.set_password(form.new.data)
     audit.record(current_user, "password.change", current_user, ip=request.remote_addr)
     db.session.commit()
-    login_user(current_user)  # keep this session; every other one ends with the old nonce
+    # The user object, not the proxy: a proxy stored as the user would resolve to itself.
+    login_user(current_user._get_current_object())  # keep this session; others end
     flash(gettext("Password changed. Other sessions of this account are signed out."), "success")
     return redirect(url_for("auth.profile"))
