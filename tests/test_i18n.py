@@ -44,7 +44,7 @@ def unmarked_strings(source: str) -> list[str]:
     The template's literal HTML is put together with a placeholder where each expression,
     statement and translated block was, then tags are read for their read attributes and
     the text between tags for words."""
-    env = Environment(extensions=[i18n])
+    env = Environment(extensions=[i18n], autoescape=True)
     skeleton: list[str] = []
     in_trans = 0
     after_block = False

@@ -140,3 +140,32 @@ def test_the_contact_from_configuration_is_named(tmp_path, make_user):
     client.post("/login", data={"username": "pat", "password": "correct horse battery"})
     text = client.get("/events/nowhere").data.decode()
     assert '<a href="mailto:archive%40example.org">archive@example.org</a>' in text
+
+
+def test_the_viewer_marks_matched_words_on_the_page_image(
+    app, client, login_as, make_event, make_pdf
+):
+    from archive import ingest
+    from archive.pipeline import process_item
+    from archive.services import current_storage
+
+    login_as("researcher")
+    event = make_event()
+    path = make_pdf([["Open procurement portals", "publish every tender"], ["Nothing here"]])
+    with path.open("rb") as stream:
+        outcome = ingest.accept_file(
+            current_storage(), stream, "p.pdf", event, None, ingest.ItemFields(title="Deck")
+        )
+    db.session.commit()
+    assert process_item(outcome.item.id, "test") == "ready"
+    page = client.get(f"/presentations/{outcome.item.id}?page=1&q=procurement").data.decode()
+    rects = re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)">', page)
+    assert len(rects) == 1  # one word, on one line
+    x, y, width, height = map(float, rects[0])
+    assert 0.05 < x < 0.3 and 0 < y < 0.2 and 0.1 < width < 0.4 and 0 < height < 0.1
+    assert (
+        'class="hit-boxes"'
+        not in client.get(f"/presentations/{outcome.item.id}?page=1").data.decode()
+    )
+    other = client.get(f"/presentations/{outcome.item.id}?page=2&q=procurement").data.decode()
+    assert "<rect" not in other

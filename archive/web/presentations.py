@@ -4,16 +4,21 @@ highlighted and a way back to the same results. Every page has a deep link."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, render_template, request, url_for
 from flask_login import current_user
 
 from archive import permissions
 from archive.fulltext import highlight_text
+from archive.fulltext.snippets import Highlighter
 from archive.guards import load_or_404, require_login
+from archive.ingest.render import word_boxes
 from archive.models import Page, Presentation
-from archive.services import current_index
+from archive.services import current_index, current_storage
 from archive.web.search import read_state
 
+logger = logging.getLogger(__name__)
 bp = Blueprint("presentations", __name__, url_prefix="/presentations")
 bp.before_request(require_login)
 
@@ -39,6 +44,7 @@ def view(item_id: int):
         page=page,
         number=number,
         text=highlight_text(page.text, terms) if page is not None else "",
+        boxes=hit_boxes(deck, number, terms) if page is not None else [],
         state=state,
         matched=set(matched),
         match_count=len(matched),
@@ -48,3 +54,17 @@ def view(item_id: int):
         may_download=permissions.may_download(current_user, deck),
         may_edit=permissions.may_edit(current_user, deck),
     )
+
+
+def hit_boxes(deck: Presentation, number: int, terms: list[str]) -> list[list[float]]:
+    """Where the matched words sit on the page image (fractions of its width and height);
+    none when nothing is searched or the PDF cannot tell (the marks are a courtesy)."""
+    if not terms or deck.status != "ready":
+        return []
+    highlighter = Highlighter(terms)
+    try:
+        with current_storage().original_file(deck.sha256) as path:
+            return word_boxes(path, number, highlighter.is_hit)
+    except Exception:  # noqa: BLE001 - a page that cannot be boxed still shows, unmarked
+        logger.warning("item %d: no word boxes for page %d", deck.id, number, exc_info=True)
+        return []

@@ -156,8 +156,8 @@ def _facet(
     else:
         column = {"event": "c_event", "year": "c_year", "type": "c_kind"}[name]
         values = base.column(column)[mask]
-        # one row per (value, item): a presentation counts once, not once per page
-        distinct = np.unique(np.stack([values, items[mask]]), axis=1)[0] if values.size else values
+        # one key per (value, item): a presentation counts once, not once per page
+        distinct = np.unique((values << 32) | items[mask]) >> 32
         uniq, counts = np.unique(distinct, return_counts=True)
         pairs = [(int(v), int(c)) for v, c in zip(uniq, counts, strict=True) if v]
         if name == "type":

@@ -107,8 +107,9 @@ class MatchSet:
                 inside = hits.ids[where] == docs
                 rows = start + where[inside]
                 kept = keep[rows]
-                chosen = np.unique(np.stack([codes[inside][kept], items[rows[kept]]]), axis=1)
-                pairs.update((vocabulary[c], int(i)) for c, i in zip(*chosen, strict=True))
+                keys = np.unique((codes[inside][kept].astype(np.int64) << 32) | items[rows[kept]])
+                terms = [vocabulary[c] for c in (keys >> 32).tolist()]
+                pairs.update(zip(terms, (keys & 0xFFFFFFFF).tolist(), strict=True))
             start += n
         counts: dict[str, int] = {}
         for term, _ in pairs:
