@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from archive import pipeline
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.ingest.intake import FieldError, ItemFields, check_fields
 from archive.models import Item, Presentation
 from archive.services import current_storage
@@ -36,7 +37,7 @@ def update_item(item: Item, changes: dict[str, str]) -> list[str]:
     """Apply the given fields (only those present); returns the names that changed."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise FieldError(f"cannot change {', '.join(sorted(unknown))}")
+        raise FieldError(Message("cannot change %(choices)s", choices=", ".join(sorted(unknown))))
     current = {name: getattr(item, name, "") or "" for name in EDITABLE}
     merged = {**current, **{k: (v or "").strip() for k, v in changes.items()}}
     check_fields(ItemFields(**merged))

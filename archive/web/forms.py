@@ -19,8 +19,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from archive.catalogue import EventDetails
+from archive.fulltext.messages import first_message
 from archive.models import VISIBILITIES
-from archive.web.labels import VISIBILITY_NAMES
+from archive.web.labels import VISIBILITY_NAMES, translate
 
 
 def form_status() -> int:
@@ -29,8 +30,9 @@ def form_status() -> int:
 
 
 def sentence(message) -> str:
-    """Service errors are lower-case clauses; flash them as sentences."""
-    text = str(message)
+    """Service errors are lower-case clauses (a `Message` to translate); flash them as
+    sentences in the request's language."""
+    text = translate(first_message(message)) if isinstance(message, Exception) else str(message)
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 
