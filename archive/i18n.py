@@ -18,7 +18,7 @@ from pathlib import Path
 from babel import dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -94,6 +94,8 @@ class _Buffer:
 
 def select_locale() -> str:
     """The profile's language, else the one chosen in this session, else the browser's."""
+    if not has_request_context():  # a command or a task: the default language
+        return DEFAULT_LOCALE
     languages = current_app.config["LANGUAGES"]
     chosen = getattr(current_user, "locale", None) if current_user else None
     if chosen in languages:

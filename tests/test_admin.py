@@ -150,7 +150,7 @@ def test_moving_a_partner_to_another_organisation(app, client, admin, make_user,
     assert client.post(f"/admin/users/{paul.id}", data=form).status_code == 302
     assert db.session.get(User, paul.id).organisation.name == "OECD"
     paul_browser = signed_in_client(app, "paul")
-    assert paul_browser.get(f"/events/{event.slug}").status_code == 403
+    assert paul_browser.get(f"/events/{event.slug}").status_code == 404  # as if it did not exist
 
 
 def test_deactivation_blocks_sign_in_until_reactivated(app, client, admin, make_user):
@@ -245,7 +245,7 @@ def test_grant_then_revoke_decides_what_partners_see(
     oecd = accounts.find_organisation("OECD")
     make_user("paul", "partner", "OECD")
     paul = signed_in_client(app, "paul")
-    assert paul.get("/events/baku-2023").status_code == 403
+    assert paul.get("/events/baku-2023").status_code == 404
 
     response = client.post(f"/admin/organisations/{oecd.id}/grants", data={"event": "baku-2023"})
     assert response.status_code == 302
@@ -258,7 +258,7 @@ def test_grant_then_revoke_decides_what_partners_see(
     url = f"/admin/organisations/{oecd.id}/events/baku-2023/revoke"
     response = client.post(url, data={"back": "event"})
     assert response.headers["Location"] == "/admin/events/baku-2023"
-    assert paul.get("/events/baku-2023").status_code == 403
+    assert paul.get("/events/baku-2023").status_code == 404
     assert queue_calls == [event.id, event.id]
     actions = [(e.action, e.actor_id, e.target_type, e.target_id) for e in entries("grant.add")]
     assert actions == [("grant.add", admin.id, "event", event.id)]
@@ -297,7 +297,7 @@ def test_organisations_list_members_and_granted_events(client, admin, make_user,
     make_user("p1", "partner", "UNDP")
     make_user("p2", "partner", "UNDP")
     page = client.get("/admin/organisations/").data.decode()
-    rows = dict(re.findall(r">([^<>]+)</a></th>\s*<td>(\d+)</td>", page))
+    rows = dict(re.findall(r">([^<>]+)</a></th>\s*<td[^>]*>(\d+)</td>", page))
     assert rows == {"UNDP": "2", "Empty Org": "0"}
     assert "Granted event" in page and "Other event" not in page
 

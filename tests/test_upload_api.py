@@ -261,7 +261,9 @@ def test_list_items_shows_states_and_only_visible_items(client, staff_token, mak
     visible = client.get("/api/v1/events/baku-2023/items", headers=headers).json["items"]
     assert [i["original_filename"] for i in visible] == ["a.pdf"]
     hidden_id = listing["items"][1]["id"]
-    assert client.get(f"/api/v1/items/{hidden_id}", headers=headers).status_code == 403
+    assert (
+        client.get(f"/api/v1/items/{hidden_id}", headers=headers).status_code == 404
+    )  # as if it did not exist
 
 
 def test_upload_over_the_size_limit_answers_413(tmp_path):
