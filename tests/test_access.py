@@ -87,6 +87,8 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("item_edit.delete", "GET"): staff_only_on(200),
     ("item_edit.delete", "POST"): staff_only_on(400),
     ("item_edit.bulk", "POST"): staff_only_on(400),
+    # Retrying an item that has not failed changes nothing and returns to the home page.
+    ("item_edit.retry", "POST"): staff_only_on(302),
     ("item_edit.bulk_delete", "POST"): staff_only_on(400),
     # Administration: admins only, guarded once on the blueprint.
     ("admin.index", "GET"): admin_only(200),
