@@ -35,6 +35,10 @@ class Config:
     INSTANCE_DIR = _env("INSTANCE_DIR", str(ROOT / "instance"))
     UPLOAD_DIR = _env("UPLOAD_DIR", str(ROOT / "uploads"))
     INDEX_DIR = _env("INDEX_DIR", str(ROOT / "index"))
+    # whoosh: an embedded index in INDEX_DIR (one machine). postgresql: the index lives in
+    # PostgreSQL (SEARCH_URL, else the database), shared by every machine.
+    SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
+    SEARCH_URL = _env("SEARCH_URL")
 
     MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 200)
     MAX_CONTENT_LENGTH = MAX_UPLOAD_MB * 1024 * 1024
@@ -43,12 +47,29 @@ class Config:
     EXTRACT_TIMEOUT_S = _env_int("EXTRACT_TIMEOUT_S", 300)
     EXTRACT_MEMORY_MB = _env_int("EXTRACT_MEMORY_MB", 1536)
 
+    # The time zone of a new event (an IANA name such as Asia/Baku); each event keeps its
+    # own, in which its programme is entered and shown and its photos are placed.
+    DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE", "UTC")
+
     # None means: huey's SQLite storage in the instance folder. redis://host:6379/0 switches
     # to Redis so that several worker machines share one queue.
+    # Text recognition (Tesseract) of scanned pages, unreadable text layers and photos of
+    # slides: "auto" runs it after an item is ready, at a lower priority; "off" never does.
+    OCR = _env("OCR", "auto")
+    # Tesseract languages when neither the item nor its event names one, e.g. "eng+rus".
+    OCR_LANGUAGES = _env("OCR_LANGUAGES", "eng+rus")
+    OCR_DPI = _env_int("OCR_DPI", 300)
+    OCR_PAGE_TIMEOUT_S = _env_int("OCR_PAGE_TIMEOUT_S", 60)
+    # The tesseract program (a path, or a name looked up on PATH).
+    OCR_TESSERACT = _env("OCR_TESSERACT", "tesseract")
+
     QUEUE_URL = _env("QUEUE_URL")
     # Run tasks in the calling process instead of a worker (tests, single-shot scripts).
     QUEUE_IMMEDIATE = _env_bool("QUEUE_IMMEDIATE", False)
     WORKER_THREADS = _env_int("WORKER_THREADS", 1)
+    # A worker renews its claim on the item it processes every third of this; an item whose
+    # claim ran out (its worker was killed, or its machine died) is taken up by another.
+    WORKER_LEASE_S = _env_int("WORKER_LEASE_S", 60)
 
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URL", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
@@ -79,3 +100,4 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     QUEUE_IMMEDIATE = True
     EXTRACT_TIMEOUT_S = 60
+    OCR = "off"  # the tests of text recognition switch it on

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from archive.extensions import db
 from archive.fulltext.messages import Message
-from archive.models import ROLES, ApiToken, Event, Grant, Organisation, User
+from archive.models import ROLES, ApiToken, Event, Grant, Organisation, Role, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
 MIN_PASSWORD = 10
@@ -72,7 +72,7 @@ def check_role(role: str, organisation: str | None) -> None:
                 choices=", ".join(ROLES),
             )
         )
-    if role == "partner" and not organisation:
+    if role == Role.PARTNER and not organisation:
         raise AccountError(Message("a partner account needs an organisation"))
 
 

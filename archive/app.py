@@ -34,9 +34,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     configure_logging(app)
     startup.prepare_instance(app)
+    startup.check_timezone(app.config["DEFAULT_TIMEZONE"])
+    startup.check_database(app.config["SQLALCHEMY_DATABASE_URI"])
+    startup.check_ocr_setting(app.config["OCR"])
     services.init_app(app)
     tasks.init_app(app)
-    startup.check_database(app.config["SQLALCHEMY_DATABASE_URI"])
     init_extensions(app)
     register_blueprints(app)
     filters.init_app(app)

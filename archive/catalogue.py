@@ -6,11 +6,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import delete, select
 
 from archive.extensions import db
 from archive.fulltext.messages import Message
 from archive.models import Event, Item, Page, Photo, Presentation
+from archive.programme.clock import check_zone
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}[a-z0-9]$")
 # Path segments of event pages that a slug must not shadow (/events/new).
@@ -44,6 +46,8 @@ class EventDetails:
     organisers: str = ""
     description: str = ""
     tags: list[str] = field(default_factory=list)
+    timezone: str = ""  # IANA name; empty: keep the event's, or ARCHIVE_DEFAULT_TIMEZONE
+    language: str | None = None  # main language of the materials (ISO 639-1), for OCR
 
 
 def slugify(text: str) -> str:
@@ -141,6 +145,17 @@ def apply_details(event: Event, details: EventDetails) -> None:
     event.organisers = details.organisers.strip()
     event.description = details.description.strip()
     event.tags = ", ".join(t.strip() for t in details.tags if t.strip())
+    event.timezone = event_zone_name(event, details.timezone)
+    event.language = (details.language or "").strip().lower()[:10] or None
+
+
+def event_zone_name(event: Event, given: str) -> str:
+    """The zone given, else the event's own, else the configured default for new events."""
+    name = given.strip() or event.timezone or current_app.config["DEFAULT_TIMEZONE"]
+    try:
+        return check_zone(name)
+    except ValueError as exc:
+        raise EventError(f"time zone: {exc}") from None
 
 
 def parse_date(value: str | None, field_name: str) -> date | None:

@@ -15,8 +15,9 @@ from sqlalchemy.orm import selectinload
 
 from archive.extensions import db
 from archive.fulltext import ItemDoc, PageText, RebuildReport
-from archive.models import Event, Item, Photo, Presentation
+from archive.models import Event, Item, ItemState, OcrReason, Page, Photo, Presentation
 from archive.models.common import utcnow
+from archive.programme.facts import NO_FACTS, ProgrammeFacts, facts_for
 from archive.services import current_index
 
 logger = logging.getLogger(__name__)
@@ -24,17 +25,19 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 
 
-def item_doc(item: Item) -> ItemDoc:
-    """The index fields of one item and its event."""
+def item_doc(item: Item, programme: ProgrammeFacts = NO_FACTS) -> ItemDoc:
+    """The index fields of one item, its event, and its place in the event's programme."""
     event = item.event
     is_deck = isinstance(item, Presentation)
     taken = item.taken_at.date() if isinstance(item, Photo) and item.taken_at else None
+    speakers = tuple(item.speaker_list) if is_deck else ()
+    organisations = (item.organisation,) if is_deck and item.organisation else ()
     return ItemDoc(
         item_id=item.id,
         kind=item.kind,
         title=item.display_title,
-        speakers=tuple(item.speaker_list) if is_deck else (),
-        organisations=(item.organisation,) if is_deck and item.organisation else (),
+        speakers=tuple(dict.fromkeys(speakers + programme.speakers)),
+        organisations=tuple(dict.fromkeys(organisations + programme.organisations)),
         language=item.language if is_deck else None,
         visibility=item.visibility,
         event_id=event.id,
@@ -47,23 +50,43 @@ def item_doc(item: Item) -> ItemDoc:
         tags=tuple(event.tag_list),
         granted_org_ids=event.granted_org_ids,
         item_date=taken or event.start_date,
+        session_id=programme.session_id,
+        session_label=programme.session_label,
+        programme=programme.text,
     )
 
 
 def page_texts(item: Item) -> list[PageText]:
-    """A deck's pages, or a photo's caption as its single page."""
+    """A deck's pages, or a photo's caption and recognised text as its single page."""
     if isinstance(item, Presentation):
-        return [PageText(p.number, p.label, p.text, p.language) for p in item.pages]
-    return [PageText(1, None, item.title or "", None)]
+        return [page_text(p) for p in item.pages]
+    text = "\n\n".join(filter(None, [item.title, item.ocr_text]))
+    unsure = tuple((item.ocr_unsure or "").split())
+    return [PageText(1, None, text, None, unsure=unsure, recognised=bool(item.ocr_text))]
+
+
+def page_text(page: Page) -> PageText:
+    """What a page is found by: its text layer, with the recognised text added to a thin
+    one; an unreadable layer is never indexed, only what was recognised in its place."""
+    recognised = page.ocr_text or ""
+    if page.ocr_reason == OcrReason.UNREADABLE:
+        text = recognised
+    else:
+        text = "\n\n".join(filter(None, [page.text, recognised]))
+    unsure = tuple((page.ocr_unsure or "").split())
+    return PageText(
+        page.number, page.label, text, page.language, unsure=unsure, recognised=bool(recognised)
+    )
 
 
 def index_item(item_id: int) -> None:
     """Make the index agree with the database about one item (add, replace or remove)."""
     item = db.session.get(Item, item_id)
-    if item is None or item.status != "ready":
+    if item is None or item.status != ItemState.READY:
         current_index().remove_item(item_id)
         return
-    current_index().index_item(item_doc(item), page_texts(item))
+    facts = facts_for([item]).get(item.id, NO_FACTS)
+    current_index().index_item(item_doc(item, facts), page_texts(item))
     mark_indexed([item_id])
 
 
@@ -74,7 +97,7 @@ def remove_item(item_id: int) -> None:
 def index_event(event_id: int) -> None:
     """Refresh every ready item of an event (after its details or grants changed)."""
     ids = db.session.scalars(
-        select(Item.id).where(Item.event_id == event_id, Item.status == "ready")
+        select(Item.id).where(Item.event_id == event_id, Item.status == ItemState.READY)
     ).all()
     for start in range(0, len(ids), BATCH):
         index_batch(ids[start : start + BATCH])
@@ -84,7 +107,10 @@ def index_batch(item_ids: list[int]) -> None:
     """Index many items with one index commit; those that are not ready (any more) or no
     longer exist are removed from the index."""
     items = load_items(item_ids)
-    current_index().index_items((item_doc(i), page_texts(i)) for i in items)
+    facts = facts_for(items)
+    current_index().index_items(
+        (item_doc(i, facts.get(i.id, NO_FACTS)), page_texts(i)) for i in items
+    )
     mark_indexed([i.id for i in items])
     for item_id in set(item_ids) - {i.id for i in items}:
         current_index().remove_item(item_id)
@@ -93,7 +119,7 @@ def index_batch(item_ids: list[int]) -> None:
 def load_items(item_ids: list[int]) -> list[Item]:
     query = (
         select(Item)
-        .where(Item.id.in_(item_ids), Item.status == "ready")
+        .where(Item.id.in_(item_ids), Item.status == ItemState.READY)
         .options(selectinload(Item.event).selectinload(Event.grants))
     )
     items = list(db.session.scalars(query))
@@ -110,7 +136,9 @@ def load_items(item_ids: list[int]) -> list[Item]:
 def index_unindexed() -> int:
     """Index every ready item whose documents are not written yet; returns how many."""
     ids = db.session.scalars(
-        select(Item.id).where(Item.status == "ready", Item.indexed_at.is_(None)).order_by(Item.id)
+        select(Item.id)
+        .where(Item.status == ItemState.READY, Item.indexed_at.is_(None))
+        .order_by(Item.id)
     ).all()
     for start in range(0, len(ids), BATCH):
         index_batch(ids[start : start + BATCH])
@@ -130,7 +158,7 @@ def rebuild(progress: Callable[[int], None] | None = None) -> RebuildReport:
     failed = {item_id for item_id, _ in report.failed}
     db.session.execute(
         update(Item)
-        .where(Item.status == "ready", Item.processed_at <= started, Item.id.not_in(failed))
+        .where(Item.status == ItemState.READY, Item.processed_at <= started, Item.id.not_in(failed))
         .values(indexed_at=utcnow())
     )
     db.session.commit()
@@ -139,14 +167,18 @@ def rebuild(progress: Callable[[int], None] | None = None) -> RebuildReport:
 
 def iter_ready_items() -> Iterator[tuple[ItemDoc, list[PageText]]]:
     """Every ready item with its pages, in batches so that memory stays flat."""
-    ids = db.session.scalars(select(Item.id).where(Item.status == "ready").order_by(Item.id)).all()
+    ids = db.session.scalars(
+        select(Item.id).where(Item.status == ItemState.READY).order_by(Item.id)
+    ).all()
     for start in range(0, len(ids), BATCH):
-        for item in load_items(ids[start : start + BATCH]):
-            yield item_doc(item), page_texts(item)
+        items = load_items(ids[start : start + BATCH])
+        facts = facts_for(items)
+        for item in items:
+            yield item_doc(item, facts.get(item.id, NO_FACTS)), page_texts(item)
         db.session.expunge_all()
 
 
 def count_ready_items() -> int:
     return db.session.scalar(
-        select(db.func.count()).select_from(Item).where(Item.status == "ready")
+        select(db.func.count()).select_from(Item).where(Item.status == ItemState.READY)
     )

@@ -11,19 +11,16 @@ from sqlalchemy import ColumnElement, and_, false, select, true
 
 from archive.extensions import db
 from archive.fulltext import AccessScope
-from archive.models import Event, Grant, Item
-
-STAFF_ONLY = "staff"
-READY = "ready"
+from archive.models import Event, Grant, Item, ItemState, Role, Visibility
 
 
 def is_staff(user) -> bool:
     """Staff and admins see and edit everything."""
-    return user.is_authenticated and user.role in ("admin", "staff")
+    return user.is_authenticated and user.role in (Role.ADMIN, Role.STAFF)
 
 
 def is_admin(user) -> bool:
-    return user.is_authenticated and user.role == "admin"
+    return user.is_authenticated and user.role == Role.ADMIN
 
 
 def may_manage_accounts(user) -> bool:
@@ -32,7 +29,7 @@ def may_manage_accounts(user) -> bool:
 
 def is_partner(user) -> bool:
     """Partners see only the events granted to their organisation."""
-    return user.is_authenticated and user.role == "partner"
+    return user.is_authenticated and user.role == Role.PARTNER
 
 
 def granted_event_ids(user) -> frozenset[int]:
@@ -57,11 +54,15 @@ def may_view_item(user, item: Item) -> bool:
     """Staff see every item in every state; others see ready items not marked staff-only."""
     if is_staff(user):
         return True
-    if not user.is_authenticated or item.visibility == STAFF_ONLY or item.status != READY:
+    if (
+        not user.is_authenticated
+        or item.visibility == Visibility.STAFF
+        or item.status != ItemState.READY
+    ):
         return False
     if is_partner(user):
         return item.event_id in granted_event_ids(user)
-    return user.role == "researcher"
+    return user.role == Role.RESEARCHER
 
 
 def may_view(user, obj) -> bool:
@@ -87,7 +88,7 @@ def event_filter(user) -> ColumnElement[bool]:
     """SQL condition on `Event` for the events a user may see."""
     if is_partner(user):
         return Event.id.in_(granted_event_ids(user))
-    if user.is_authenticated and user.role in ("admin", "staff", "researcher"):
+    if user.is_authenticated and user.role in (Role.ADMIN, Role.STAFF, Role.RESEARCHER):
         return true()
     return false()
 
@@ -96,9 +97,9 @@ def item_filter(user) -> ColumnElement[bool]:
     """SQL condition on `Item` (and subclasses) for the items a user may see."""
     if is_staff(user):
         return true()
-    if not user.is_authenticated or user.role not in ("researcher", "partner"):
+    if not user.is_authenticated or user.role not in (Role.RESEARCHER, Role.PARTNER):
         return false()
-    shared = and_(Item.visibility != STAFF_ONLY, Item.status == READY)
+    shared = and_(Item.visibility != Visibility.STAFF, Item.status == ItemState.READY)
     if is_partner(user):
         return and_(shared, Item.event_id.in_(granted_event_ids(user)))
     return shared
@@ -114,6 +115,16 @@ def search_scope(user) -> AccessScope:
             event_ids=granted_event_ids(user),
             organisation_id=user.organisation_id if user.organisation_id is not None else -1,
         )
-    if user.is_authenticated and user.role == "researcher":
+    if user.is_authenticated and user.role == Role.RESEARCHER:
         return AccessScope(include_staff_only=False)
     return AccessScope(include_staff_only=False, event_ids=frozenset())
+
+
+def may_view_programme(user, event: Event) -> bool:
+    """An event's sessions and talks are part of its page; its decks and photos inside the
+    programme still pass `item_filter` one by one."""
+    return may_view_event(user, event)
+
+
+def may_edit_programme(user, event: Event | None = None) -> bool:
+    return is_staff(user)

@@ -11,6 +11,7 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from sqlalchemy import create_engine, text
@@ -63,6 +64,17 @@ def load_or_create_secret_key(path: Path) -> str:
     return path.read_text().strip()
 
 
+def check_timezone(name: str) -> None:
+    """A default time zone that zoneinfo does not know would fail every new event later."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise StartupError(
+            f"ARCHIVE_DEFAULT_TIMEZONE: {name!r} is not a known time zone "
+            "(use an IANA name such as UTC or Asia/Baku)"
+        ) from exc
+
+
 def check_database(url: str) -> None:
     """Connect once so that a wrong URL fails now, with the URL (password hidden) named."""
     shown = make_url(url).render_as_string(hide_password=True)
@@ -74,3 +86,12 @@ def check_database(url: str) -> None:
     except Exception as exc:  # any driver error means the same thing to an operator
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise StartupError(f"cannot reach database {shown}: {reason}") from exc
+
+
+OCR_MODES = ("auto", "off")
+
+
+def check_ocr_setting(value: str) -> None:
+    """ARCHIVE_OCR must say what it means: a typo must not silently turn recognition off."""
+    if value not in OCR_MODES:
+        raise StartupError(f"ARCHIVE_OCR={value!r}: use one of {', '.join(OCR_MODES)}")

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from archive.fileio import replace_durably
+
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
@@ -125,8 +127,7 @@ class LocalStorage:
             if target.exists():
                 return StoredOriginal(sha, size, created=False)
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, target)
-            _fsync_dir(target.parent)
+            replace_durably(tmp_name, target)
             return StoredOriginal(sha, size, created=True)
         finally:
             if os.path.exists(tmp_name):
@@ -293,12 +294,3 @@ def _newest_mtime(path: Path) -> float:
             except FileNotFoundError:
                 continue
     return newest
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename durable: fsync the folder that holds the new name."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -2,6 +2,7 @@
 
     python bench/search.py                  # 10,000 pages (about a minute)
     python bench/search.py --pages 100000   # the long form (several minutes, ~1.5 GB RAM)
+    python bench/search.py --backend postgresql [--pages N]   # PostgreSQL beside Whoosh
 
 Generates N synthetic 300-word pages (English, Russian and Azerbaijani words, Zipf-distributed
 over a real core vocabulary plus a long synthetic tail; deterministic for a given --seed) as
@@ -198,7 +199,18 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=60, help="queries of each type")
     parser.add_argument("--keep", help="build into this directory and keep it")
     parser.add_argument("--index", help="skip the build: search an index kept with --keep")
+    parser.add_argument(
+        "--backend",
+        choices=("whoosh", "postgresql"),
+        default="whoosh",
+        help="postgresql: build and search the PostgreSQL backend beside Whoosh, in one run",
+    )
     args = parser.parse_args()
+    if args.backend == "postgresql":
+        from bench.search_postgres import compare  # needs a PostgreSQL server: only then
+
+        compare(args)
+        return
 
     if args.index:
         root = Path(args.index)

@@ -4,7 +4,11 @@ Slides are HTML printed to PDF by Debian's chromium through Playwright, so that 
 and Cyrillic text is embedded with real fonts; photos are drawn with Pillow and carry EXIF
 (date, camera, GPS, one with Orientation=6) so the demo exercises the photo pipeline.
 
-    .venv/bin/python scripts/make_demo_files.py
+    .venv/bin/python scripts/make_demo_files.py             # decks and photos
+    .venv/bin/python scripts/make_demo_files.py --photos    # photos only (no browser)
+
+Photos carry DateTimeOriginal (and OffsetTimeOriginal where the demo says so) within the
+programme's sessions, and their camera's make, model and serial, for placement by time.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive.demo.content import NOTE, PHOTOS, PRESENTATIONS  # noqa: E402
+from archive.demo.content import DEMO_CAMERA, NOTE, PHOTOS, PRESENTATIONS  # noqa: E402
 
 OUT = ROOT / "archive" / "demo" / "files"
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu",
-    "--disable-background-networking", "--disable-component-update",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
 ]
 
 SLIDE_CSS = """
@@ -53,8 +60,10 @@ def slides_html(deck: dict) -> str:
             f'<div class="note">{html.escape(NOTE)}</div><div class="num">{number}</div></section>'
         )
     title = html.escape(deck["title"])
-    return f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>" \
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
         f"<style>{SLIDE_CSS}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
 def make_pdfs() -> None:
@@ -63,8 +72,9 @@ def make_pdfs() -> None:
         page = browser.new_page()
         for deck in PRESENTATIONS:
             page.set_content(slides_html(deck))
-            page.pdf(path=str(OUT / deck["file"]), width="1280px", height="720px",
-                     print_background=True)
+            page.pdf(
+                path=str(OUT / deck["file"]), width="1280px", height="720px", print_background=True
+            )
         browser.close()
 
 
@@ -73,10 +83,15 @@ def make_photo(spec: dict, seed: int) -> None:
     width, height = 1600, 1067
     image = Image.new("RGB", (width, height))
     draw = ImageDraw.Draw(image)
-    top, bottom = (rng.randint(40, 90), rng.randint(60, 110), rng.randint(120, 170)), (210, 200, 185)
+    top, bottom = (
+        (rng.randint(40, 90), rng.randint(60, 110), rng.randint(120, 170)),
+        (210, 200, 185),
+    )
     for y in range(height):
         t = y / height
-        draw.line([(0, y), (width, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+        draw.line(
+            [(0, y), (width, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom))
+        )
     for _ in range(14):  # people-ish shapes
         x, w = rng.randint(0, width - 120), rng.randint(60, 110)
         base = rng.randint(700, 1000)
@@ -87,11 +102,16 @@ def make_photo(spec: dict, seed: int) -> None:
     draw.rectangle([0, 0, width, 90], fill=(11, 79, 138))
     draw.text((30, 18), spec["title"], font=font, fill="white")
     exif = Image.Exif()
-    exif[0x010F] = "Workshop Archive"
-    exif[0x0110] = "demo generator"
+    make, model, serial = spec.get("camera", DEMO_CAMERA)
+    exif[0x010F] = make
+    exif[0x0110] = model
     exif[0x0132] = spec["taken"]
     ifd = exif.get_ifd(0x8769)
     ifd[0x9003] = spec["taken"]
+    if spec.get("offset"):
+        ifd[0x9011] = spec["offset"]  # OffsetTimeOriginal
+    if serial:
+        ifd[0xA431] = serial  # BodySerialNumber
     gps = exif.get_ifd(0x8825)
     gps.update({1: "N", 2: (40.0, 24.0, 33.5), 3: "E", 4: (49.0, 52.0, 1.2)})
     if spec["file"] == "group-photo.jpg":  # stored sideways, as phones do
@@ -102,7 +122,8 @@ def make_photo(spec: dict, seed: int) -> None:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    make_pdfs()
+    if "--photos" not in sys.argv[1:]:
+        make_pdfs()
     for seed, spec in enumerate(PHOTOS):
         make_photo(spec, seed)
     for path in sorted(OUT.iterdir()):

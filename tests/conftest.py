@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +15,90 @@ from pypdf import PdfWriter
 from archive import accounts, create_app
 from archive.catalogue import EventDetails, create_event
 from archive.extensions import db
+from tests.support import postgres, testdb
 from tests.support.samples import add_text_page
 
 PASSWORD = "correct horse battery"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+_databases: testdb.TestDatabases | None = None
+_apps: list = []  # apps made by the running test, closed when it ends
+
+
+# Tests that touch no app database (or run on PostgreSQL already): a PostgreSQL session
+# leaves them to the SQLite one.
+DATABASE_FREE = (
+    "tests/ingest/",
+    "tests/fulltext/",
+    "tests/test_architecture.py",
+    "tests/test_fuzz.py",
+    "tests/test_cluster.py",
+)
+
+
+def pytest_report_header(config) -> str:
+    return f"database: {testdb.DATABASE}; search backend: {testdb.SEARCH_BACKEND}"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if testdb.DATABASE != "postgresql":
+        return
+    root = Path(__file__).resolve().parent.parent
+    free = [i for i in items if i.path.relative_to(root).as_posix().startswith(DATABASE_FREE)]
+    if free:
+        config.hook.pytest_deselected(items=free)
+        items[:] = [i for i in items if i not in free]
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[testdb.TestDatabases]:
+    """The session's PostgreSQL server, started on first use; skips when none can run,
+    unless the session is meant to run on PostgreSQL."""
+    global _databases
+    if _databases is None:
+        if not postgres.available():
+            if testdb.DATABASE == "postgresql" or testdb.SEARCH_BACKEND == "postgresql":
+                pytest.exit("PostgreSQL is not installed: apt-get install postgresql", 1)
+            pytest.skip("PostgreSQL is not installed")
+        _databases = testdb.TestDatabases(postgres.PostgresServer().start())
+    yield _databases
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_postgres() -> Iterator[None]:
+    yield
+    if _databases is not None:
+        _databases.server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _session_database(request) -> Iterator[None]:
+    """On a PostgreSQL session, every test's databases are dropped when it ends."""
+    if testdb.DATABASE == "postgresql" or testdb.SEARCH_BACKEND == "postgresql":
+        request.getfixturevalue("postgres_databases")
+    yield
+    while _apps:
+        close_app(_apps.pop())
+    if _databases is not None:
+        _databases.drop_created()
+
+
+def close_app(app) -> None:
+    """Close what an app holds open: its search index's connections, its database pool."""
+    app.extensions["archive"]["index"].close()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def database_settings(tmp_path: Path) -> dict[str, str]:
+    """The database and search settings of a test app on this session's database."""
+    if testdb.DATABASE == "postgresql":
+        url = _databases.app_url()
+    else:
+        url = f"sqlite:///{tmp_path / 'archive.db'}"
+    settings = {"SQLALCHEMY_DATABASE_URI": url, "SEARCH_BACKEND": testdb.SEARCH_BACKEND}
+    if testdb.SEARCH_BACKEND == "postgresql" and testdb.DATABASE != "postgresql":
+        settings["SEARCH_URL"] = _databases.server.url(_databases.search_dsn().rsplit("/", 1)[1])
+    return settings
 
 
 class IsolatedClient(FlaskClient):
@@ -41,10 +121,12 @@ def make_app(tmp_path: Path, **overrides):
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "INDEX_DIR": str(tmp_path / "index"),
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'archive.db'}",
     }
+    if "SQLALCHEMY_DATABASE_URI" not in overrides:
+        settings.update(database_settings(tmp_path))
     settings.update(overrides)
     app = create_app(settings)
+    _apps.append(app)
     app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all()
@@ -248,7 +330,8 @@ def asymmetric_image(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
 
 @pytest.fixture
 def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
-    """Return a factory writing a JPEG with optional EXIF orientation, camera, date and GPS."""
+    """Return a factory writing a JPEG with optional EXIF orientation, camera (and serial),
+    date (and UTC offset) and GPS."""
 
     def make(
         size: tuple[int, int] = (200, 100),
@@ -259,6 +342,8 @@ def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
         taken: str | None = None,
         gps: bool = False,
         mode: str = "RGB",
+        offset: str | None = None,
+        serial: str | None = None,
     ) -> Path:
         exif = Image.Exif()
         if orientation:
@@ -269,6 +354,10 @@ def make_jpeg(tmp_path: Path) -> Callable[..., Path]:
             exif[0x0110] = model
         if taken:
             exif.get_ifd(0x8769)[0x9003] = taken
+        if offset:
+            exif.get_ifd(0x8769)[0x9011] = offset  # OffsetTimeOriginal
+        if serial:
+            exif.get_ifd(0x8769)[0xA431] = serial  # BodySerialNumber
         if gps:
             exif.get_ifd(0x8825).update(
                 {1: "N", 2: (52.0, 31.0, 12.5), 3: "E", 4: (13.0, 24.0, 1.0)}

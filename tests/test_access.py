@@ -8,10 +8,13 @@ Roles: anonymous, researcher, partner (on a granted event's objects), partner_ot
 
 from __future__ import annotations
 
+from datetime import date, time
+
 import pytest
 
 from archive import accounts
 from archive.extensions import db
+from archive.programme.editing import SessionFields, TalkFields, create_session, create_talk
 from tests.conftest import publish_files
 
 ROLES = ("anonymous", "researcher", "partner", "partner_other", "staff", "admin")
@@ -90,6 +93,29 @@ ACCESS: dict[tuple[str, str], dict] = {
     # Retrying an item that has not failed changes nothing and returns to the home page.
     ("item_edit.retry", "POST"): staff_only_on(302),
     ("item_edit.bulk_delete", "POST"): staff_only_on(400),
+    # The programme: everyone who sees the event sees it (API); staff build it. An empty
+    # POST changes nothing (400); detaching a deck that is not attached is 404.
+    ("api.get_programme", "GET"): granted_only(200, anonymous=API_401),
+    ("api.import_programme_file", "POST"): staff_only_on(400, anonymous=API_401),
+    ("programme_edit.edit", "GET"): staff_only_on(200),
+    ("programme_edit.create_session", "POST"): staff_only_on(400),
+    ("programme_edit.edit_session", "GET"): staff_only_on(200),
+    ("programme_edit.edit_session", "POST"): staff_only_on(400),
+    ("programme_edit.delete_session", "POST"): staff_only_on(400),
+    ("programme_edit.move_session", "POST"): staff_only_on(400),
+    ("programme_edit.create_talk", "POST"): staff_only_on(400),
+    ("programme_edit.edit_talk", "GET"): staff_only_on(200),
+    ("programme_edit.edit_talk", "POST"): staff_only_on(400),
+    ("programme_edit.delete_talk", "POST"): staff_only_on(400),
+    ("programme_edit.move_talk", "POST"): staff_only_on(400),
+    ("programme_edit.attach_deck", "POST"): staff_only_on(400),
+    ("programme_edit.detach_deck", "POST"): staff_only_on(404),
+    ("programme_edit.import_file", "GET"): staff_only_on(200),
+    ("programme_edit.import_file", "POST"): staff_only_on(400),
+    ("placement.cameras", "GET"): staff_only_on(200),
+    ("placement.cameras", "POST"): staff_only_on(400),
+    ("placement.photos", "GET"): staff_only_on(200),
+    ("placement.photos", "POST"): staff_only_on(400),
     # Administration: admins only, guarded once on the blueprint.
     ("admin.index", "GET"): admin_only(200),
     ("admin.users", "GET"): admin_only(200),
@@ -125,7 +151,18 @@ def world(make_user, make_event, make_presentation, make_photo):
         photo = make_photo(event, f"Photo {name}")
         publish_files(deck.id, {"page-0001-thumb.webp": b"RIFF", "page-0001-preview.jpg": b"JPG"})
         publish_files(photo.id, {"grid.webp": b"RIFF", "lightbox.jpg": b"JPG"})
-        objects[name] = {"slug": event.slug, "item": deck, "photo": photo}
+        session = create_session(
+            event, SessionFields("Opening", date(2023, 7, 25), time(9), time(10))
+        )
+        talk = create_talk(session, TalkFields("Welcome", speakers="A. Speaker (UNDP)"))
+        db.session.commit()
+        objects[name] = {
+            "slug": event.slug,
+            "item": deck,
+            "photo": photo,
+            "session_id": session.id,
+            "talk_id": talk.id,
+        }
     for role in ("researcher", "staff", "admin"):
         make_user(role, role)
     make_user("partner", "partner", "UNDP")
@@ -145,6 +182,8 @@ def url_values(rule, target: dict) -> dict:
             values[name] = "grid" if "photo" in rule.endpoint else "thumb"
         elif name == "filename":
             values[name] = "css/app.css"
+        elif name in ("session_id", "talk_id"):
+            values[name] = target[name]
         elif name.endswith("_id"):
             values[name] = 999_999
         else:

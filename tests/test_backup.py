@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from alembic.config import Config
+from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from archive.ingest import ItemFields, accept_file
 from archive.models import Event, Grant, Item, Presentation, User
 from archive.services import current_storage
 from tests.conftest import PASSWORD, make_app
+from tests.support import testdb
 from tests.test_integrity import (
     ingest,
     jpeg_bytes,
@@ -29,6 +30,16 @@ from tests.test_integrity import (
     search_pages,
     settle,
 )
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+def head_revision() -> str:
+    """The newest migration's id (branches add theirs; the lead chains them)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
 
 SURVEY = "un-egov-survey-2022-findings.pdf"  # page 3: "persists between and within countries"
 COOPERATION = "cooperation-for-digital-government.pdf"  # page 3: "a proper legal framework"
@@ -267,13 +278,15 @@ def test_a_changed_original_is_rejected_by_name(backup_file, tmp_path):
 
 
 def test_a_changed_database_is_rejected_by_the_manifest(backup_file, tmp_path):
+    member = database_members()[0]
+
     def tamper(name, data):
-        return name, (data + b"\0" * 512) if name == "database/archive.sqlite3" else data
+        return name, (data + b"\0" * 512) if name == member else data
 
     target = empty_instance(tmp_path)
     result = run(target, "restore", str(rewrite(backup_file, tamper)))
     assert result.exit_code == 1
-    assert "database/archive.sqlite3 does not match the SHA-256 in the manifest" in result.output
+    assert f"{member} does not match the SHA-256 in the manifest" in result.output
     assert_nothing_restored(target)
 
 
@@ -345,6 +358,16 @@ def test_backup_names_a_supported_format(source, tmp_path):
     assert result.exit_code == 1 and "must end in .tar, .tar.gz or .tgz" in result.output
 
 
+def database_members() -> list[str]:
+    """What a plain backup holds of this session's database: SQLite's file, or (PostgreSQL)
+    every table as JSON lines."""
+    if testdb.DATABASE == "sqlite":
+        return ["database/archive.sqlite3"]
+    tables = ("api_tokens", "audit_entries", "events", "grants", "items", "organisations",
+              "pages", "users")  # fmt: skip
+    return [f"database/{name}.jsonl" for name in tables]
+
+
 def test_backup_contents_and_manifest(source, backup_file):
     app, ids = source
     with tarfile.open(backup_file) as tar:
@@ -352,12 +375,12 @@ def test_backup_contents_and_manifest(source, backup_file):
         manifest = json.loads(tar.extractfile("manifest.json").read())
         modes = {info.name: info.mode for info in tar}
     assert names[0] == "manifest.json"
-    assert set(names) == {"manifest.json", "database/archive.sqlite3", "instance/secret_key"} | {
+    assert set(names) == {"manifest.json", "instance/secret_key", *database_members()} | {
         f"originals/{o['sha256']}" for o in manifest["originals"]
     }
     assert not any("derived" in n or "index" in n for n in names)
     assert manifest["counts"] == {"users": 4, "events": 1, "items": 4}
-    assert manifest["alembic_revision"] == migration_head() and manifest["index_schema_version"]
+    assert manifest["alembic_revision"] == head_revision() and manifest["index_schema_version"]
     assert len(manifest["originals"]) == 4 and manifest["errors"] == []
     assert modes["instance/secret_key"] == 0o600
     assert backup_file.stat().st_mode & 0o077 == 0  # password hashes and the key inside
@@ -408,12 +431,28 @@ def test_backup_of_a_database_made_without_migrations_restores(app, make_event, 
         db.session.remove()
 
 
-def migration_head() -> str:
-    """The newest Alembic revision in migrations/ (what a fresh database is upgraded to)."""
-
-    config = Config()
-    config.set_main_option(
-        "script_location", str(Path(__file__).resolve().parents[1] / "migrations")
-    )
-    (head,) = ScriptDirectory.from_config(config).get_heads()
-    return head
+def test_an_sqlite_archive_moves_to_postgresql(tmp_path, postgres_databases):
+    """`backup --portable` on SQLite, `restore` into PostgreSQL (with the PostgreSQL search
+    backend): the same rows, originals, key and search results."""
+    sqlite_url = f"sqlite:///{tmp_path / 'source.db'}"
+    app = make_app(tmp_path / "source", SECRET_KEY=None, SQLALCHEMY_DATABASE_URI=sqlite_url,
+                   SEARCH_BACKEND="whoosh")  # fmt: skip
+    path = tmp_path / "move.tar"
+    with app.app_context():
+        db.drop_all()
+        upgrade()
+        ids = build_archive()
+        result = app.test_cli_runner().invoke(args=["backup", str(path), "--portable"])
+        assert result.exit_code == 0, result.output
+        assert "database as jsonl" in result.output
+        expected = snapshot_of(app)
+        db.session.remove()
+    target = empty_instance(tmp_path, SECRET_KEY=None, SEARCH_BACKEND="postgresql",
+                            SQLALCHEMY_DATABASE_URI=postgres_databases.empty_url())  # fmt: skip
+    restored = run(target, "restore", str(path))
+    assert restored.exit_code == 0, restored.output
+    with target.app_context():
+        assert db.engine.dialect.name == "postgresql"
+        compare(expected, snapshot_of(target), 0, 1)
+        assert_usable(app, target, ids)
+        db.session.remove()

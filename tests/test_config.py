@@ -8,6 +8,7 @@ import pytest
 import config
 from archive.fulltext.whoosh import internals as whoosh_internals
 from tests.conftest import make_app
+from tests.support import testdb
 
 
 def test_secret_key_generated_once_with_mode_600(tmp_path):
@@ -30,7 +31,8 @@ def test_database_defaults_to_sqlite_in_instance_folder(tmp_path):
 def test_data_folders_created(tmp_path):
     make_app(tmp_path)
     assert (tmp_path / "uploads" / "originals").is_dir()
-    assert (tmp_path / "index").is_dir()
+    # The PostgreSQL backend keeps nothing of the index on this machine's disk.
+    assert (tmp_path / "index").is_dir() == (testdb.SEARCH_BACKEND == "whoosh")
 
 
 @pytest.mark.parametrize(
@@ -88,6 +90,9 @@ def test_unreachable_database_stops_with_one_line_naming_it(tmp_path):
     assert "\n" not in message
 
 
+@pytest.mark.skipif(
+    testdb.SEARCH_BACKEND != "whoosh", reason="Whoosh is not opened with another backend"
+)
 def test_unverified_whoosh_stops_with_one_line_naming_both_versions(tmp_path, monkeypatch):
     monkeypatch.setattr(whoosh_internals, "installed_whoosh_version", lambda: "2.8.0")
     with pytest.raises(SystemExit) as exc:
@@ -117,3 +122,36 @@ def test_processes_starting_together_share_one_secret_key(tmp_path):
     assert len(keys) == 1 and len(keys.pop()) == 64
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
+def test_postgresql_search_on_sqlite_stops_with_one_line(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        make_app(tmp_path, SEARCH_BACKEND="postgresql", SEARCH_URL=None,
+                 SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'a.db'}")  # fmt: skip
+    message = str(exc.value)
+    assert "ARCHIVE_SEARCH_BACKEND=postgresql needs PostgreSQL" in message and "\n" not in message
+
+
+def test_unknown_search_backend_stops_with_one_line(tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        make_app(tmp_path, SEARCH_BACKEND="elastic")
+    assert "'elastic' is not a search backend (postgresql, whoosh)" in str(exc.value)
+
+
+def test_unreachable_search_server_stops_with_one_line_naming_it(tmp_path):
+    url = "postgresql+psycopg://archive:hunter2secret@127.0.0.1:1/search"
+    with pytest.raises(SystemExit) as exc:
+        make_app(tmp_path, SEARCH_BACKEND="postgresql", SEARCH_URL=url,
+                 SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'a.db'}")  # fmt: skip
+    message = str(exc.value)
+    assert "cannot reach the search database postgresql://127.0.0.1:1/search" in message
+    assert "hunter2secret" not in message and "\n" not in message
+
+
+def test_unreachable_queue_stops_with_one_line_naming_it(tmp_path):
+    url = "redis://:hunter2secret@127.0.0.1:1/0"
+    with pytest.raises(SystemExit) as exc:
+        make_app(tmp_path, QUEUE_IMMEDIATE=False, QUEUE_URL=url)
+    message = str(exc.value)
+    assert "cannot reach the queue redis://***@127.0.0.1:1/0" in message
+    assert "hunter2secret" not in message and "\n" not in message

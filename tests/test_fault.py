@@ -227,7 +227,7 @@ def test_recovery_removes_what_killed_processes_left_in_tmp(app):
     the files of work still in progress stay."""
     import os
 
-    from archive.pipeline import lease_seconds, remove_stale_temp
+    from archive.pipeline import extraction_seconds, remove_stale_temp
     from archive.services import current_storage
 
     tmp = current_storage().tmp
@@ -237,7 +237,7 @@ def test_recovery_removes_what_killed_processes_left_in_tmp(app):
     stale_file.write_bytes(b"partial")
     fresh = tmp / "derived-live"
     fresh.mkdir()
-    old = time.time() - lease_seconds() - 60
+    old = time.time() - extraction_seconds() - 60
     # a folder counts as stale only when nothing inside it was touched recently either
     for path in (
         stale_dir / "nested" / "page-0001-thumb.webp",

@@ -305,9 +305,15 @@ def test_items_queued_long_ago_with_an_empty_queue_are_queued_again(runner, arch
 
 
 def test_an_unusable_index_is_rebuilt(runner, archive, make_user):
-    (Path(current_index().path) / "CURRENT").write_text('{"generation": "gen-000001"}')
-    current_index().close()
-    output = assert_found_then_repaired(runner, "Search index unusable: 1", "schema version")
+    index = current_index()
+    if index.stats().backend == "postgresql":
+        index.conn.execute("DROP TABLE archive_search.pages")
+        damage = "archive_search.pages"
+    else:
+        (Path(index.path) / "CURRENT").write_text('{"generation": "gen-000001"}')
+        damage = "schema version"
+    index.close()
+    output = assert_found_then_repaired(runner, "Search index unusable: 1", damage)
     assert "search index: rebuilt with 2 item(s)" in output
     assert search_pages(make_user("rita"), '"persists between and within"') == {
         archive["deck"]: [3]

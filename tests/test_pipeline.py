@@ -3,7 +3,6 @@ bulk import and the demo."""
 
 from __future__ import annotations
 
-import fcntl
 import io
 import os
 import subprocess
@@ -13,8 +12,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from archive import indexing, ingest, pipeline, tasks
+from archive import indexing, ingest, locks, pipeline, tasks
 from archive.demo import load_demo
+from archive.demo.content import PHOTOS as DEMO_PHOTOS
+from archive.demo.content import PRESENTATIONS as DEMO_DECKS
 from archive.extensions import db
 from archive.fulltext import AccessScope, SearchRequest
 from archive.models import Event, Item, Page, Presentation
@@ -225,10 +226,11 @@ def test_import_metadata_cannot_point_outside_its_folder(runner, tmp_path, name)
 
 
 def test_demo_loads_once_and_is_searchable(app):
+    files = len(DEMO_PHOTOS) + len(DEMO_DECKS)
     first = load_demo()
-    assert first.created and first.password and first.items == 8 and not first.failed
+    assert first.created and first.password and first.items == files and not first.failed
     assert load_demo().created is False
-    assert db.session.scalar(select(func.count()).select_from(Item)) == 8
+    assert db.session.scalar(select(func.count()).select_from(Item)) == files
     groups = search("ASAN xidmət").groups
     assert groups and groups[0].title.startswith("Elektron hökumətin")
     assert search("hokumet").total_hits >= 1
@@ -260,14 +262,26 @@ def run_index_task(app) -> None:
 
 
 def hold_lock_and_die(path) -> None:
-    """Another process takes the flock and is killed while holding it."""
-    script = (
-        "import fcntl, sys, time\n"
-        f"handle = open({str(path)!r}, 'a')\n"
-        "fcntl.flock(handle, fcntl.LOCK_EX)\n"
-        "print('held', flush=True)\n"
-        "time.sleep(60)\n"
-    )
+    """Another process takes the index lock (the flock, or PostgreSQL's advisory lock) and
+    is killed while holding it."""
+    if locks.shared_database():
+        dsn = db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        key = locks.lock_key(pipeline.INDEX_LOCK)
+        script = (
+            "import psycopg, time\n"
+            f"conn = psycopg.connect({dsn!r}, autocommit=True)\n"
+            f"conn.execute('SELECT pg_advisory_lock({locks.NAMESPACE}, {key})')\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n"
+        )
+    else:
+        script = (
+            "import fcntl, sys, time\n"
+            f"handle = open({str(path)!r}, 'a')\n"
+            "fcntl.flock(handle, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(60)\n"
+        )
     holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
     assert holder.stdout.readline().strip() == b"held"
     holder.kill()
@@ -276,12 +290,12 @@ def hold_lock_and_die(path) -> None:
 
 
 def test_one_indexing_run_at_a_time_and_none_blocked_by_a_dead_worker(tmp_path, make_pdf):
-    """A run that finds another going schedules itself a second later; the lock is an flock,
-    so a worker killed while indexing leaves nothing locked."""
+    """A run that finds another going schedules itself a second later; the lock is dropped
+    with its holder, so a worker killed while indexing leaves nothing locked."""
     from tests.conftest import make_app
 
     app = make_app(tmp_path, QUEUE_IMMEDIATE=False, QUEUE_URL=f"sqlite:///{tmp_path / 'q.db'}")
-    lock_path = tmp_path / "instance" / "index-ready.lock"
+    lock_path = tmp_path / "instance" / f"{pipeline.INDEX_LOCK}.lock"
     with app.app_context():
         from archive.catalogue import EventDetails, create_event
 
@@ -292,11 +306,39 @@ def test_one_indexing_run_at_a_time_and_none_blocked_by_a_dead_worker(tmp_path, 
             )
         db.session.commit()
         extract_item(accepted.item.id, "w")
-        with open(lock_path, "a") as held:
-            fcntl.flock(held, fcntl.LOCK_EX)
+        with locks.run_lock(pipeline.INDEX_LOCK, wait=False) as held:
+            assert held
             run_index_task(app)
             assert search("locked").total_hits == 0
             assert tasks.queue().pending_count() == 1  # a retry, due a second later
         hold_lock_and_die(lock_path)
         run_index_task(app)
         assert search("locked").total_hits == 1
+
+
+def test_a_claim_is_renewed_while_its_item_is_processed(app, make_event, make_presentation):
+    """The heartbeat: a long extraction keeps its lease, so no other worker takes it."""
+    app.config["WORKER_LEASE_S"] = 0.6
+    deck = make_presentation(make_event(), status="queued")
+    assert claim(deck.id, "host-a:1")
+    first = db.session.get(Item, deck.id).lease_until
+    with pipeline.keep_claim(deck.id, "host-a:1"):
+        import time
+
+        time.sleep(1.0)
+        db.session.expire_all()
+        renewed = db.session.get(Item, deck.id).lease_until
+    assert renewed > first
+
+
+def test_an_expired_claim_of_another_machine_is_taken_up(app, make_event, make_presentation):
+    """A worker on another machine died (no heartbeat): once its lease ran out, this
+    machine's recovery queues the item again and a worker here claims it."""
+    deck = make_presentation(make_event(), status="queued")
+    assert claim(deck.id, "other-machine:4242")
+    assert pipeline.release_abandoned(tasks.worker_host()) == []  # lease still running
+    deck = db.session.get(Item, deck.id)
+    deck.lease_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert pipeline.release_abandoned(tasks.worker_host()) == [deck.id]
+    assert claim(deck.id, f"{tasks.worker_host()}:1")

@@ -71,7 +71,7 @@ def test_tasks_go_through_redis(tmp_path, redis_url, make_pdf):
         db.session.commit()
         tasks.enqueue_processing(item.id)
         huey = tasks.queue()
-        assert type(huey).__name__ == "RedisHuey" and huey.pending_count() == 1
+        assert type(huey).__name__ == "PriorityRedisHuey" and huey.pending_count() == 1
         huey.execute(huey.dequeue())
         db.session.expire_all()
         assert db.session.get(Item, item.id).status == "ready"

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from archive import services
 from archive.admin.blueprint import bp
 from archive.extensions import db
-from archive.models import STATES, Event, Item, Page, Photo, Presentation
+from archive.models import STATES, Event, Item, ItemState, Page, Photo, Presentation
 
 FAILED_SHOWN = 20
 
@@ -38,7 +38,7 @@ def summarise() -> StorageSummary:
     )
     failed = db.session.scalars(
         select(Item)
-        .where(Item.status == "failed")
+        .where(Item.status == ItemState.FAILED)
         .order_by(Item.updated_at.desc(), Item.id.desc())
         .limit(FAILED_SHOWN)
     ).all()

@@ -11,7 +11,7 @@ from archive.api.blueprint import bp
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404
 from archive.ingest import Accepted, FieldError, ItemFields
-from archive.models import Event, Item, ItemState, Presentation
+from archive.models import Event, Item, ItemState, Presentation, Visibility
 
 
 def load_event(slug: str) -> Event:
@@ -52,7 +52,7 @@ def item_fields(form) -> ItemFields:
         speakers=form.get("speakers", ""),
         organisation=form.get("organisation", ""),
         language=form.get("language", ""),
-        visibility=form.get("visibility", "shared") or "shared",
+        visibility=form.get("visibility", Visibility.SHARED) or Visibility.SHARED,
     )
     ingest.check_fields(fields)
     return fields
@@ -112,6 +112,14 @@ def item_json(item: Item) -> dict:
         "visibility": item.visibility,
         "event": item.event.slug,
         "page_count": item.page_count if isinstance(item, Presentation) else None,
+        # The OCR step after the item is ready: state None (off), pending, running, done,
+        # failed or skipped, with pages done of pages to recognise.
+        "text_recognition": {
+            "state": item.ocr_state,
+            "pages_done": item.ocr_pages_done,
+            "pages_total": item.ocr_pages_total,
+            "error": item.ocr_error,
+        },
         "links": {
             "self": url_for("api.get_item", item_id=item.id, _external=True),
             "download": url_for("items.download", item_id=item.id, _external=True),

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from archive.cli import accounts, demo, events, ingest, ops, search, service
+from archive.cli import accounts, demo, events, ingest, ocr, ops, programme, search, service
 
 
 def init_app(app: Flask) -> None:
@@ -12,6 +12,8 @@ def init_app(app: Flask) -> None:
         events.events,
         ingest.import_command,
         ingest.reprocess,
+        programme.programme,
+        ocr.ocr,
         search.reindex,
         service.worker,
         service.serve,

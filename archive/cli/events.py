@@ -24,7 +24,8 @@ events = AppGroup("events", help="Create events.")
 @click.option("--organisers", default="", help="Separated by semicolons.")
 @click.option("--tags", default="", help="Separated by commas.")
 @click.option("--description", default="")
-def create(slug, title, start, end, city, country, venue, organisers, tags, description):
+@click.option("--timezone", default="", help="IANA name, e.g. Asia/Baku (default: configured).")
+def create(slug, title, start, end, city, country, venue, organisers, tags, description, timezone):
     """Create the event SLUG."""
     try:
         details = EventDetails(
@@ -37,6 +38,7 @@ def create(slug, title, start, end, city, country, venue, organisers, tags, desc
             organisers=organisers,
             description=description,
             tags=tags.split(","),
+            timezone=timezone,
         )
         event = catalogue.create_event(slug, details)
     except EventError as exc:

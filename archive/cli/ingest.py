@@ -8,20 +8,24 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from archive import catalogue
+from archive import audit, catalogue
 from archive.catalogue import EventError
 from archive.cli.common import fail
 from archive.extensions import db
 from archive.ingest import FieldError, ItemFields, check_fields
 from archive.ingest.bulk import (
     METADATA_FILE,
+    FolderPlan,
     ImportReport,
     MetadataError,
+    decks_in_folder,
     event_for_folder,
     list_files,
 )
-from archive.models import VISIBILITIES, Item, ItemState
-from archive.pipeline import import_folder, reprocess_item
+from archive.models import VISIBILITIES, Item, ItemState, Visibility
+from archive.pipeline import import_folder, reindex_event, reprocess_item
+from archive.programme.applying import apply_draft
+from archive.programme.drafts import ProgrammeError
 
 
 @click.command("import")
@@ -32,7 +36,12 @@ from archive.pipeline import import_folder, reprocess_item
     is_flag=True,
     help=f"FOLDER holds one folder per event, each described by an {METADATA_FILE}.",
 )
-@click.option("--visibility", type=click.Choice(VISIBILITIES), default="shared", show_default=True)
+@click.option(
+    "--visibility",
+    type=click.Choice(VISIBILITIES),
+    default=Visibility.SHARED.value,
+    show_default=True,
+)
 @click.option(
     "--jobs", "-j", type=int, default=1, show_default=True, help="Files processed at once."
 )
@@ -41,14 +50,36 @@ def import_command(folder: Path, slug, per_event, visibility, jobs):
     if bool(slug) == per_event:
         fail("give either --event SLUG or --per-event")
     report = ImportReport()
-    jobs_list = plan_import(folder, slug, per_event, visibility)
-    total = sum(len(list_files(path)) for path, *_ in jobs_list)
+    plans = plan_import(folder, slug, per_event, visibility)
+    total = sum(len(list_files(plan.folder)) for plan in plans)
     with click.progressbar(length=total, label="Importing", file=sys.stderr) as bar:
-        for path, event, defaults, per_file in jobs_list:
-            import_folder(path, event, defaults, per_file, bar.update, jobs, report)
+        for plan in plans:
+            import_folder(
+                plan.folder, plan.event, plan.defaults, plan.per_file, bar.update, jobs, report
+            )
+    for plan in plans:
+        if plan.programme is not None:
+            apply_programme(plan, report)
     print_summary(report)
     if not report.ok:
         sys.exit(1)
+
+
+def apply_programme(plan: FolderPlan, report: ImportReport) -> None:
+    """After the folder's files: its event.toml's sessions, all or nothing, decks by content."""
+    source = str(plan.folder / METADATA_FILE)
+    try:
+        summary = apply_draft(
+            plan.event, plan.programme, decks_in_folder(plan.folder, plan.event), source
+        )
+    except ProgrammeError as exc:
+        db.session.rollback()
+        report.failed.append((source, f"programme not imported: {exc}"))
+        return
+    audit.record(None, "programme.import", plan.event, str(summary))
+    db.session.commit()
+    reindex_event(plan.event.id)
+    click.echo(f"Programme of {plan.event.slug}: {summary}.")
 
 
 def plan_import(folder: Path, slug, per_event: bool, visibility: str):
@@ -57,15 +88,15 @@ def plan_import(folder: Path, slug, per_event: bool, visibility: str):
     try:
         check_fields(defaults)
         if slug:
-            return [(folder, catalogue.get_event(slug), defaults, {})]
+            return [FolderPlan(folder, catalogue.get_event(slug), defaults, {})]
         plans = []
         for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
             if not (sub / METADATA_FILE).is_file():
                 click.echo(f"skipping {sub}: no {METADATA_FILE}", err=True)
                 continue
-            plans.append((sub, *event_for_folder(sub)))
+            plans.append(event_for_folder(sub))
         return plans
-    except (EventError, MetadataError, FieldError) as exc:
+    except (EventError, MetadataError, FieldError, ProgrammeError) as exc:
         fail(str(exc))
 
 

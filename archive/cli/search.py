@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from archive import indexing
+from archive import indexing, pipeline
 from archive.fulltext import FulltextError
 
 
@@ -23,7 +23,7 @@ def reindex():
             done["n"] = n
 
         try:
-            report = indexing.rebuild(progress)
+            report = pipeline.rebuild_index(progress)
         except FulltextError as exc:
             raise click.ClickException(
                 f"reindex failed, the old index is untouched: {exc}"

@@ -14,10 +14,15 @@ from sqlalchemy import select
 
 from archive import accounts, audit, catalogue, pipeline
 from archive.catalogue import EventDetails
-from archive.demo.content import EVENT, PHOTOS, PRESENTATIONS
+from archive.demo.content import CAMERA_OFFSETS, EVENT, PHOTOS, PRESENTATIONS, PROGRAMME
 from archive.extensions import db
 from archive.ingest import ItemFields, accept_file
-from archive.models import Item, ItemState
+from archive.models import Item, ItemState, Role
+from archive.programme.applying import apply_draft, decks_by_file_name
+from archive.programme.clock import parse_offset
+from archive.programme.placement import CameraKey, set_camera_offset
+from archive.programme.timetable import has_programme
+from archive.programme.tomlformat import read_toml
 from archive.services import current_storage
 
 FILES = Path(__file__).resolve().parent / "files"
@@ -35,17 +40,22 @@ class DemoResult:
 
 
 def load_demo() -> DemoResult:
-    """Create the demo account and event once; later calls change nothing."""
-    if catalogue.find_event(EVENT["slug"]) is not None:
+    """Create the demo account and event once; later calls change nothing (but give a demo
+    event loaded by an earlier version its programme)."""
+    existing = catalogue.find_event(EVENT["slug"])
+    if existing is not None:
+        if not has_programme(existing):
+            add_programme(existing)
         return DemoResult(created=False, slug=EVENT["slug"])
     password = None
     if accounts.find_user(DEMO_ADMIN) is None:
         password = secrets.token_urlsafe(12)
-        accounts.create_user(DEMO_ADMIN, password, "admin", display_name="Demo administrator")
+        accounts.create_user(DEMO_ADMIN, password, Role.ADMIN, display_name="Demo administrator")
     event = catalogue.create_event(EVENT["slug"], event_details())
     audit.record(None, "event.create", event, summary="demo event")
     db.session.commit()
     ids, failed = add_files(event)
+    add_programme(event)
     return DemoResult(True, event.slug, password=password, items=len(ids), failed=failed)
 
 
@@ -60,6 +70,7 @@ def event_details() -> EventDetails:
         organisers=EVENT["organisers"],
         description=EVENT["description"],
         tags=EVENT["tags"],
+        timezone=EVENT["timezone"],
     )
 
 
@@ -83,6 +94,18 @@ def add_files(event) -> tuple[list[int], list[str]]:
     ).all()
     failed += [name for item_id, name in accepted.items() if item_id not in set(ready)]
     return ready, failed
+
+
+def add_programme(event) -> None:
+    """The two days' sessions with the decks attached, and the phone's clock corrected, so
+    that every demo photo lands in its session (the group photo after the last one)."""
+    draft = read_toml(PROGRAMME, event.timezone, "the demo programme")
+    apply_draft(event, draft, decks_by_file_name(event), "the demo programme")
+    for camera, offset in CAMERA_OFFSETS:
+        set_camera_offset(event, CameraKey(*camera), parse_offset(offset))
+    audit.record(None, "programme.import", event, summary="demo programme")
+    db.session.commit()
+    pipeline.reindex_event(event.id)
 
 
 def deck_fields(deck: dict) -> ItemFields:

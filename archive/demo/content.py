@@ -2,6 +2,10 @@
 
 Event details follow the hub's public event page. The slide texts are short demo
 summaries written for this project (each slide says so), not the speakers' own decks.
+The programme follows the page's account of the two days (opening ceremony, visits to the
+Cyber Security Center and the ASAN Service Center, the keynote on the 2022 E-Government
+Survey, interactive sessions); its session times and rooms are the demo's own, and experts
+the page does not name are listed by organisation only.
 """
 
 EVENT = {
@@ -18,6 +22,7 @@ EVENT = {
         "United Nations Development Programme (UNDP) in Kazakhstan"
     ),
     "tags": ["e-Government", "digital transformation", "public service delivery", "partnership"],
+    "timezone": "Asia/Baku",
     "description": (
         "ACSH and the Government of Azerbaijan jointly held a two-day workshop on successful "
         "cases and global trends in e-Government development. More than 50 civil servants and "
@@ -142,11 +147,15 @@ PRESENTATIONS = [
     },
 ]
 
+# Photos: `taken` is the camera's clock (EXIF DateTimeOriginal); `offset` its
+# OffsetTimeOriginal when the camera wrote one. The phone's clock ran an hour behind: the
+# demo corrects it (CAMERA_OFFSETS), which moves its photo into the panel.
 PHOTOS = [
     {
         "file": "opening-ceremony.jpg",
         "title": "Opening ceremony of the workshop",
         "taken": "2023:07:25 09:40:00",
+        "offset": "+04:00",
     },
     {
         "file": "asan-service-center-visit.jpg",
@@ -157,6 +166,13 @@ PHOTOS = [
         "file": "keynote-egov-survey.jpg",
         "title": "Keynote on the 2022 E-Government Survey",
         "taken": "2023:07:26 10:05:00",
+        "offset": "+04:00",
+    },
+    {
+        "file": "panel-discussion.jpg",
+        "title": "Panel on digital inclusion and citizen services",
+        "taken": "2023:07:26 10:20:00",
+        "camera": ("Demo Phone", "X1", "PH-0042"),
     },
     {
         "file": "group-photo.jpg",
@@ -164,3 +180,131 @@ PHOTOS = [
         "taken": "2023:07:26 17:30:00",
     },
 ]
+
+DEMO_CAMERA = ("Workshop Archive", "demo generator", "")
+CAMERA_OFFSETS = [(("Demo Phone", "X1", "PH-0042"), "+1:00")]
+
+# The programme, in the event.toml shape (`archive.programme.tomlformat`); `file` names
+# a deck above.
+PROGRAMME = {
+    "timezone": "Asia/Baku",
+    "sessions": [
+        {
+            "title": "Opening ceremony",
+            "start": "2023-07-25T09:30",
+            "end": "2023-07-25T10:30",
+            "room": "Conference hall",
+            "chairs": ["Alikhan Baimenov"],
+            "tags": ["opening"],
+            "talks": [
+                {
+                    "title": "Welcoming remarks",
+                    "speakers": ["Inara Valiyeva (Innovation and Digital Development Agency)"],
+                    "start": "09:30",
+                },
+                {
+                    "title": "Cooperation and exchange of best practices for digital government",
+                    "speakers": ["Alikhan Baimenov (Astana Civil Service Hub)"],
+                    "start": "09:40",
+                    "file": "cooperation-for-digital-government.pdf",
+                },
+                {
+                    "title": "Opening remarks",
+                    "speakers": ["Vincenzo Aguaro (UN DESA)", "Natalia Mochu (ITU)"],
+                    "start": "10:00",
+                },
+            ],
+        },
+        {
+            "title": "e-Government in Azerbaijan: achievements, plans and challenges",
+            "start": "2023-07-25T11:00",
+            "end": "2023-07-25T12:30",
+            "room": "Conference hall",
+            "tags": ["Azerbaijan", "public service delivery"],
+            "talks": [
+                {
+                    "title": "Elektron hökumətin inkişafı: ASAN xidmət təcrübəsi",
+                    "speakers": ["Inara Valiyeva (Innovation and Digital Development Agency)"],
+                    "start": "11:00",
+                    "file": "asan-xidmet-tecrubesi.pdf",
+                },
+                {
+                    "title": "Opportunities for collaboration among countries and organisations",
+                    "start": "11:45",
+                },
+            ],
+        },
+        {
+            "title": "Site visits: Azerbaijani Cyber Security Center and ASAN Service Center",
+            "start": "2023-07-25T14:00",
+            "end": "2023-07-25T17:30",
+            "room": "Baku",
+            "tags": ["site visit"],
+        },
+        {
+            "title": "Keynote: the 2022 UN E-Government Survey",
+            "start": "2023-07-26T09:30",
+            "end": "2023-07-26T10:45",
+            "room": "Conference hall",
+            "tags": ["keynote"],
+            "talks": [
+                {
+                    "title": "The 2022 UN E-Government Survey: main findings",
+                    "speakers": ["Vincenzo Aguaro (UN DESA)"],
+                    "start": "09:30",
+                    "file": "un-egov-survey-2022-findings.pdf",
+                },
+            ],
+        },
+        {
+            "title": "Panel: digital inclusion and citizen services",
+            "start": "2023-07-26T11:00",
+            "end": "2023-07-26T12:30",
+            "room": "Conference hall",
+            "chairs": "Alikhan Baimenov",
+            "tags": ["panel", "digital inclusion"],
+            "talks": [
+                {
+                    "title": "Электронное правительство и цифровая инклюзия",
+                    "speakers": ["Natalia Mochu (International Telecommunication Union)"],
+                    "start": "11:00",
+                    "file": "elektronnoe-pravitelstvo-itu.pdf",
+                },
+                {
+                    "title": "Improving citizen services: the OECD perspective",
+                    "speakers": [{"name": "OECD expert", "organisation": "OECD"}],
+                    "start": "11:30",
+                },
+                {
+                    "title": "Public and private sector cooperation for digital transformation",
+                    "speakers": [{"name": "World Bank expert", "organisation": "World Bank"}],
+                    "start": "12:00",
+                },
+            ],
+        },
+        {
+            "title": "Interactive session: country case studies",
+            "start": "2023-07-26T14:00",
+            "end": "2023-07-26T15:30",
+            "room": "Conference hall",
+            "tags": ["case studies"],
+            "talks": [
+                {"title": "Case study: Estonia"},
+                {"title": "Case study: the Republic of Korea"},
+                {"title": "Case study: Bosnia and Herzegovina"},
+            ],
+        },
+        {
+            "title": "Closing: a roadmap for future efforts",
+            "start": "2023-07-26T16:00",
+            "end": "2023-07-26T17:00",
+            "room": "Conference hall",
+            "talks": [
+                {
+                    "title": "Closing remarks",
+                    "speakers": ["Alikhan Baimenov (Astana Civil Service Hub)"],
+                },
+            ],
+        },
+    ],
+}

@@ -26,6 +26,7 @@ ItemPages = tuple[ItemDoc, Sequence[PageText]]
 # name -> (module, class); the class is called with the settings given to open_backend().
 BACKENDS: dict[str, tuple[str, str]] = {
     "whoosh": ("archive.fulltext.whoosh", "SearchIndex"),
+    "postgresql": ("archive.fulltext.postgres", "PostgresIndex"),
 }
 
 
@@ -58,7 +59,11 @@ class SearchBackend(Protocol):
     """One process's handle on the full-text index; create one per process and share it.
 
     Writes are called after the database commit (the index is a cache of the database) and
-    are idempotent: indexing an item replaces all of its documents. Reads never see what the
+    are idempotent: indexing an item replaces all of its documents. A page's
+    `PageText.unsure` words (low-confidence OCR) are searchable like the others but never
+    suggested by `suggest` or a page's `suggestion` unless found in scope where they are
+    not unsure; `PageText.recognised` comes back as `PageHit.recognised` /
+    `PhotoHit.recognised`. Reads never see what the
     request's `AccessScope` hides. Errors are `FulltextError` subclasses with a message an
     operator can act on.
     """

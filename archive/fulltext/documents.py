@@ -32,6 +32,12 @@ class ItemDoc:
     tags: tuple[str, ...]
     granted_org_ids: tuple[int, ...]  # partner organisations the event is granted to
     item_date: date | None  # photo taken-at date, else event start
+    # The event programme (issue 15). A backend indexes `programme` as searchable text and
+    # `session_id` as a filter and facet value (within an event filter), and hands
+    # `session_label` back on hits so that results can say where in the programme they are.
+    session_id: int | None = None  # the session of a deck's talk, or a photo's session
+    session_label: str = ""  # "Day 2, 10:30, Panel: digital identity"
+    programme: str = ""  # talk and session titles, room, chairs, one per line
 
 
 @dataclass(frozen=True)
@@ -42,3 +48,7 @@ class PageText:
     label: str | None  # printed page label if the PDF has one
     text: str  # already normalised page text
     language: str | None  # detected page language code ("en", "ru", "az", ...)
+    # Words of `text` recognised by OCR with low confidence: a backend finds them like any
+    # other word but never offers them as a spelling suggestion ("did you mean").
+    unsure: tuple[str, ...] = ()
+    recognised: bool = False  # some of `text` was recognised from the page image (OCR)

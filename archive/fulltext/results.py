@@ -26,7 +26,9 @@ from archive.fulltext.messages import Message
 from archive.fulltext.scope import AccessScope
 
 SORTS = ("relevance", "newest", "oldest")
-FACETS = ("type", "event", "year", "speaker", "org", "lang")
+FACETS = ("type", "event", "year", "speaker", "org", "lang", "session")
+# Facets only computed when the request filters by event: sessions belong to one event.
+FACETS_WITHIN_EVENT = ("session",)
 FACET_LIMIT = 20
 MAX_PER_PAGE = 100
 LANGUAGE_NAMES = {
@@ -56,8 +58,9 @@ TYPE_LABELS = {PRESENTATION: Message("Presentations"), PHOTO: Message("Photos")}
 class SearchRequest:
     """One search: query text (see SYNTAX_HELP), the user's scope and the page wanted.
 
-    `filters` are facet selections by facet name (see FACETS),
-    with values as in `FacetValue.value`. `pages_per_group` counts the best page too.
+    `filters` are facet selections by facet name (see FACETS), with values as in
+    `FacetValue.value`; the "session" facet (session ids) is returned only when "event" is
+    among the filters. `pages_per_group` counts the best page too.
     """
 
     text: str
@@ -78,6 +81,7 @@ class PageHit:
     label: str | None  # printed page label, if the PDF has one
     score: float
     snippet: Markup  # HTML-escaped text; <mark> around hits is the only markup
+    recognised: bool = False  # the page's text was (partly) recognised by OCR
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,7 @@ class ResultGroup:
     best: PageHit
     more: list[PageHit]
     more_count: int  # matching pages besides `best`; len(more) <= more_count
+    session_label: str = ""  # where the deck is in its event's programme, if it is
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,8 @@ class PhotoHit:
     title: str
     event_id: int
     snippet: Markup
+    session_label: str = ""
+    recognised: bool = False  # the snippet comes from text recognised on the photo
 
 
 @dataclass(frozen=True)

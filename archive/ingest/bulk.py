@@ -8,6 +8,7 @@ as duplicates).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tomllib
 from collections.abc import Callable
@@ -16,12 +17,16 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 
 from archive import catalogue
 from archive.catalogue import EventDetails, EventError
 from archive.extensions import db
 from archive.ingest.intake import FieldError, ItemFields, accept_file, check_fields
-from archive.models import Event, Item, ItemState
+from archive.models import Event, Item, ItemKind, ItemState
+from archive.programme.applying import DeckResolver
+from archive.programme.drafts import Problems, ProgrammeDraft
+from archive.programme.tomlformat import has_sessions, read_toml
 from archive.services import current_storage
 
 logger = logging.getLogger(__name__)
@@ -117,12 +122,27 @@ def record_outcome(relative: str, item_id: int, report: ImportReport) -> None:
         report.imported.append(relative)
 
 
-def read_metadata(path: Path) -> tuple[str, EventDetails, ItemFields, dict[str, ItemFields]]:
-    """Parse an event.toml: the event's slug and details, default and per-file item fields."""
+@dataclass
+class FolderPlan:
+    """One event folder of `flask import --per-event`: its event, item fields and programme."""
+
+    folder: Path
+    event: Event
+    defaults: ItemFields
+    per_file: dict[str, ItemFields]
+    programme: ProgrammeDraft | None = None  # None: the event.toml has no [[sessions]]
+
+
+def read_toml_file(path: Path) -> dict:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise MetadataError(f"{path}: cannot read ({exc})") from exc
+
+
+def read_metadata(path: Path) -> tuple[str, EventDetails, ItemFields, dict[str, ItemFields]]:
+    """Parse an event.toml: the event's slug and details, default and per-file item fields."""
+    data = read_toml_file(path)
     slug = str(data.get("slug") or path.parent.name)
     details = EventDetails(
         title=str(data.get("title") or ""),
@@ -134,6 +154,8 @@ def read_metadata(path: Path) -> tuple[str, EventDetails, ItemFields, dict[str, 
         organisers=str(data.get("organisers", "")),
         description=str(data.get("description", "")),
         tags=[str(t) for t in data.get("tags", [])],
+        timezone=str(data.get("timezone", "")),
+        language=str(data.get("language") or "") or None,
     )
     defaults = fields_from(data.get("defaults", {}), path, "defaults")
     per_file = {}
@@ -169,14 +191,48 @@ def to_date(value, path: Path, name: str) -> date | None:
         raise MetadataError(f"{path}: {exc}") from exc
 
 
-def event_for_folder(folder: Path) -> tuple[Event, ItemFields, dict[str, ItemFields]]:
-    """The event an event folder describes, created on first import."""
-    slug, details, defaults, per_file = read_metadata(folder / METADATA_FILE)
+def event_for_folder(folder: Path) -> FolderPlan:
+    """The event an event folder describes (created on first import) and its programme,
+    read and checked before any file is stored."""
+    path = folder / METADATA_FILE
+    slug, details, defaults, per_file = read_metadata(path)
+    programme = read_folder_programme(folder, details.timezone)
     event = catalogue.find_event(slug)
     if event is None:
         try:
             event = catalogue.create_event(slug, details)
         except EventError as exc:
-            raise MetadataError(f"{folder / METADATA_FILE}: {exc}") from exc
+            raise MetadataError(f"{path}: {exc}") from exc
         db.session.commit()
-    return event, defaults, per_file
+    return FolderPlan(folder, event, defaults, per_file, programme)
+
+
+def read_folder_programme(folder: Path, zone_name: str) -> ProgrammeDraft | None:
+    """The [[sessions]] of a folder's event.toml; every talk's file must be in the folder."""
+    path = folder / METADATA_FILE
+    data = read_toml_file(path)
+    if not has_sessions(data):
+        return None
+    zone = zone_name or current_app.config["DEFAULT_TIMEZONE"]
+    draft = read_toml(data, zone, str(path))
+    missing = Problems(str(path))
+    for session in draft.sessions:
+        for talk in session.talks:
+            if talk.file and not (folder / talk.file).is_file():
+                missing.add(talk.where, "file", f"{talk.file!r} is not in {folder}")
+    missing.check()
+    return draft
+
+
+def decks_in_folder(folder: Path, event: Event) -> DeckResolver:
+    """Resolve a talk's `file` by the content of that file in the folder: the deck with the
+    same bytes (imported now, or by an earlier run) in this event."""
+
+    def resolve(file: str) -> int:
+        digest = hashlib.sha256((folder / file).read_bytes()).hexdigest()
+        item = db.session.scalar(select(Item).where(Item.sha256 == digest))
+        if item is None or item.event_id != event.id or item.kind != ItemKind.PRESENTATION:
+            raise ValueError(f"{file!r} was not imported as a presentation of this event")
+        return item.id
+
+    return resolve

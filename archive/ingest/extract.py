@@ -28,6 +28,7 @@ from archive.ingest.render import (
     render_pages,
 )
 from archive.ingest.sandbox import run_sandboxed
+from archive.vocabulary import ItemKind
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def run_extraction(
     kind: str, path: Path | str, filename: str, out_dir: Path | str, settings: ExtractSettings
 ) -> PresentationExtract | PhotoInfo:
     """Extract one sniffed file in a time- and memory-limited child process."""
-    pipelines = {"presentation": extract_presentation, "photo": extract_photo}
+    pipelines = {ItemKind.PRESENTATION: extract_presentation, ItemKind.PHOTO: extract_photo}
     if kind not in pipelines:
         raise ValueError(f"unknown kind {kind!r}")
     # Load the language model here, whatever the kind: a child started for a photo may serve

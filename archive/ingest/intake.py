@@ -18,7 +18,17 @@ from archive.extensions import db
 from archive.fulltext.messages import Message
 from archive.ingest.errors import UnsupportedType
 from archive.ingest.sniff import sniff_file
-from archive.models import VISIBILITIES, Event, Item, ItemKind, ItemState, Photo, Presentation, User
+from archive.models import (
+    VISIBILITIES,
+    Event,
+    Item,
+    ItemKind,
+    ItemState,
+    Photo,
+    Presentation,
+    User,
+    Visibility,
+)
 from archive.services import current_storage
 from archive.storage import LocalStorage, TooBig
 
@@ -35,7 +45,7 @@ class ItemFields:
     speakers: str = ""
     organisation: str = ""
     language: str = ""
-    visibility: str = "shared"
+    visibility: str = Visibility.SHARED
 
 
 @dataclass

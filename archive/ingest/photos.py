@@ -56,6 +56,7 @@ TAG_ARTIST, TAG_COPYRIGHT = 0x013B, 0x8298
 COPYRIGHT_RE = re.compile(r"^(?:\s*(?:©|\(c\)|copyright\b|\d{4}(?:-\d{4})?|by\b)[\s,.:]*)+", re.I)
 IFD_EXIF, IFD_GPS = 0x8769, 0x8825
 TAG_DATETIME_ORIGINAL, TAG_OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
+TAG_BODY_SERIAL, TAG_CAMERA_SERIAL = 0xA431, 0xC62F  # Exif IFD; IFD0 (DNG, older cameras)
 GPS_LATITUDE, GPS_LONGITUDE = 2, 4
 EXIF_DATE_RE = re.compile(r"(\d{4}):(\d\d):(\d\d)[ T](\d\d):(\d\d):(\d\d)")
 OFFSET_RE = re.compile(r"([+-])(\d\d):(\d\d)")
@@ -70,11 +71,12 @@ class PhotoInfo:
     width: int
     height: int
     format: str
-    taken_at: datetime | None = None
+    taken_at: datetime | None = None  # aware when EXIF gave the UTC offset, else naive
     camera_make: str | None = None
     camera_model: str | None = None
     has_gps: bool = False
     photographer: str | None = None
+    camera_serial: str | None = None
     grid: str = GRID_NAME
     lightbox: str = LIGHTBOX_NAME
 
@@ -105,6 +107,7 @@ class ExifFacts:
     camera_model: str | None = None
     has_gps: bool = False
     photographer: str | None = None
+    camera_serial: str | None = None
 
 
 def process_photo(
@@ -261,6 +264,7 @@ def read_exif_facts(im: Image.Image) -> ExifFacts:
         camera_model=exif_field(lambda e: exif_text(e.get(TAG_MODEL)), exif),
         has_gps=bool(exif_field(read_has_gps, exif)),
         photographer=exif_field(read_photographer, exif),
+        camera_serial=exif_field(read_serial, exif),
     )
 
 
@@ -271,6 +275,12 @@ def read_photographer(exif: Image.Exif) -> str | None:
         return artist
     holder = COPYRIGHT_RE.sub("", exif_text(exif.get(TAG_COPYRIGHT)) or "").strip(" .,;")
     return holder or None
+
+
+def read_photo_facts(path: Path | str, filename: str) -> ExifFacts:
+    """EXIF facts alone, without decoding pixels: for photos stored before a fact was kept."""
+    with pillow_errors(filename), Image.open(path) as im:
+        return read_exif_facts(im)
 
 
 def exif_field(reader: Any, exif: Image.Exif) -> Any:
@@ -294,6 +304,12 @@ def read_taken_at(exif: Image.Exif) -> datetime | None:
         delta = timedelta(hours=int(hours), minutes=int(minutes))
         return taken.replace(tzinfo=timezone(-delta if sign == "-" else delta))
     return taken
+
+
+def read_serial(exif: Image.Exif) -> str | None:
+    """The camera body's serial number, which tells two cameras of one model apart."""
+    serial = exif.get_ifd(IFD_EXIF).get(TAG_BODY_SERIAL) or exif.get(TAG_CAMERA_SERIAL)
+    return exif_text(serial)
 
 
 def parse_exif_date(text: str | None) -> datetime | None:
@@ -346,3 +362,24 @@ def shrink_to_width(im: Image.Image, width: int) -> Image.Image:
     if reduced.size == (width, height):
         return reduced
     return reduced.resize((width, height), Image.Resampling.BICUBIC)
+
+
+# ---------------------------------------------------------------------------- for recognition
+
+
+def save_grey_image(raw: RawImage, path: Path | str) -> None:
+    """Write a grey bitmap (from the PDF renderer) as PGM, which Tesseract reads as is."""
+    im = Image.frombuffer(raw.mode, (raw.width, raw.height), raw.pixels, "raw", raw.mode,
+                          raw.stride, 1)  # fmt: skip
+    im.convert("L").save(path, "PPM")
+
+
+def photo_for_ocr(
+    path: Path | str, filename: str, out_path: Path | str, box_px: int, max_pixels: int
+) -> tuple[int, int]:
+    """Write the photo upright, in grey, within `box_px` as PGM for Tesseract; its size."""
+    with pillow_errors(filename), open_image(path, filename, max_pixels) as im:
+        small, _ = shrink_and_orient(im, box_px)
+        grey = to_display_colours(small).convert("L")
+        grey.save(out_path, "PPM")
+        return grey.size

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import func, select
 
 from archive.extensions import db
 from archive.ingest.extract import ExtractSettings, PresentationExtract, run_extraction
 from archive.ingest.language import language_by_script
-from archive.ingest.photos import PhotoInfo
+from archive.ingest.ocrstate import mark_pending as mark_ocr_pending
+from archive.ingest.photos import ExifFacts, PhotoInfo, read_photo_facts
+from archive.ingest.sandbox import run_sandboxed
 from archive.models import Item, ItemState, Page, Photo, Presentation
 from archive.models.common import utcnow
 from archive.services import current_storage
@@ -47,6 +48,7 @@ def extract_and_save(item: Item) -> None:
     item.status, item.error, item.error_code = ItemState.READY, None, None
     item.processed_at, item.indexed_at = utcnow(), None
     item.claimed_by = item.lease_until = None
+    mark_ocr_pending(item)  # text recognition follows as a step of its own
     db.session.commit()
 
 
@@ -76,13 +78,9 @@ def save_presentation(item: Presentation, result: PresentationExtract) -> None:
 def settle_languages(item: Presentation, result: PresentationExtract) -> list[str | None]:
     """Each page's language: the model's where it was sure; elsewhere the script decides,
     with the deck's language (set by staff, or of its confident pages) or else the event's
-    as the hint between languages of one script."""
+    main language as the hint between languages of one script."""
     detected = [p.language for p in result.pages]
-    hint = (
-        item.language
-        or dominant_language(result.pages, detected)
-        or event_language(item.event_id, item.id)
-    )
+    hint = item.language or dominant_language(result.pages, detected) or item.event.language
     return [
         language or language_by_script(page.text, hint)
         for page, language in zip(result.pages, detected, strict=True)
@@ -98,28 +96,39 @@ def dominant_language(pages, languages: list[str | None]) -> str | None:
     return max(weights, key=weights.get) if weights else None
 
 
-def event_language(event_id: int, item_id: int) -> str | None:
-    """The language most of the event's other decks are in, if any has one."""
-    row = db.session.execute(
-        select(Presentation.language, func.count())
-        .where(
-            Presentation.event_id == event_id,
-            Presentation.id != item_id,
-            Presentation.language.is_not(None),
-        )
-        .group_by(Presentation.language)
-        .order_by(func.count().desc(), Presentation.language)
-        .limit(1)
-    ).first()
-    return row[0] if row else None
-
-
 def save_photo(item: Photo, info: PhotoInfo) -> None:
     item.width, item.height = info.width, info.height
-    item.taken_at = info.taken_at.replace(tzinfo=None) if info.taken_at else None
-    item.camera_make = (info.camera_make or "")[:100] or None
-    item.camera_model = (info.camera_model or "")[:100] or None
-    item.photographer = (info.photographer or "")[:200] or None
+    save_capture_facts(item, info)
+
+
+def save_capture_facts(item: Photo, facts: PhotoInfo | ExifFacts) -> None:
+    """The camera's local capture time and, apart, the UTC offset it recorded (if any), so
+    that a photo without one can be read in its event's time zone (`archive.programme`)."""
+    taken = facts.taken_at
+    offset = taken.utcoffset() if taken is not None else None
+    item.taken_at = taken.replace(tzinfo=None) if taken else None
+    item.taken_offset_minutes = int(offset.total_seconds() // 60) if offset is not None else None
+    item.camera_make = (facts.camera_make or "")[:100] or None
+    item.camera_model = (facts.camera_model or "")[:100] or None
+    item.camera_serial = (facts.camera_serial or "")[:100] or None
+    item.photographer = (facts.photographer or "")[:200] or None
+
+
+def refresh_capture_facts(item: Photo) -> None:
+    """Read a stored photo's capture time, UTC offset and camera again from its original's
+    EXIF (in the sandbox, without decoding pixels): for photos stored before these were
+    kept. The caller commits; IngestError says why a file could not be read."""
+    settings = extract_settings()
+    with current_storage().original_file(item.sha256) as path:
+        facts = run_sandboxed(
+            read_photo_facts,
+            path,
+            item.original_filename,
+            filename=item.original_filename,
+            timeout_s=settings.timeout_s,
+            memory_mb=settings.memory_mb,
+        )
+    save_capture_facts(item, facts)
 
 
 def mark_failed(item_id: int, code: str, message: str) -> None:

@@ -281,3 +281,94 @@ def render_images(
         return save_page_images(raw, out_dir, number, min(thumb_width, bitmap.width))
     finally:
         bitmap.close()
+
+
+# ---------------------------------------------------------------------------- for recognition
+# Added for text recognition (archive.ingest.recognition); extraction above does not use it.
+
+
+@dataclass(frozen=True)
+class TextLayer:
+    """One page's text layer as pdfium reads it (not normalised), and the share of the page
+    that images cover (0-1), which says whether a few words are all the page shows."""
+
+    number: int
+    raw_text: str
+    image_share: float
+
+
+def read_text_layers(doc: Document, page_count: int) -> list[TextLayer]:
+    """Every page's raw text layer and image coverage; an unloadable page has neither."""
+    layers = []
+    for index in range(page_count):
+        try:
+            page = doc[index]
+        except pdfium.PdfiumError:
+            layers.append(TextLayer(index + 1, "", 0.0))
+            continue
+        try:
+            layers.append(TextLayer(index + 1, raw_page_text(page), image_share(page)))
+        finally:
+            page.close()
+    return layers
+
+
+def raw_page_text(page: pdfium.PdfPage) -> str:
+    try:
+        textpage = page.get_textpage()
+    except pdfium.PdfiumError:
+        return ""
+    try:
+        return textpage.get_text_range()[:MAX_PAGE_CHARS]
+    finally:
+        textpage.close()
+
+
+MAX_IMAGE_OBJECTS = 500  # a page of thousands of tiny images is a pattern, not a scan
+
+
+def image_share(page: pdfium.PdfPage) -> float:
+    """How much of the page images cover (their boxes added up, clipped to the page)."""
+    width, height = page.get_width(), page.get_height()
+    if not (width > 0 and height > 0):
+        return 0.0
+    covered = 0.0
+    try:
+        objects = page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,), max_depth=3)
+        for count, obj in enumerate(objects):
+            if count >= MAX_IMAGE_OBJECTS:
+                break
+            left, bottom, right, top = obj.get_bounds()
+            w = max(0.0, min(right, width) - max(left, 0.0))
+            h = max(0.0, min(top, height) - max(bottom, 0.0))
+            covered += w * h
+    except pdfium.PdfiumError:
+        logger.debug("pdfium could not list a page's images")
+    return min(1.0, covered / (width * height))
+
+
+def render_for_ocr(doc: Document, number: int, dpi: int, max_pixels: int) -> RawImage | None:
+    """Page `number` in grey at `dpi` (less if that would exceed `max_pixels`), for Tesseract;
+    None when pdfium cannot load or render it."""
+    try:
+        page = doc[number - 1]
+    except (pdfium.PdfiumError, IndexError):
+        return None
+    try:
+        width, height = page.get_width(), page.get_height()
+        if not (width > 0 and height > 0):
+            return None
+        scale = dpi / 72
+        scale = min(scale, (max_pixels / (width * height)) ** 0.5)
+        bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=True)
+    except pdfium.PdfiumError as exc:
+        logger.warning("pdfium could not render page %d for recognition: %s", number, exc)
+        return None
+    finally:
+        page.close()
+    try:
+        return RawImage(
+            bitmap.mode, bitmap.width, bitmap.height, bitmap.stride, bytes(bitmap.buffer)
+        )
+    finally:
+        bitmap.close()

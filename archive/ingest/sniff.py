@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.ingest.errors import UnsupportedType
+from archive.vocabulary import ItemKind
 
 logger = logging.getLogger(__name__)
 
@@ -32,19 +33,19 @@ VIDEO_BRANDS = {b"isom", b"iso2", b"mp41", b"mp42", b"qt  ", b"M4V ", b"3gp4", b
 class Sniffed:
     """What the content is: `kind` routes the pipeline, `mime`/`extension` are for serving."""
 
-    kind: str  # "presentation" | "photo"
+    kind: ItemKind
     mime: str
     extension: str
 
 
-PDF = Sniffed("presentation", "application/pdf", "pdf")
-JPEG = Sniffed("photo", "image/jpeg", "jpg")
-PNG = Sniffed("photo", "image/png", "png")
-WEBP = Sniffed("photo", "image/webp", "webp")
-HEIC = Sniffed("photo", "image/heic", "heic")
-HEIF = Sniffed("photo", "image/heif", "heif")
-GIF = Sniffed("photo", "image/gif", "gif")
-TIFF = Sniffed("photo", "image/tiff", "tif")
+PDF = Sniffed(ItemKind.PRESENTATION, "application/pdf", "pdf")
+JPEG = Sniffed(ItemKind.PHOTO, "image/jpeg", "jpg")
+PNG = Sniffed(ItemKind.PHOTO, "image/png", "png")
+WEBP = Sniffed(ItemKind.PHOTO, "image/webp", "webp")
+HEIC = Sniffed(ItemKind.PHOTO, "image/heic", "heic")
+HEIF = Sniffed(ItemKind.PHOTO, "image/heif", "heif")
+GIF = Sniffed(ItemKind.PHOTO, "image/gif", "gif")
+TIFF = Sniffed(ItemKind.PHOTO, "image/tiff", "tif")
 
 # (prefix, description) of formats we recognise only to name them in the rejection.
 REJECTED_PREFIXES: tuple[tuple[bytes, str], ...] = (

@@ -20,13 +20,12 @@ from archive.fulltext import FulltextError
 from archive.integrity.report import LOST_CODES, TEMP_MAX_AGE, CheckReport
 from archive.models import Item, ItemKind, ItemState
 from archive.models.common import utcnow
-from archive.pipeline import lease_seconds
+from archive.pipeline import extraction_seconds
 from archive.services import current_index, current_storage
+from archive.storage import PAGE_FILES, PHOTO_FILES, page_file, photo_file
 
 ORPHAN_GRACE = timedelta(hours=1)
 SETTLE = recovery.STALE_QUEUED
-PHOTO_FILES = ("grid.webp", "lightbox.jpg")
-PAGE_FILES = ("preview.jpg", "thumb.webp")
 MISSING_FOLDER = "(the whole folder)"
 
 
@@ -146,7 +145,7 @@ def check_derived(report: CheckReport, items) -> None:
         if names is None:
             report.missing_derived[row.id] = [MISSING_FOLDER]
         elif row.kind == ItemKind.PHOTO:
-            missing = [name for name in PHOTO_FILES if name not in names]
+            missing = [photo_file(size) for size in PHOTO_FILES if photo_file(size) not in names]
             if missing:
                 report.missing_derived[row.id] = missing
         else:
@@ -158,7 +157,7 @@ def check_derived(report: CheckReport, items) -> None:
 def check_page_images(report: CheckReport, row, names: set[str]) -> None:
     missing, unrendered = [], []
     for number in range(1, (row.page_count or 0) + 1):
-        wanted = [f"page-{number:04d}-{suffix}" for suffix in PAGE_FILES]
+        wanted = [page_file(number, size) for size in PAGE_FILES]
         absent = [name for name in wanted if name not in names]
         if len(absent) == len(wanted):
             unrendered.append(number)
@@ -172,7 +171,7 @@ def check_page_images(report: CheckReport, row, names: set[str]) -> None:
 
 def check_temp(report: CheckReport) -> None:
     # A worker's staging folder lives as long as its extraction, which may exceed the hour.
-    age = max(TEMP_MAX_AGE.total_seconds(), float(lease_seconds()))
+    age = max(TEMP_MAX_AGE.total_seconds(), float(extraction_seconds()))
     report.stale_temp = [entry.name for entry in current_storage().stale_temp_entries(age)]
 
 

@@ -7,14 +7,20 @@ from archive.models.items import (
     VISIBILITIES,
     VISIBILITY_LABELS,
     Item,
-    ItemKind,
-    ItemState,
     Page,
     Photo,
     Presentation,
-    Visibility,
 )
-from archive.models.users import ROLES, ApiToken, Organisation, Role, User
+from archive.models.programme import (
+    CameraOffset,
+    PhotoPlacement,
+    ProgrammeSession,
+    Talk,
+    TalkDeck,
+    TalkSpeaker,
+)
+from archive.models.users import ROLES, ApiToken, Organisation, User
+from archive.vocabulary import ItemKind, ItemState, OcrReason, OcrState, Role, Visibility
 
 __all__ = [
     "ROLES",
@@ -23,16 +29,24 @@ __all__ = [
     "VISIBILITY_LABELS",
     "ApiToken",
     "AuditEntry",
+    "CameraOffset",
     "Event",
     "Grant",
     "Item",
     "ItemKind",
     "ItemState",
+    "OcrReason",
+    "OcrState",
     "Organisation",
     "Page",
     "Photo",
+    "PhotoPlacement",
     "Presentation",
+    "ProgrammeSession",
     "Role",
+    "Talk",
+    "TalkDeck",
+    "TalkSpeaker",
     "User",
     "Visibility",
 ]

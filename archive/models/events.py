@@ -28,6 +28,11 @@ class Event(db.Model):
     organisers: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[str] = mapped_column(Text, default="")
+    # IANA name; the programme's times are local times there (see models.programme).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # The main language of the event's materials (ISO 639-1, e.g. "az"): text recognition
+    # reads its scans and photos in that language, besides English.
+    language: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

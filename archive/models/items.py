@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,30 +16,7 @@ from archive.extensions import db
 from archive.models.common import utcnow
 from archive.models.events import Event, split_list
 from archive.models.users import User
-
-
-class ItemState(StrEnum):
-    """Where an item is in processing: `queued -> processing -> ready | failed`."""
-
-    QUEUED = "queued"
-    PROCESSING = "processing"
-    READY = "ready"
-    FAILED = "failed"
-
-
-class Visibility(StrEnum):
-    """Who may see an item besides staff: everyone its event reaches, or staff alone."""
-
-    SHARED = "shared"
-    STAFF = "staff"
-
-
-class ItemKind(StrEnum):
-    """The two kinds of item, stored in `items.kind` (single-table inheritance)."""
-
-    PRESENTATION = "presentation"
-    PHOTO = "photo"
-
+from archive.vocabulary import ItemKind, ItemState, Visibility
 
 VISIBILITIES = tuple(v.value for v in Visibility)
 VISIBILITY_LABELS = {
@@ -81,6 +57,14 @@ class Item(db.Model):
     processed_at: Mapped[datetime | None]
     # Set when the search index holds this item's current documents; None means "to index".
     indexed_at: Mapped[datetime | None]
+
+    # Text recognition (archive.ingest.recognition), a step after the item is ready.
+    ocr_state: Mapped[str | None] = mapped_column(String(20), index=True)
+    ocr_pages_total: Mapped[int | None]  # pages (or 1 photo) that need recognising
+    ocr_pages_done: Mapped[int | None]
+    ocr_languages: Mapped[str | None] = mapped_column(String(60))  # Tesseract's "eng+rus"
+    ocr_error: Mapped[str | None] = mapped_column(Text)
+    ocr_finished_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
@@ -124,9 +108,17 @@ class Photo(Item):
 
     width: Mapped[int | None]
     height: Mapped[int | None]
+    # The camera's local clock time (EXIF DateTimeOriginal), naive; with the UTC offset the
+    # camera wrote beside it (OffsetTimeOriginal), else None: the event's time zone applies.
     taken_at: Mapped[datetime | None]
+    taken_offset_minutes: Mapped[int | None]
     camera_make: Mapped[str | None] = mapped_column(String(100))
     camera_model: Mapped[str | None] = mapped_column(String(100))
+    camera_serial: Mapped[str | None] = mapped_column(String(100))
+    # Text recognised on the photo (a slide on a screen, a banner); None if none was found.
+    ocr_text: Mapped[str | None] = mapped_column(Text)
+    # Words recognised with low confidence: searchable, never offered as "did you mean".
+    ocr_unsure: Mapped[str | None] = mapped_column(Text)
     photographer: Mapped[str | None] = mapped_column(String(200))  # from EXIF
 
     @property
@@ -160,5 +152,10 @@ class Page(db.Model):
     label: Mapped[str | None] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str | None] = mapped_column(String(10))
+    # Set when the text layer is missing, thin or unreadable (`OcrReason`): recognise it.
+    ocr_reason: Mapped[str | None] = mapped_column(String(20))
+    ocr_text: Mapped[str | None] = mapped_column(Text)  # None: not recognised (yet)
+    ocr_unsure: Mapped[str | None] = mapped_column(Text)
+    ocr_confidence: Mapped[float | None]  # Tesseract's mean word confidence, 0-100
 
     presentation: Mapped[Presentation] = relationship(back_populates="pages")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
@@ -14,16 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive.extensions import db
 from archive.models.common import utcnow
-
-
-class Role(StrEnum):
-    """What an account may do; `archive.permissions` turns roles into access rules."""
-
-    ADMIN = "admin"
-    STAFF = "staff"
-    RESEARCHER = "researcher"
-    PARTNER = "partner"
-
+from archive.vocabulary import Role
 
 ROLES = tuple(r.value for r in Role)
 TOKEN_PREFIX = "wa_"  # noqa: S105 (a marker, not a secret)

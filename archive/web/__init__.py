@@ -8,7 +8,9 @@ from archive.web import (
     item_edit,
     items,
     language,
+    photo_placement,
     presentations,
+    programme_edit,
     search,
     upload,
 )
@@ -20,6 +22,8 @@ BLUEPRINTS = [
     event_edit.bp,
     items.bp,
     item_edit.bp,
+    programme_edit.bp,
+    photo_placement.bp,
     presentations.bp,
     search.bp,
     upload.bp,

@@ -15,7 +15,8 @@ from wtforms import SelectChoice
 from archive import permissions
 from archive.extensions import db
 from archive.guards import load_event_or_404, require_login
-from archive.models import Event, Item, Photo, Presentation
+from archive.models import Event, Item, ItemState, Photo, Presentation
+from archive.programme.timetable import build_timetable, has_programme
 from archive.services import current_storage
 from archive.web.forms import BulkEditForm, EventFilterForm
 from archive.web.zipstream import ZipMember, member_names, stream_zip
@@ -86,12 +87,17 @@ VIEWS = {"list": lazy_gettext("List"), "grid": lazy_gettext("Grid")}
 
 
 def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: int = 200):
-    """The event page; staff also get the selection form (shown again with its errors)."""
+    """The event page: its programme as a timetable when it has one, else (or with
+    ?view=list, or with the selection form's errors) the lists of decks and photos."""
     staff = permissions.may_edit(current_user, event)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "title"
     view = request.args.get("view") if request.args.get("view") in VIEWS else "list"
     presentations = sort_items(db.session.scalars(event_items(Presentation, event)).all(), sort)
     photos = sort_items(db.session.scalars(event_items(Photo, event)).all(), sort)
+    programme = has_programme(event)
+    timetable = None
+    if programme and bulk_form is None and request.args.get("view") not in VIEWS:
+        timetable = build_timetable(event, presentations, photos)
     if staff and bulk_form is None:
         bulk_form = BulkEditForm(formdata=None)
     return render_template(
@@ -104,6 +110,9 @@ def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: i
         view=view,
         views=VIEWS,
         repeated_titles=repeated_titles(presentations),
+        timetable=timetable,
+        has_programme=programme,
+        may_edit_programme=permissions.may_edit_programme(current_user, event),
         downloadable=downloadable_decks(event),
         may_edit=staff,
         may_download=partial(permissions.may_download, current_user),
@@ -154,7 +163,7 @@ def downloadable_decks(event: Event) -> list[Presentation]:
     decks = db.session.scalars(
         select(Presentation).where(
             Presentation.event_id == event.id,
-            Presentation.status == "ready",
+            Presentation.status == ItemState.READY,
             permissions.item_filter(current_user),
         )
     ).all()

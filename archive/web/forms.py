@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileRequired, MultipleFileField
@@ -20,7 +20,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from archive.catalogue import EventDetails
 from archive.fulltext.messages import first_message
-from archive.models import VISIBILITIES
+from archive.models import VISIBILITIES, ItemKind, Visibility
+from archive.programme.clock import zone_names
 from archive.web.labels import VISIBILITY_NAMES, translate
 
 
@@ -34,6 +35,11 @@ def sentence(message) -> str:
     sentences in the request's language."""
     text = translate(first_message(message)) if isinstance(message, Exception) else str(message)
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
+
+
+LANGUAGE_CODE = Regexp(
+    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", message=_l("Use a short code such as en, ru or az.")
+)
 
 
 class EventForm(FlaskForm):
@@ -60,6 +66,27 @@ class EventForm(FlaskForm):
         validators=[Length(max=2000)],
         description=_l("Separated by commas, e.g. e-government, open data"),
     )
+    language = StringField(
+        _l("Main language of the materials"),
+        validators=[Optional(), Length(max=10), LANGUAGE_CODE],
+        description=_l(
+            "A short code such as en, ru or az: scans and photos are read in it "
+            "(and in English), and it decides the language of short pages."
+        ),
+    )
+    # Optional: a POST without it keeps the event's zone (catalogue.apply_details).
+    timezone = SelectField(
+        _l("Time zone"),
+        choices=[],
+        validators=[Optional()],
+        description=_l("Where the event took place: its programme's times are local times there."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice(name) for name in zone_names()]
+        if not self.is_submitted() and not self.timezone.data:
+            self.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
 
     def details(self) -> EventDetails:
         return EventDetails(
@@ -72,6 +99,8 @@ class EventForm(FlaskForm):
             organisers=self.organisers.data or "",
             description=(self.description.data or "").replace("\r\n", "\n"),
             tags=(self.tags.data or "").split(","),
+            timezone=self.timezone.data or "",
+            language=self.language.data or None,
         )
 
 
@@ -105,9 +134,6 @@ class EventFilterForm(FlaskForm):
 # items: upload, edit, bulk edit, delete
 
 VISIBILITY_CHOICES = [SelectChoice(v, VISIBILITY_NAMES[v]) for v in VISIBILITIES]
-LANGUAGE_CODE = Regexp(
-    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", message=_l("Use a short code such as en, ru or az.")
-)
 ITEM_FIELDS = ("title", "speakers", "organisation", "language", "visibility")
 DECK_ONLY = ("speakers", "organisation", "language")
 
@@ -125,7 +151,9 @@ class DescriptionFields(FlaskForm):
         validators=[Optional(), Length(max=10), LANGUAGE_CODE],
         description=_l("A short code such as en, ru or az; empty: detected from the text."),
     )
-    visibility = SelectField(_l("Visibility"), choices=VISIBILITY_CHOICES, default="shared")
+    visibility = SelectField(
+        _l("Visibility"), choices=VISIBILITY_CHOICES, default=Visibility.SHARED
+    )
 
     def values(self) -> dict[str, str]:
         """The fields this form has, as plain strings (what `materials.update_item` takes)."""
@@ -140,9 +168,9 @@ class ItemForm(DescriptionFields):
         _l("Visibility"), choices=VISIBILITY_CHOICES, validators=[InputRequired()]
     )
 
-    def __init__(self, *args, kind: str = "presentation", **kwargs):
+    def __init__(self, *args, kind: str = ItemKind.PRESENTATION, **kwargs):
         super().__init__(*args, **kwargs)
-        if kind == "photo":
+        if kind == ItemKind.PHOTO:
             self.title.label.text = _l("Caption")
             self.title.description = _l("Also the photo's text for screen readers and search.")
             for name in DECK_ONLY:

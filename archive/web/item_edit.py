@@ -19,7 +19,7 @@ from archive.auth.views import safe_next
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404, require_login
 from archive.ingest import FieldError
-from archive.models import Event, Item
+from archive.models import Event, Item, ItemKind
 from archive.web.events import render_detail
 from archive.web.forms import (
     BulkEditForm,
@@ -211,7 +211,7 @@ def selected_items(event: Event, ids: list[int]) -> list[Item]:
 
 
 def item_page(item: Item) -> str:
-    if item.kind == "presentation":
+    if item.kind == ItemKind.PRESENTATION:
         return url_for("presentations.view", item_id=item.id)
     return url_for("events.detail", slug=item.event.slug, _anchor=f"photo-{item.id}")
 

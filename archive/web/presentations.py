@@ -1,6 +1,7 @@
-"""The presentation viewer: the page as an image with its text, the thumbnail strip, and,
-when arriving from a search, the matching pages marked, previous/next match, the words
-highlighted and a way back to the same results. Every page has a deep link."""
+"""The presentation viewer: the page as an image with its text (the text layer, and the text
+recognised automatically where the layer was missing, thin or unreadable), the thumbnail
+strip, and, when arriving from a search, the matching pages marked, previous/next match, the
+words highlighted and a way back to the same results. Every page has a deep link."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from archive.fulltext import highlight_text
 from archive.fulltext.snippets import Highlighter
 from archive.guards import load_or_404, require_login
 from archive.ingest.render import word_boxes
-from archive.models import Page, Presentation
+from archive.models import ItemState, OcrReason, Page, Presentation
+from archive.programme.facts import facts_for
 from archive.services import current_index, current_storage
 from archive.web.search import read_state
 
@@ -37,14 +39,17 @@ def view(item_id: int):
     if state.searched:
         found = current_index().match_pages(state.request(), deck.id)
         matched, terms = found.pages, list(found.terms)
+    layer = page.text if page is not None and page.ocr_reason != OcrReason.UNREADABLE else ""
+    recognised = page.ocr_text if page is not None and page.ocr_text else ""
     return render_template(
         "presentations/view.html",
         deck=deck,
         pages=pages,
         page=page,
         number=number,
-        text=highlight_text(page.text, terms) if page is not None else "",
-        boxes=hit_boxes(deck, number, terms) if page is not None else [],
+        text=highlight_text(layer, terms) if layer else "",
+        recognised=highlight_text(recognised, terms) if recognised else "",
+        boxes=hit_boxes(deck, number, terms) if layer else [],
         state=state,
         matched=set(matched),
         match_count=len(matched),
@@ -53,13 +58,14 @@ def view(item_id: int):
         page_link=url_for("presentations.view", item_id=deck.id, page=number, _external=True),
         may_download=permissions.may_download(current_user, deck),
         may_edit=permissions.may_edit(current_user, deck),
+        programme_place=facts_for([deck]).get(deck.id),
     )
 
 
 def hit_boxes(deck: Presentation, number: int, terms: list[str]) -> list[list[float]]:
     """Where the matched words sit on the page image (fractions of its width and height);
     none when nothing is searched or the PDF cannot tell (the marks are a courtesy)."""
-    if not terms or deck.status != "ready":
+    if not terms or deck.status != ItemState.READY:
         return []
     highlighter = Highlighter(terms)
     try:

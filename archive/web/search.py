@@ -18,7 +18,8 @@ from archive.fulltext import SYNTAX_HELP, SearchRequest
 from archive.fulltext.results import FACETS, SORTS
 from archive.fulltext.snippets import Highlighter
 from archive.guards import load_or_404, require_login
-from archive.models import Event, Item, Page, Photo, Presentation
+from archive.models import Event, Item, ItemState, Page, Photo, Presentation
+from archive.programme.finding import ProgrammeHit, find_sessions
 from archive.services import current_index
 
 bp = Blueprint("search", __name__, url_prefix="/search")
@@ -31,12 +32,15 @@ FACET_TITLES = {
     "speaker": lazy_gettext("Speaker"),
     "org": lazy_gettext("Organisation"),
     "lang": lazy_gettext("Language"),
+    "session": lazy_gettext("Session"),
 }
 SORT_NAMES = {
     "relevance": lazy_gettext("Relevance"),
     "newest": lazy_gettext("Newest"),
     "oldest": lazy_gettext("Oldest"),
 }
+# Facets besides these leave the programme out: only items have types, years, languages.
+PROGRAMME_FACETS = ("event", "session")
 PER_PAGE = 10
 MATCHES_PER_PAGE = 20
 RECENT = 8
@@ -84,9 +88,12 @@ class SearchState:
 def read_state(args: MultiDict, page_arg: str = "page") -> SearchState:
     """The search state in `args`; `page_arg` names the results page's argument."""
     sort = args.get("sort", "relevance")
+    filters = {name: tuple(args.getlist(name))[:20] for name in FACETS if args.getlist(name)}
+    if "event" not in filters:
+        filters.pop("session", None)  # a session belongs to one event: no event, no session
     return SearchState(
         text=args.get("q", "").strip()[:500],
-        filters={name: tuple(args.getlist(name))[:20] for name in FACETS if args.getlist(name)},
+        filters=filters,
         sort=sort if sort in SORTS else "relevance",
         page=max(1, min(args.get(page_arg, 1, type=int), 10_000)),
     )
@@ -98,7 +105,12 @@ def results():
     if not state.searched:
         return render_template("search/start.html", **browse_start(), **page_context(state))
     page = current_index().search(state.request(per_page=PER_PAGE))
-    return render_template("search/results.html", result=page, **page_context(state))
+    return render_template(
+        "search/results.html",
+        result=page,
+        programme_hits=programme_hits(state.text, state.filters, page.page),
+        **page_context(state),
+    )
 
 
 def page_context(state: SearchState) -> dict:
@@ -127,7 +139,7 @@ def browse_start() -> dict:
     ).all()
     uploads = db.session.scalars(
         select(Item)
-        .where(visible_items, Item.status == "ready")
+        .where(visible_items, Item.status == ItemState.READY)
         .order_by(Item.created_at.desc(), Item.id.desc())
         .limit(RECENT)
     ).all()
@@ -136,7 +148,7 @@ def browse_start() -> dict:
         "presentations": count_items(Presentation, visible_items),
         "pages": db.session.scalar(
             select(func.coalesce(func.sum(Presentation.page_count), 0)).where(
-                visible_items, Presentation.status == "ready"
+                visible_items, Presentation.status == ItemState.READY
             )
         ),
         "photos": count_items(Photo, visible_items),
@@ -146,7 +158,7 @@ def browse_start() -> dict:
 
 def count_items(kind, visible) -> int:
     return db.session.scalar(
-        select(func.count()).select_from(kind).where(visible, kind.status == "ready")
+        select(func.count()).select_from(kind).where(visible, kind.status == ItemState.READY)
     )
 
 
@@ -176,6 +188,17 @@ def deck_matches(item_id: int):
         page_count=page_count,
         labels={p.number: p.label for p in deck.pages if p.number in set(shown)},
     )
+
+
+def programme_hits(text: str, filters: dict, page: int) -> list[ProgrammeHit]:
+    """Sessions and talks matching the words, on the first page, in the events this user
+    may see (and the event facet's selection); none when a facet only items have is set."""
+    if not text or page > 1 or set(filters) - set(PROGRAMME_FACETS):
+        return []
+    event_ids = [int(v) for v in filters.get("event", ()) if v.isdigit()] or None
+    hits = find_sessions(text, permissions.event_filter(current_user), event_ids)
+    sessions = {int(v) for v in filters.get("session", ()) if v.isdigit()}
+    return [h for h in hits if h.session.id in sessions] if sessions else hits
 
 
 def current_args() -> MultiDict:

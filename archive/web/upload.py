@@ -29,7 +29,7 @@ from archive.catalogue import EventError
 from archive.extensions import db
 from archive.guards import require_login, staff_required
 from archive.ingest import Accepted, FieldError, ItemFields
-from archive.models import Event, Item
+from archive.models import Event, Item, ItemState
 from archive.web.forms import QuickEventForm, UploadForm, form_status, sentence
 
 bp = Blueprint("upload", __name__, url_prefix="/upload")
@@ -80,7 +80,7 @@ def results():
     rows = [("accepted", None, items.get(item_id), None) for item_id in data["items"]]
     rows += [("duplicate", name, items.get(item_id), None) for name, item_id in data["duplicates"]]
     rows += [("rejected", name, None, message) for name, message in data["rejected"]]
-    pending = sum(1 for i in items.values() if i.status in ("queued", "processing"))
+    pending = sum(1 for i in items.values() if i.status in (ItemState.QUEUED, ItemState.PROCESSING))
     return render_template(
         "upload/results.html", event=event, rows=rows, more=data["more"], pending=pending
     )

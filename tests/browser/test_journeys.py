@@ -172,7 +172,7 @@ def test_a_partner_sees_and_downloads_only_the_granted_event(live_server, new_pa
     expect(page.locator(".empty")).to_contain_text("Nothing found")
     expect(page.locator("main")).not_to_contain_text("Open budgets")
 
-    page.goto(live_server(f"/events/{DEMO_SLUG}"))
+    page.goto(live_server(f"/events/{DEMO_SLUG}?view=list"))
     with page.expect_download() as info:
         page.locator(".deck").first.get_by_role("link", name=re.compile("Download PDF")).click()
     deck = info.value
@@ -201,7 +201,7 @@ def test_a_partner_sees_and_downloads_only_the_granted_event(live_server, new_pa
 def test_the_gallery_opens_a_keyboard_lightbox(live_server, new_page):
     page = new_page()
     sign_in(page, live_server, "rita")
-    page.goto(live_server(f"/events/{DEMO_SLUG}"))
+    page.goto(live_server(f"/events/{DEMO_SLUG}?view=list"))
 
     links = page.locator(".gallery-link")
     count = len(DEMO_PHOTOS) + 1  # and the reading journeys' small photo
@@ -294,6 +294,10 @@ PHONE_PAGES = (
     "/",
     "/events/",
     f"/events/{DEMO_SLUG}",
+    f"/events/{DEMO_SLUG}?view=list",
+    f"/events/{DEMO_SLUG}/programme/edit",
+    f"/events/{DEMO_SLUG}/programme/cameras",
+    f"/events/{DEMO_SLUG}/programme/photos",
     "/search/?q=digital+divide",
     "/upload/",
     "/admin/",

@@ -1,17 +1,33 @@
-"""Fixtures for the full-text tests: an index in tmp_path and small helpers around it."""
+"""Fixtures for the full-text tests: an index of each backend and small helpers around it.
+
+`index` is parametrised over the backends, so every test that uses it (or `add`/`search`)
+runs against Whoosh (in tmp_path) and PostgreSQL (in a database of its own). Where the two
+cannot give the same answer, the test says why with `differs_on_postgresql`.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from archive.fulltext import AccessScope, ItemDoc, SearchRequest
+from archive.fulltext.postgres import PostgresIndex
 from archive.fulltext.whoosh import SearchIndex
 from tests.fulltext.fulltext_helpers import STAFF, make_item, pages
 
 
+@pytest.fixture(params=["whoosh", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def index(tmp_path):
-    ix = SearchIndex(tmp_path / "index", lock_timeout=60)
+def index(backend, tmp_path, request):
+    if backend == "whoosh":
+        ix = SearchIndex(tmp_path / "index", lock_timeout=60)
+    else:
+        ix = PostgresIndex(
+            request.getfixturevalue("postgres_databases").search_dsn(), lock_timeout=60
+        )
     yield ix
     ix.close()
 

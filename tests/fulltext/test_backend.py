@@ -19,6 +19,7 @@ from archive.fulltext import (
     UnsupportedWhooshVersion,
     open_backend,
 )
+from archive.fulltext.postgres import PostgresIndex
 from archive.fulltext.whoosh import SearchIndex
 from archive.fulltext.whoosh.internals import (
     VERIFIED_WHOOSH_VERSION,
@@ -47,15 +48,18 @@ def test_open_backend_gives_a_working_whoosh_index(tmp_path):
 
 
 def test_an_unknown_backend_is_a_typed_error_naming_the_known_ones(tmp_path):
-    with pytest.raises(UnknownBackendError, match=r"'elastic'.*knows: whoosh") as raised:
+    with pytest.raises(
+        UnknownBackendError, match=r"'elastic'.*knows: postgresql, whoosh"
+    ) as raised:
         open_backend("elastic", path=tmp_path)
     assert isinstance(raised.value, FulltextError)
 
 
+@pytest.mark.parametrize("backend_class", [SearchIndex, PostgresIndex])
 @pytest.mark.parametrize("method", PROTOCOL_METHODS)
-def test_the_whoosh_backend_takes_every_protocol_parameter(method):
+def test_each_backend_takes_every_protocol_parameter(method, backend_class):
     wanted = inspect.signature(getattr(SearchBackend, method)).parameters
-    offered = inspect.signature(getattr(SearchIndex, method)).parameters
+    offered = inspect.signature(getattr(backend_class, method)).parameters
     assert list(offered)[: len(wanted)] == list(wanted)
     extra = list(offered.values())[len(wanted) :]
     assert all(p.default is not inspect.Parameter.empty for p in extra)
@@ -82,13 +86,14 @@ def test_protocol_lists_what_callers_use():
     )
 
 
-def test_stats_describe_the_index_in_use(index, add):
+def test_stats_describe_the_index_in_use(index, add, backend):
     add(1, "page one", "page two")
     add(2, kind="photo", title="a photo")
     stats = index.stats()
     assert isinstance(stats, IndexStats)
-    assert (stats.backend, stats.documents, stats.items) == ("whoosh", 3, 2)
-    assert stats.location == str(index.path)
+    assert (stats.backend, stats.documents, stats.items) == (backend, 3, 2)
+    where = str(index.path) if backend == "whoosh" else index.location()
+    assert stats.location == where
     assert stats.generation == "gen-000001"
     assert stats.size_bytes > 0
     report = index.rebuild([(make_item(1), pages("only page"))])

@@ -20,10 +20,10 @@ from archive.fulltext import BACKENDS
 
 PACKAGE = Path(archive.fulltext.__file__).parent
 ROOT = PACKAGE.parents[1]
-THIRD_PARTY = {"whoosh", "numpy", "Stemmer", "markupsafe"}
+THIRD_PARTY = {"whoosh", "psycopg", "numpy", "Stemmer", "markupsafe"}
 APP_MODULES = {"archive.fileio"}  # stdlib-only helpers of the app that fulltext may use
-ENGINES = {"whoosh"}  # libraries only a backend's own subpackage may import
-BACKEND_PACKAGES = {"archive.fulltext.whoosh"}
+ENGINES = {"whoosh", "psycopg"}  # libraries only a backend's own subpackage may import
+BACKEND_PACKAGES = {"archive.fulltext.whoosh", "archive.fulltext.postgres"}
 
 
 def module_name(path: Path) -> str:

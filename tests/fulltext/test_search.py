@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.fulltext.fulltext_helpers import ids, photo_ids
+from tests.fulltext.fulltext_helpers import differs_on_postgresql, ids, photo_ids
 
 
 def test_empty_index_answers_every_query(search):
@@ -236,8 +236,10 @@ def test_prefix_needs_three_letters_and_expands_once(add, search):
     assert "<mark>governance</mark>" in page.groups[0].best.snippet
 
 
-def test_prefix_expansion_is_capped_with_a_notice(add, search):
+def test_prefix_expansion_is_capped_with_a_notice(add, search, backend):
     from archive.fulltext.whoosh.compiler import PREFIX_TERMS
+
+    differs_on_postgresql(backend, "its GIN index matches every word of a prefix: no cap")
 
     words = " ".join(f"zeta{n:03d}" for n in range(PREFIX_TERMS + 10))
     add(1, words)

@@ -16,10 +16,9 @@ from archive.fulltext import (
     SchemaVersionError,
     SearchRequest,
 )
-from archive.fulltext.whoosh import SearchIndex
+from archive.fulltext.whoosh import SCHEMA_VERSION, SearchIndex
 from archive.fulltext.whoosh.generations import BUILDING, CURRENT, JOURNAL
-from archive.fulltext.whoosh.schema import SCHEMA_VERSION
-from tests.fulltext.fulltext_helpers import STAFF, ids, make_item, pages
+from tests.fulltext.fulltext_helpers import STAFF, differs_on_postgresql, ids, make_item, pages
 
 
 def generations(root) -> list[str]:
@@ -78,7 +77,8 @@ def test_a_removal_is_seen_by_other_processes_next_search(tmp_path):
     assert ids(reader.search(SearchRequest("budget", STAFF.__class__(False)))) == []
 
 
-def test_segments_are_merged_as_commits_pile_up(index):
+def test_segments_are_merged_as_commits_pile_up(index, backend):
+    differs_on_postgresql(backend, "a table has no segments; autovacuum tidies it")
     for item_id in range(40):
         index.index_item(make_item(item_id), pages("budget"))
     assert len(index._current_view().parts) <= 10

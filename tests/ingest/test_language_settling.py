@@ -28,8 +28,7 @@ def test_a_short_russian_form_is_russian(app, make_event, make_presentation):
 
 
 def test_the_event_language_decides_between_cyrillic_languages(app, make_event, make_presentation):
-    event = make_event()
-    make_presentation(event, "Kazakh deck", language="kk")
+    event = make_event(language="kk")
     deck = make_presentation(event, "Form", language=None)
     result = extract(("Дата подписи", None), ("Digital government strategy 2024", "en"))
     # the deck's own confident page (en) cannot name Cyrillic text: the script says ru...

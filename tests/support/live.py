@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
+
 from tests.support.web import WebClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,6 +107,9 @@ class LiveStack:
             ARCHIVE_SECRET_KEY=secrets.token_hex(32),
             # Every simulated user signs in from 127.0.0.1: keep the limiter on, but roomy.
             ARCHIVE_LOGIN_LIMIT="100000 per minute",
+            # Text recognition has its own tests (tests/test_ocr.py); here it would only add
+            # Tesseract runs to the timings of the fault and load tests. settings= can turn it on.
+            ARCHIVE_OCR="off",
         )
         env.update({f"ARCHIVE_{k}": str(v) for k, v in settings.items()})
         return env
@@ -124,6 +129,11 @@ class LiveStack:
     @property
     def database(self) -> Path:
         return self.instance_dir / "archive.db"
+
+    @property
+    def database_url(self) -> str | None:
+        """ARCHIVE_DATABASE_URL when the stack runs on a database server (PostgreSQL)."""
+        return self.env.get("ARCHIVE_DATABASE_URL")
 
     @property
     def url(self) -> str:
@@ -173,10 +183,14 @@ class LiveStack:
 
     # ------------------------------------------------------------------ processes
 
-    def start(self) -> LiveStack:
-        """Set up, then start the web server and the worker and wait until both are ready."""
+    def start(self, prepare: bool = True) -> LiveStack:
+        """Set up (unless another stack on the same database did), then start the web server
+        and the worker and wait until both are ready."""
         try:
-            self.prepare()
+            if prepare:
+                self.prepare()
+            else:
+                self.logs.mkdir(parents=True, exist_ok=True)
             self.start_web()
             self.start_worker()
         except BaseException:
@@ -304,7 +318,12 @@ class LiveStack:
         return client
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Read the stack's database directly (SQLite), for assertions."""
+        """Read the stack's database directly (SQLite or PostgreSQL; `?` placeholders), for
+        assertions."""
+        if self.database_url:
+            dsn = self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                return conn.execute(sql.replace("?", "%s"), params).fetchall()
         with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=30) as conn:
             return conn.execute(sql, params).fetchall()
 

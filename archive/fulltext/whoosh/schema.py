@@ -10,6 +10,9 @@ and deletions (`item`, `event`, `vis`, `grant`, `lang`, `org`, `kind`, `slug`) a
 Stored fields are what result pages show; the page text is stored (compressed) because
 snippets are cut from it, which is the bulk of the index size.
 
+Words that OCR recognised with low confidence are also listed in `unsure_x` (exact tokens):
+the did-you-mean suggestions skip a candidate in the pages where it is only that.
+
 A page's language is the detected page language, else the item language set by staff: a
 bilingual deck's Russian pages are found by lang:ru even when the deck is marked English.
 """
@@ -30,18 +33,38 @@ from archive.fulltext.whoosh.tokenizer import ArchiveTokenizer
 
 # Bump whenever fields, analyzers or document layout change; opening an index built with
 # another version raises SchemaVersionError asking for `flask --app archive reindex`.
-SCHEMA_VERSION = 2  # 2: the speaker facet field; c_year is the event's year
+# 2: the programme (text family, c_session, session_label); 3: recognised text (unsure_x,
+# recognised); 4: the speaker facet field, and c_year is the event's year.
+SCHEMA_VERSION = 4
 
 # Text field families and their query-time weights (BM25F-style: one BM25 per field, scaled).
-TEXT_FIELDS = ("title", "people", "body", "tags", "orgs", "event")
-FIELD_WEIGHTS = {"title": 3.0, "people": 2.5, "body": 1.0, "tags": 1.5, "orgs": 0.6, "event": 0.5}
+TEXT_FIELDS = ("title", "people", "body", "tags", "orgs", "event", "programme")
+FIELD_WEIGHTS = {
+    "title": 3.0,
+    "people": 2.5,
+    "body": 1.0,
+    "tags": 1.5,
+    "orgs": 0.6,
+    "event": 0.5,
+    "programme": 1.5,  # the talk's and session's titles, room and chairs
+}
 
 KIND_CODES = {PRESENTATION: 1, PHOTO: 2}
 KIND_NAMES = {code: name for name, code in KIND_CODES.items()}
 NO_DATE_FROM = 2**31 - 1  # an undated document never falls inside a closed date range
 VALUE_SEPARATOR = "\x1f"  # between multi-valued exact values (organisation names)
 
-COLUMNS = ("c_item", "c_event", "c_kind", "c_page", "c_date", "c_from", "c_to", "c_year")
+COLUMNS = (
+    "c_item",
+    "c_event",
+    "c_kind",
+    "c_page",
+    "c_date",
+    "c_from",
+    "c_to",
+    "c_year",
+    "c_session",
+)
 
 
 def build_schema() -> Schema:
@@ -50,6 +73,7 @@ def build_schema() -> Schema:
     for name in TEXT_FIELDS:
         fields[f"{name}_x"] = TEXT(analyzer=ArchiveTokenizer(EXACT), phrase=True)
         fields[f"{name}_s"] = TEXT(analyzer=ArchiveTokenizer(FOLDED), phrase=True)
+    fields["unsure_x"] = TEXT(analyzer=ArchiveTokenizer(EXACT))
     for name in ("item", "event", "slug", "kind", "vis", "lang"):
         fields[name] = ID()
     fields["grant"] = KEYWORD()
@@ -58,9 +82,9 @@ def build_schema() -> Schema:
     for name in COLUMNS:
         typecode = "B" if name == "c_kind" else "i"
         fields[name] = COLUMN(columns.NumericColumn(typecode, default=0))
-    for name in ("item_id", "page", "label", "title", "speakers", "text"):
+    for name in ("item_id", "page", "label", "title", "speakers", "text", "recognised"):
         fields[name] = STORED()
-    for name in ("event_id", "event_title", "event_slug", "kind_name"):
+    for name in ("event_id", "event_title", "event_slug", "kind_name", "session_label"):
         fields[name] = STORED()
     return Schema(**fields)
 
@@ -93,6 +117,8 @@ def item_documents(item: ItemDoc, pages: Sequence[PageText]) -> list[dict[str, o
             "page": page.number,
             "label": page.label,
             "text": _nfc(page.text),
+            "unsure_x": " ".join(_nfc(word) for word in page.unsure),
+            "recognised": bool(page.recognised),
         }
         for page in pages
     ]
@@ -119,6 +145,7 @@ def _common_fields(item: ItemDoc) -> dict[str, object]:
     people = "\n".join(speakers)
     orgs = "\n".join(organisations)
     tags = "\n".join(_nfc(t) for t in item.tags)
+    programme = _nfc(item.programme)
     if item.kind == PHOTO:
         date_from = date_to = _ordinal(item.item_date)
     else:
@@ -135,6 +162,8 @@ def _common_fields(item: ItemDoc) -> dict[str, object]:
         "event_s": event_text,
         "tags_x": tags,
         "tags_s": tags,
+        "programme_x": programme,
+        "programme_s": programme,
         "item": str(item.item_id),
         "event": str(item.event_id),
         "slug": _nfc(item.event_slug).lower(),
@@ -150,6 +179,7 @@ def _common_fields(item: ItemDoc) -> dict[str, object]:
         "c_from": date_from or NO_DATE_FROM,
         "c_to": date_to,
         "c_year": _event_year(item),
+        "c_session": item.session_id or 0,
         "item_id": item.item_id,
         "title": title,
         "speakers": speakers,
@@ -157,4 +187,5 @@ def _common_fields(item: ItemDoc) -> dict[str, object]:
         "event_title": _nfc(item.event_title),
         "event_slug": _nfc(item.event_slug),
         "kind_name": item.kind,
+        "session_label": _nfc(item.session_label),
     }

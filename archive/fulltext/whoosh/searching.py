@@ -17,6 +17,7 @@ from archive.fulltext.messages import Message
 from archive.fulltext.results import (
     FACET_LIMIT,
     FACETS,
+    FACETS_WITHIN_EVENT,
     LANGUAGE_NAMES,
     TYPE_LABELS,
     FacetValue,
@@ -118,6 +119,9 @@ def _selection_flags(
         elif name == "year":
             years = [int(v) for v in values if v.isdigit()]
             flags[name] = np.isin(base.column("c_year"), years)
+        elif name == "session":
+            ids = [int(v) for v in values if v.isdigit()]
+            flags[name] = np.isin(base.column("c_session"), ids)
         elif name == "type":
             codes = [KIND_CODES[v] for v in values if v in KIND_CODES]
             flags[name] = np.isin(base.column("c_kind"), codes)
@@ -137,6 +141,8 @@ def _facets(
     """Every facet, each counted with the other facets' selections applied (not its own)."""
     facets = {}
     for name in FACETS:
+        if name in FACETS_WITHIN_EVENT and "event" not in filters:
+            continue
         mask = np.ones(len(base), dtype=bool)
         for other, flag in flags.items():
             if other != name:
@@ -154,7 +160,9 @@ def _facet(
     if name in ("lang", "org", "speaker"):
         pairs = [(v, c) for v, c in base.term_item_counts(name, mask, items).items() if v]
     else:
-        column = {"event": "c_event", "year": "c_year", "type": "c_kind"}[name]
+        column = {"event": "c_event", "year": "c_year", "type": "c_kind", "session": "c_session"}[
+            name
+        ]
         values = base.column(column)[mask]
         # one key per (value, item): a presentation counts once, not once per page
         distinct = np.unique((values << 32) | items[mask]) >> 32
@@ -186,15 +194,19 @@ def _labels(view: IndexView, base: MatchSet, name: str, values: list[str]) -> di
         return {v: TYPE_LABELS.get(v, v) for v in values}
     if name == "lang":
         return {v: LANGUAGE_NAMES.get(v, v) for v in values}
-    if name != "event" or not values:
+    if name not in ("event", "session") or not values:
         return {}
-    events = base.column("c_event")
+    column, stored = {
+        "event": ("c_event", "event_title"),
+        "session": ("c_session", "session_label"),
+    }[name]
+    ids = base.column(column)
     docnums = base.docnums()
     labels = {}
     for value in values:
-        where = np.flatnonzero(events == int(value))
+        where = np.flatnonzero(ids == int(value))
         if where.size:
-            labels[value] = view.searcher.stored_fields(int(docnums[where[0]]))["event_title"]
+            labels[value] = view.searcher.stored_fields(int(docnums[where[0]])).get(stored) or value
     return labels
 
 
@@ -267,6 +279,7 @@ def _group(view: IndexView, docnum: int, shown: list[PageHit], more_count: int) 
         best=shown[0],
         more=shown[1:],
         more_count=more_count,
+        session_label=stored.get("session_label") or "",
     )
 
 
@@ -304,6 +317,7 @@ def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlight
         label=stored.get("label"),
         score=score,
         snippet=highlighter.snippet(stored.get("text") or ""),
+        recognised=bool(stored.get("recognised")),
     )
 
 
@@ -315,4 +329,6 @@ def _photo_hit(view: IndexView, docnum: int, highlighter: Highlighter) -> PhotoH
         title=stored["title"],
         event_id=int(stored["event_id"]),
         snippet=highlighter.snippet(stored.get("text") or stored["title"]),
+        session_label=stored.get("session_label") or "",
+        recognised=bool(stored.get("recognised")),
     )

@@ -4,18 +4,19 @@ Candidates come from the exact fields' vocabulary (Whoosh's DFA-based `terms_wit
 the word list is skipped through, not scanned). The vocabulary holds words of documents the
 user may not see, so a candidate is only used when it finds something within the user's
 scope, and the corrected query as a whole is only offered when it has results in scope.
+A word that OCR read with low confidence (`unsure_x`) is never a candidate on its own: it
+must be found in scope on some page where it is not only that.
 """
 
 from __future__ import annotations
 
 from archive.fulltext.analysis import analyse_words
+from archive.fulltext.spelling import CANDIDATES, MIN_WORD, edit_distance, max_distance
 from archive.fulltext.whoosh.compiler import CompiledQuery, compile_query, word_node
-from archive.fulltext.whoosh.nodes import Node, all_of
+from archive.fulltext.whoosh.nodes import Node, Term, Without, all_of
 from archive.fulltext.whoosh.view import IndexView
 
 SPELLING_FIELDS = ("body_x", "title_x", "people_x")
-MIN_WORD = 4
-CANDIDATES = 6
 
 
 def suggest(view: IndexView, compiled: CompiledQuery, scope: Node) -> str | None:
@@ -32,7 +33,7 @@ def suggest(view: IndexView, compiled: CompiledQuery, scope: Node) -> str | None
             continue
         for candidate in _candidates(view, exact):
             found = analyse_words(candidate)
-            if found and _count(view, all_of([word_node(found[0]), scope])):
+            if found and _count(view, _sure(all_of([word_node(found[0]), scope]), candidate)):
                 replacements.append((word.start, word.end, candidate))
                 break
     if not replacements:
@@ -46,6 +47,11 @@ def suggest(view: IndexView, compiled: CompiledQuery, scope: Node) -> str | None
     return corrected
 
 
+def _sure(node: Node, candidate: str) -> Node:
+    """`node` without the pages where `candidate` is only a low-confidence OCR reading."""
+    return Without(node, Term("unsure_x", candidate, 0.0))
+
+
 def _count(view: IndexView, node: Node) -> int:
     """How many live documents match (the node carries the scope)."""
     return len(view.match(node))
@@ -53,7 +59,7 @@ def _count(view: IndexView, node: Node) -> int:
 
 def _candidates(view: IndexView, word: str) -> list[str]:
     """Indexed words near `word`, closest and most frequent first."""
-    maxdist = 1 if len(word) <= 5 else 2
+    maxdist = max_distance(word)
     found: dict[str, int] = {}
     for reader, _ in view.searcher.reader().leaf_readers():
         for fieldname in SPELLING_FIELDS:
@@ -62,20 +68,5 @@ def _candidates(view: IndexView, word: str) -> list[str]:
                     found[candidate] = found.get(candidate, 0) + reader.doc_frequency(
                         fieldname, candidate
                     )
-    ranked = sorted(found, key=lambda c: (_distance(word, c), -found[c], c))
+    ranked = sorted(found, key=lambda c: (edit_distance(word, c), -found[c], c))
     return ranked[:CANDIDATES]
-
-
-def _distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein distance (optimal string alignment) of two short words."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[len(b)]

@@ -1,0 +1,173 @@
+"""The PostgreSQL backend's store: rebuild-then-swap, writes during a rebuild, concurrent
+writers, checks and errors. (What a search finds is tested for both backends by the other
+modules here, through the parametrised `index` fixture.)"""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+
+from archive.fulltext import (
+    FulltextError,
+    RebuildError,
+    RebuildInProgressError,
+    SchemaVersionError,
+    SearchRequest,
+    open_backend,
+)
+from archive.fulltext.postgres import PostgresIndex
+from tests.fulltext.fulltext_helpers import STAFF, ids, make_item, pages
+
+
+@pytest.fixture
+def dsn(postgres_databases) -> str:
+    return postgres_databases.search_dsn()
+
+
+@pytest.fixture
+def pg(dsn):
+    index = PostgresIndex(dsn, lock_timeout=30)
+    yield index
+    index.close()
+
+
+def found(index: PostgresIndex, text: str) -> list[int]:
+    return sorted(ids(index.search(SearchRequest(text, STAFF))))
+
+
+def corpus(item_ids, word="budget", during=None):
+    for n, item_id in enumerate(item_ids):
+        if during is not None and n == len(item_ids) // 2:
+            during()
+        yield make_item(item_id), pages(f"{word} page of {item_id}", "second page")
+
+
+def test_open_backend_by_name(dsn):
+    index = open_backend("postgresql", dsn=dsn)
+    try:
+        index.index_item(make_item(1), pages("quarterly budget"))
+        assert found(index, "budget") == [1]
+        stats = index.stats()
+        assert (stats.backend, stats.documents, stats.items) == ("postgresql", 1, 1)
+        assert stats.size_bytes > 0 and "archive_search" in stats.location
+    finally:
+        index.close()
+
+
+def test_rebuild_swaps_in_a_new_table_and_old_items_go(pg):
+    pg.index_item(make_item(99), pages("stale budget"))
+    report = pg.rebuild(corpus([1, 2, 3]))
+    assert (report.items, report.documents, report.failed) == (3, 6, [])
+    assert found(pg, "budget") == [1, 2, 3]
+    assert pg.item_ids() == {1, 2, 3} and pg.doc_count() == 6
+    assert pg.stats().generation == report.generation
+
+
+def test_writes_during_a_rebuild_are_carried_into_it(pg, dsn):
+    other = PostgresIndex(dsn)  # another process or machine writing meanwhile
+
+    def write():
+        other.index_item(make_item(50), pages("budget written during the rebuild"))
+        other.index_item(make_item(2), pages("changed: no longer the word"))
+        other.remove_item(3)
+
+    try:
+        pg.rebuild(corpus([1, 2, 3, 4], during=write))
+        assert found(pg, "budget") == [1, 4, 50]
+        assert found(pg, "changed") == [2]
+    finally:
+        other.close()
+
+
+def test_a_failed_rebuild_keeps_the_index_in_use(pg):
+    pg.index_item(make_item(1), pages("kept budget"))
+
+    def broken():
+        yield make_item(2), pages("budget")
+        raise OSError("disk on fire")
+
+    with pytest.raises(RebuildError, match="disk on fire.*previous index is still in use"):
+        pg.rebuild(broken())
+    assert found(pg, "budget") == [1]
+    with pg.conn.cursor() as cursor:
+        tables = cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'archive_search'"
+        ).fetchall()
+    assert not [t for (t,) in tables if "_g" in t]
+
+
+def test_bad_items_are_left_out_and_reported(pg):
+    def items():
+        yield make_item(1), pages("budget")
+        yield make_item(2, kind="video"), pages("budget")
+
+    report = pg.rebuild(items())
+    assert [i for i, _ in report.failed] == [2] and found(pg, "budget") == [1]
+
+
+def test_one_rebuild_at_a_time(pg, dsn):
+    holder = psycopg.connect(dsn, autocommit=True)
+    try:
+        holder.execute("SELECT pg_advisory_lock(hashtext('archive_search:rebuild'), 0)")
+        with pytest.raises(RebuildInProgressError):
+            pg.rebuild(corpus([1]))
+    finally:
+        holder.close()
+    assert pg.rebuild(corpus([1])).items == 1  # the lock went with its holder
+
+
+def test_concurrent_writers_of_one_item_leave_one_copy(dsn):
+    errors = []
+
+    def write(n):
+        index = PostgresIndex(dsn)
+        try:
+            for round_ in range(10):
+                index.index_item(make_item(7), pages(*[f"budget {n} {round_}"] * 5))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            index.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    index = PostgresIndex(dsn)
+    try:
+        assert index.doc_count() == 5 and index.item_ids() == {7}
+    finally:
+        index.close()
+
+
+def test_schema_of_another_version_asks_for_a_reindex(pg):
+    pg.conn.execute("UPDATE archive_search.meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(SchemaVersionError, match="reindex"):
+        pg.check()
+
+
+def test_an_unreachable_server_is_one_clear_error():
+    index = PostgresIndex("postgresql://nobody:secret@127.0.0.1:1/archive")
+    with pytest.raises(FulltextError, match=r"cannot reach the search database .*127\.0\.0\.1:1"):
+        index.check()
+
+
+def test_a_database_with_the_c_locale_is_refused(postgres_databases):
+    server = postgres_databases.server
+    server.execute("CREATE DATABASE c_locale TEMPLATE template0 LC_CTYPE 'C' LC_COLLATE 'C'")
+    try:
+        with pytest.raises(FulltextError, match="locale is C"):
+            PostgresIndex(server.dsn("c_locale")).check()
+    finally:
+        server.drop_database("c_locale")
+
+
+def test_removing_an_event_removes_its_items(pg):
+    pg.index_item(make_item(1, event_id=5), pages("budget"))
+    pg.index_item(make_item(2, event_id=6), pages("budget"))
+    pg.remove_event(5)
+    assert found(pg, "budget") == [2]
