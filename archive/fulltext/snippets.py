@@ -139,7 +139,12 @@ class Highlighter:
 def flowing(text: str) -> str:
     """Text as one paragraph: runs of white space (line breaks included) become one space,
     runs of leader dots one "…"."""
-    return _SPACE.sub(" ", _LEADERS.sub(" … ", text)).strip()
+    return collapsed(text).strip()
+
+
+def collapsed(text: str) -> str:
+    """`flowing` without the trim, for a piece of a snippet (the part between two marks)."""
+    return _SPACE.sub(" ", _LEADERS.sub(" … ", text))
 
 
 @lru_cache(maxsize=256)
