@@ -144,6 +144,16 @@ def local_date(value: date | datetime | None, style: str = "medium") -> str:
     return dates.format_date(day, style, locale=format_locale())
 
 
+def local_skeleton(value: date | datetime | None, skeleton: str = "MMMEd") -> str:
+    """A day in the request's language by a CLDR skeleton, which each language orders and
+    punctuates its own way: "MMMEd" is "Tue 25 Jul" or "вт, 25 июл.", "yMMMMEd" adds the
+    year and full month."""
+    if value is None:
+        return ""
+    day = value.date() if isinstance(value, datetime) else value
+    return dates.format_skeleton(skeleton, day, locale=format_locale(), fuzzy=True)
+
+
 def local_datetime(value: datetime | None, style: str = "medium") -> str:
     """A stored (UTC) time in the request's language, to the minute."""
     if value is None:
@@ -164,5 +174,6 @@ FILTERS = {
     "date_range": date_range,
     "local_date": local_date,
     "local_datetime": local_datetime,
+    "local_skeleton": local_skeleton,
     "number": local_number,
 }

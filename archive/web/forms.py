@@ -33,7 +33,9 @@ def form_status() -> int:
 def sentence(message) -> str:
     """Service errors are lower-case clauses (a `Message` to translate); flash them as
     sentences in the request's language."""
-    text = translate(first_message(message)) if isinstance(message, Exception) else str(message)
+    if isinstance(message, Exception):
+        message = first_message(message)
+    text = str(translate(message))
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 

@@ -3,12 +3,14 @@ item kinds and content languages. One place, so that every page says the same wo
 
 from __future__ import annotations
 
+from datetime import date
+
 from babel import Locale, UnknownLocaleError
 from flask import Flask
 from flask_babel import gettext, lazy_gettext
 
 from archive.fulltext import Message
-from archive.i18n import format_locale
+from archive.i18n import format_locale, local_date
 from archive.models import ItemKind, ItemState, Role, Visibility
 
 STATE_NAMES = {
@@ -55,7 +57,10 @@ def vocabulary() -> dict:
 
 
 def translate(message) -> str:
-    """A message of the search library in the request's language (nested values too)."""
+    """A `Message` (of the search library or a service) in the request's language, nested
+    messages and dates among its values too; anything else as it is."""
+    if isinstance(message, date):
+        return local_date(message, "long")
     if not isinstance(message, Message):
         return message
     params = {name: translate(value) for name, value in message.params.items()}

@@ -14,13 +14,15 @@ from werkzeug.datastructures import MultiDict
 
 from archive import permissions
 from archive.extensions import db
-from archive.fulltext import SYNTAX_HELP, SearchRequest
+from archive.fulltext import SYNTAX_HELP, FacetValue, SearchRequest
 from archive.fulltext.results import FACETS, SORTS
 from archive.fulltext.snippets import Highlighter
 from archive.guards import load_or_404, require_login
 from archive.models import Event, Item, ItemState, Page, Photo, Presentation
 from archive.programme.finding import ProgrammeHit, find_sessions
 from archive.services import current_index
+from archive.web import places
+from archive.web.labels import language_name, translate
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 bp.before_request(require_login)
@@ -105,12 +107,24 @@ def results():
     if not state.searched:
         return render_template("search/start.html", **browse_start(), **page_context(state))
     page = current_index().search(state.request(per_page=PER_PAGE))
+    sessions = places.session_names(page)
     return render_template(
         "search/results.html",
         result=page,
         programme_hits=programme_hits(state.text, state.filters, page.page),
+        places=places.hit_places(page),
+        facet_label=lambda name, value: facet_label(name, value, sessions),
         **page_context(state),
     )
+
+
+def facet_label(name: str, value: FacetValue, sessions: dict[str, str]) -> str:
+    """How a facet value reads in the request's language."""
+    if name == "lang":
+        return language_name(value.value)
+    if name == "session":
+        return translate(sessions.get(value.value, value.label))
+    return translate(value.label)
 
 
 def page_context(state: SearchState) -> dict:
