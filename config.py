@@ -7,6 +7,7 @@ because the instance path is only known there).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -71,9 +72,21 @@ class Config:
     # claim ran out (its worker was killed, or its machine died) is taken up by another.
     WORKER_LEASE_S = _env_int("WORKER_LEASE_S", 60)
 
-    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URL", "memory://")
+    # None means: sign-in attempts are counted in the application database, which every web
+    # process (and, on PostgreSQL, every machine) shares; redis://host:6379/0 counts in Redis.
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URL")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    # Sign-in attempts per address and account pair; per account (from any address) and per
+    # address (over every account name) the limits are higher, so that an attack on one
+    # account cannot lock its owner out from everywhere.
     LOGIN_LIMIT = _env("LOGIN_LIMIT", "10 per 15 minutes")
+    LOGIN_ACCOUNT_LIMIT = _env("LOGIN_ACCOUNT_LIMIT", "50 per 15 minutes")
+    LOGIN_ADDRESS_LIMIT = _env("LOGIN_ADDRESS_LIMIT", "100 per 15 minutes")
+    # A sign-in without "keep me signed in" ends after this many hours; with it, after
+    # REMEMBER_DAYS (at most 30). Signing out ends it at once, on every copy of its cookies.
+    SESSION_HOURS = _env_int("SESSION_HOURS", 12)
+    REMEMBER_DAYS = min(_env_int("REMEMBER_DAYS", 30), 30)
+    REMEMBER_COOKIE_DURATION = timedelta(days=REMEMBER_DAYS)
 
     SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -13,7 +13,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
 from archive import api, auth, cli, errors, i18n, security, services, startup, tasks, web
-from archive.extensions import csrf, db, limiter, migrate
+from archive.auth import limits
+from archive.extensions import csrf, db, migrate
 from archive.web import filters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,11 +27,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     instance_dir = overrides.get("INSTANCE_DIR", config_class.INSTANCE_DIR)
     app = Flask(
         __name__,
-        instance_path=str(Path(instance_dir).resolve()),
+        instance_path=str(Path(instance_dir).absolute()),
         template_folder=str(ROOT / "templates"),
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
+    startup.resolve_paths(app)
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     configure_logging(app)
     startup.prepare_instance(app)
@@ -62,7 +64,7 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    limits.init_app(app)
     auth.init_login(app)
     i18n.init_app(app)
 

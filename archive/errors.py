@@ -6,17 +6,32 @@ import logging
 import time
 
 from flask import Flask, current_app, jsonify, render_template, request
-from flask_babel import gettext, lazy_gettext, ngettext
-from flask_limiter.errors import RateLimitExceeded
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from archive import permissions
+from archive.fulltext import IndexCorruptError, SchemaVersionError
 
 logger = logging.getLogger(__name__)
 
 DRAIN_CHUNK = 256 * 1024
+
+# Machine-readable codes of API errors, by status: {"error": "<sentence>", "code": "<code>"}.
+API_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "too_many_requests",
+    500: "internal_error",
+}
 
 TITLES = {
     400: lazy_gettext("Bad request"),
@@ -27,11 +42,19 @@ TITLES = {
     413: lazy_gettext("File too large"),
     429: lazy_gettext("Too many attempts"),
     500: lazy_gettext("Server error"),
+    503: lazy_gettext("Search unavailable"),
 }
+REBUILD_NEEDED = lazy_gettext(
+    "Search is unavailable until the search index is rebuilt for this version of the "
+    "archive. An administrator runs `flask --app archive reindex` (the archive itself is "
+    "unaffected)."
+)
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(SchemaVersionError, handle_index_needs_rebuild)
+    app.register_error_handler(IndexCorruptError, handle_index_needs_rebuild)
     app.register_error_handler(Exception, handle_unexpected)
 
 
@@ -41,8 +64,15 @@ def handle_http_error(exc: HTTPException):
         drain_request_body()
     message = describe(exc)
     if request.path.startswith("/api/"):
-        return jsonify(error=message), code
+        return api_error(message, code)
     return render_page(code, message)
+
+
+def api_error(message: str, status: int, code: str | None = None):
+    """The API's error body: a sentence for people and a stable code for programs."""
+    response = jsonify(error=message, code=code or API_CODES.get(status, f"http_{status}"))
+    response.status_code = status
+    return response
 
 
 def drain_request_body(max_seconds: float = 30.0) -> None:
@@ -74,8 +104,6 @@ def describe(exc: HTTPException) -> str:
         return gettext(
             "The form expired or was sent from another site. Reload the page and try again."
         )
-    if isinstance(exc, RateLimitExceeded):
-        return retry_message(exc)
     if exc.code == 413:
         return gettext(
             "The upload is larger than the limit of %(mb)s MB.",
@@ -108,20 +136,18 @@ GENERIC = {
 }
 
 
-def retry_message(exc: RateLimitExceeded) -> str:
-    seconds = exc.limit.limit.get_expiry() if exc.limit else 60
-    minutes = max(1, round(seconds / 60))
-    return ngettext(
-        "Too many attempts. Try again in %(num)d minute.",
-        "Too many attempts. Try again in %(num)d minutes.",
-        minutes,
-    )
+def handle_index_needs_rebuild(exc: Exception):
+    """An index from another schema version, or a damaged one: say what fixes it (503)."""
+    logger.error("search index unusable on %s: %s", request.path, exc)
+    if request.path.startswith("/api/"):
+        return jsonify(error=str(REBUILD_NEEDED)), 503
+    return render_page(503, REBUILD_NEEDED)
 
 
 def handle_unexpected(exc: Exception):
     logger.exception("unhandled error on %s %s", request.method, request.path)
     if request.path.startswith("/api/"):
-        return jsonify(error="internal error"), 500
+        return api_error("internal error; it has been logged", 500)
     return render_page(500, GENERIC[500]())
 
 

@@ -3,14 +3,21 @@
 Called after commits (the index is a cache of the database): when an item becomes ready,
 when its fields or visibility change, when its event or the event's grants change, and by
 `flask reindex`, which rebuilds everything from the stored page text.
+
+Rows are read while holding the index's write lock (`SearchBackend.writing`), in a fresh
+transaction: a writer that read an item's rows and then waited for the lock used to write
+them over a newer writer's documents, so an item narrowed to staff came back as shared.
+An item is marked indexed only if its row did not change since it was read; otherwise it
+stays "to index" and the recovery sweep (or the change's own re-index) writes it again.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from archive.extensions import db
@@ -81,13 +88,7 @@ def page_text(page: Page) -> PageText:
 
 def index_item(item_id: int) -> None:
     """Make the index agree with the database about one item (add, replace or remove)."""
-    item = db.session.get(Item, item_id)
-    if item is None or item.status != ItemState.READY:
-        current_index().remove_item(item_id)
-        return
-    facts = facts_for([item]).get(item.id, NO_FACTS)
-    current_index().index_item(item_doc(item, facts), page_texts(item))
-    mark_indexed([item_id])
+    index_batch([item_id])
 
 
 def remove_item(item_id: int) -> None:
@@ -105,15 +106,17 @@ def index_event(event_id: int) -> None:
 
 def index_batch(item_ids: list[int]) -> None:
     """Index many items with one index commit; those that are not ready (any more) or no
-    longer exist are removed from the index."""
-    items = load_items(item_ids)
-    facts = facts_for(items)
-    current_index().index_items(
-        (item_doc(i, facts.get(i.id, NO_FACTS)), page_texts(i)) for i in items
-    )
-    mark_indexed([i.id for i in items])
-    for item_id in set(item_ids) - {i.id for i in items}:
-        current_index().remove_item(item_id)
+    longer exist are removed from the index. The rows are read under the index's lock."""
+    index = current_index()
+    with index.writing():
+        db.session.commit()  # end any transaction begun before the lock: read what is now
+        items = load_items(item_ids)
+        seen = {i.id: i.updated_at for i in items}
+        facts = facts_for(items)
+        index.index_items((item_doc(i, facts.get(i.id, NO_FACTS)), page_texts(i)) for i in items)
+        for item_id in sorted(set(item_ids) - seen.keys()):
+            index.remove_item(item_id)
+        mark_indexed(seen)
 
 
 def load_items(item_ids: list[int]) -> list[Item]:
@@ -145,10 +148,18 @@ def index_unindexed() -> int:
     return len(ids)
 
 
-def mark_indexed(item_ids: list[int]) -> None:
-    if item_ids:
-        db.session.execute(update(Item).where(Item.id.in_(item_ids)).values(indexed_at=utcnow()))
-        db.session.commit()
+def mark_indexed(seen: dict[int, datetime]) -> None:
+    """Set `indexed_at` on the items whose row is still as it was read (`updated_at`)."""
+    if not seen:
+        return
+    table = Item.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("item"), table.c.updated_at == bindparam("seen"))
+        .values(indexed_at=utcnow(), updated_at=table.c.updated_at)  # indexing changes nothing
+    )
+    db.session.execute(statement, [{"item": i, "seen": at} for i, at in seen.items()])
+    db.session.commit()
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> RebuildReport:

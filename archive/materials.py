@@ -51,6 +51,8 @@ def update_item(item: Item, changes: dict[str, str]) -> list[str]:
             relabel_pages(item, current[name] or None, value or None)
         setattr(item, name, value or (None if name == "language" else ""))
         changed.append(name)
+    if changed:
+        item.indexed_at = None  # until the re-index after the commit has written it
     return changed
 
 

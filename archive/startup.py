@@ -27,17 +27,69 @@ class StartupError(SystemExit):
         super().__init__(f"workshop-archive: {message}")
 
 
+PATH_SETTINGS = ("INSTANCE_DIR", "UPLOAD_DIR", "INDEX_DIR")
+
+
+def resolve_paths(app: Flask) -> None:
+    """Make every configured folder, and a SQLite database's file, absolute once, against the
+    working directory at start-up: a relative ARCHIVE_UPLOAD_DIR was written relative to the
+    working directory but served (send_file) relative to the package, so every image
+    answered 500."""
+    for name in PATH_SETTINGS:
+        app.config[name] = str(Path(app.config[name]).expanduser().absolute())
+    url = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if url:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            if not parsed.database.startswith("file:"):
+                absolute = str(Path(parsed.database).expanduser().absolute())
+                url = parsed.set(database=absolute).render_as_string(hide_password=False)
+                app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+
 def prepare_instance(app: Flask) -> None:
-    """Create the instance folder and fill in the defaults that depend on it."""
+    """Create the instance folder (mode 700: it holds the password hashes and the secret
+    key) and fill in the defaults that depend on it."""
     instance = Path(app.instance_path)
     try:
-        instance.mkdir(parents=True, exist_ok=True)
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        keep_private(instance, 0o700)
     except OSError as exc:
         raise StartupError(f"cannot create instance folder {instance}: {exc.strerror}") from exc
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'archive.db'}"
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance / "secret_key")
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def keep_private(path: Path, mode: int) -> None:
+    """Tighten a file or folder we own to `mode` (a folder made by an older version, or by a
+    umask of 022, is readable by everyone)."""
+    st = path.stat()
+    if st.st_uid == os.getuid() and st.st_mode & 0o777 & ~mode:
+        os.chmod(path, mode)
+        logger.warning("made %s private (mode %o)", path, mode)
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file mode 600 before SQLite creates it world-readable; SQLite
+    gives its -wal and -shm files the database file's mode."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if str(path).startswith("file:"):
+        return
+    if not path.parent.is_dir():
+        return  # check_database names the missing folder
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if candidate.exists():
+                keep_private(candidate, 0o600)
+    except OSError as exc:
+        raise StartupError(f"cannot create database file {path}: {exc.strerror}") from exc
 
 
 def load_or_create_secret_key(path: Path) -> str:

@@ -347,13 +347,16 @@ def verify_uploads(stack: LiveStack, report: LoadReport, markers: dict[int, str]
     everything = AccessScope(include_staff_only=True)
     pages = report.options.upload_pages
     for n, item_id in enumerate(report.upload_ids):
-        (status, page_count, indexed) = stack.query(
-            "SELECT status, page_count, indexed_at FROM items WHERE id = ?", (item_id,)
+        (status, page_count, indexed, error) = stack.query(
+            "SELECT status, page_count, indexed_at, error FROM items WHERE id = ?", (item_id,)
         )[0]
         (rows,) = stack.query("SELECT count(*) FROM pages WHERE item_id = ?", (item_id,))[0]
         hits = index.search(SearchRequest(markers[n], scope=everything)).total_hits
         if status != "ready" or indexed is None or page_count != pages or rows != pages:
-            report.lost.append(f"item {item_id}: {status}, {rows} page rows, indexed {indexed}")
+            reason = f"; error: {error}" if error else ""
+            report.lost.append(
+                f"item {item_id}: {status}, {rows} page rows, indexed {indexed}{reason}"
+            )
         elif hits != pages:
             report.lost.append(f"item {item_id}: {hits} index documents for {pages} pages")
     index.close()
@@ -455,6 +458,8 @@ def print_report(report: LoadReport, say=print) -> None:
     errors = {k: v for k, v in errors.items() if v}
     say(f"errors by kind and status (0 = no response): {errors or 'none'}")
     say(f"5xx responses: {report.server_errors}")
+    for lost in report.lost:
+        say(f"not ready: {lost}")
     for target in report.targets():
         say(f"{'PASS' if target.ok else 'FAIL'}  {target.name}: {target.detail}")
 

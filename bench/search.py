@@ -11,6 +11,11 @@ temporary directory, then times `SearchIndex.search()` (facets, grouping, snippe
 for a mix of typical queries in a partner scope and an unrestricted scope: first with empty
 caches ("cold": every word's postings are read from the index the first time), then the
 same queries again ("repeated": postings and filter masks are cached per segment).
+
+The reference, in the same run: SQLite FTS5 (porter + unicode61, remove_diacritics 2) over
+the same pages, built on one core, answering the same queries with the top 10, snippets, the
+total and two facet counts (bench/fts5_reference.py). Build figures are CPU seconds (the
+writer processes included) and peak RSS; search figures are wall-clock milliseconds.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -26,6 +32,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import fts5_reference as fts5  # noqa: E402  (bench/fts5_reference.py)
 
 from archive.fulltext import AccessScope, ItemDoc, PageText, SearchRequest  # noqa: E402
 from archive.fulltext.whoosh import SearchIndex  # noqa: E402
@@ -171,25 +179,90 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def report(label: str, values: list[float]) -> None:
+    """One line of percentiles (bench/search_page.py prints its figures with it)."""
     print(
         f"  {label:<22} n={len(values):<4} p50 {percentile(values, 50):7.1f} ms   "
         f"p95 {percentile(values, 95):7.1f} ms   p99 {percentile(values, 99):7.1f} ms"
     )
 
 
-def build(index: SearchIndex, root: Path, args: argparse.Namespace) -> None:
-    started = time.perf_counter()
-    result = index.rebuild(corpus(args.pages, args.seed))
-    seconds = time.perf_counter() - started
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its reaped children (the rebuild's writer processes)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def peak_mb() -> float:
+    """The largest resident set of this process or of any of its children so far."""
+    return (
+        max(
+            resource.getrusage(w).ru_maxrss
+            for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        / 1024
+    )
+
+
+def build(index: SearchIndex, root: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Build our index; print and return its figures (generation of the pages included,
+    as in the FTS5 build)."""
+    started, cpu = time.perf_counter(), cpu_seconds()
+    result = index.rebuild(corpus(args.pages, args.seed), procs=args.procs)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     size = sum(f.stat().st_size for f in (root / result.generation).rglob("*") if f.is_file())
     print(
         f"pages {args.pages:,}: {result.documents:,} documents (with photos), "
         f"{result.items:,} items"
     )
+    figures = {"docs": result.documents, "cpu": cpu, "mb": size / 1e6, "peak": peak_mb()}
     print(
-        f"build {seconds:.1f} s = {result.documents / seconds:.0f} documents/s, "
-        f"index {size / 1e6:.1f} MB"
+        f"build (archive, {args.procs} writer process(es)): {cpu:.1f} CPU s = "
+        f"{result.documents / cpu:.0f} pages per CPU-second; wall {seconds:.1f} s = "
+        f"{result.documents / seconds:.0f} pages/s; index {size / 1e6:.1f} MB; "
+        f"peak RSS {figures['peak']:.0f} MB"
     )
+    return figures
+
+
+def build_fts5(path: Path, args: argparse.Namespace, ours: dict[str, float]) -> None:
+    docs, cpu, size = fts5.build(path, corpus(args.pages, args.seed))
+    print(
+        f"build (SQLite FTS5 reference, one core): {cpu:.1f} CPU s = {docs / cpu:.0f} "
+        f"pages per CPU-second; database {size:.1f} MB"
+    )
+    print(
+        f"  ratio archive/FTS5: build speed {(ours['docs'] / ours['cpu']) / (docs / cpu):.2f}x, "
+        f"size {ours['mb'] / size:.2f}x"
+    )
+
+
+def compare(label: str, ours: dict[str, list[float]], theirs: dict[str, list[float]]) -> None:
+    """p50/p95 per query kind for both engines, and the ratio of the p95s."""
+    print(f"search, {label}: archive p50/p95 vs FTS5 p50/p95 (ms), ratio of p95")
+    kinds = [*ours, "all"]
+    ours = {**ours, "all": [v for k in ours for v in ours[k]]}
+    theirs = {**theirs, "all": [v for k in theirs for v in theirs[k]]}
+    for kind in kinds:
+        a, b = ours[kind], theirs[kind]
+        print(
+            f"  {kind:<10} n={len(a):<4} {percentile(a, 50):6.1f} / {percentile(a, 95):6.1f}   "
+            f"{percentile(b, 50):6.1f} / {percentile(b, 95):6.1f}   "
+            f"{percentile(a, 95) / max(percentile(b, 95), 1e-6):5.2f}x"
+        )
+
+
+def time_archive(index: SearchIndex, plan, scope, cold: bool) -> dict[str, list[float]]:
+    if cold:  # drop cached arrays: each scope starts like a fresh worker
+        index.close()
+        index.search(SearchRequest("", scope))
+    by_type: dict[str, list[float]] = {}
+    for kind, text in plan:
+        started = time.perf_counter()
+        page = index.search(SearchRequest(text, scope))
+        by_type.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
+        assert page.total_hits >= 0
+    return by_type
 
 
 def main() -> None:
@@ -205,6 +278,7 @@ def main() -> None:
         default="whoosh",
         help="postgresql: build and search the PostgreSQL backend beside Whoosh, in one run",
     )
+    parser.add_argument("--procs", type=int, default=2, help="writer processes of the build")
     args = parser.parse_args()
     if args.backend == "postgresql":
         from bench.search_postgres import compare  # needs a PostgreSQL server: only then
@@ -219,7 +293,7 @@ def main() -> None:
     else:
         root = Path(args.keep or tempfile.mkdtemp(prefix="fulltext-bench-"))
         index = SearchIndex(root)
-        build(index, root, args)
+        figures = build(index, root, args)
 
     scopes = {
         "unrestricted": AccessScope(include_staff_only=True),
@@ -232,24 +306,17 @@ def main() -> None:
     print(f"first search (opens the searcher, reads columns): {first:.0f} ms")
     print(f"{index.doc_count():,} documents in the index")
 
+    fts5_path = root / "fts5.sqlite"
+    if not args.index:
+        build_fts5(fts5_path, args, figures)
+    elif not fts5_path.exists():
+        fts5.build(fts5_path, corpus(args.pages, args.seed))  # same --pages and --seed!
     plan = queries(args.seed, args.queries)
     for scope_name, scope in scopes.items():
         for run in ("cold", "repeated"):
-            if run == "cold":  # drop cached arrays: each scope starts like a fresh worker
-                index.close()
-                index.search(SearchRequest("", scope))
-            by_type: dict[str, list[float]] = {}
-            for kind, text in plan:
-                started = time.perf_counter()
-                page = index.search(SearchRequest(text, scope))
-                by_type.setdefault(kind, []).append((time.perf_counter() - started) * 1000)
-                assert page.total_hits >= 0
-            everything = [v for values in by_type.values() for v in values]
-            print(f"search, {scope_name} scope, {run} (facets, grouping, snippets):")
-            if run == "cold":
-                for kind, values in by_type.items():
-                    report(kind, values)
-            report("all", everything)
+            ours = time_archive(index, plan, scope, cold=run == "cold")
+            theirs = fts5.time_queries(fts5_path, plan, scope, cold=run == "cold")
+            compare(f"{scope_name} scope, {run} (top 10, snippets, facets)", ours, theirs)
     index.close()
     if not (args.keep or args.index):
         shutil.rmtree(root, ignore_errors=True)

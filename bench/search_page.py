@@ -1,4 +1,4 @@
-"""Benchmark the search results page as the server renders it (issue 5: < 150 ms).
+"""Benchmark the search results page as the server renders it (issue 12: p95 <= 80 ms).
 
     python bench/search_page.py                          # 10,000 synthetic pages
     python bench/search_page.py --pages 100000           # the long form (builds ~10 min)
@@ -29,6 +29,7 @@ import search as synthetic  # noqa: E402  (bench/search.py)
 from archive import accounts, create_app  # noqa: E402
 from archive.catalogue import EventDetails, create_event  # noqa: E402
 from archive.extensions import db  # noqa: E402
+from archive.fulltext import AccessScope, SearchRequest  # noqa: E402
 from archive.fulltext.whoosh import SearchIndex  # noqa: E402
 
 PASSWORD = "benchmark password"  # noqa: S105 (a throwaway archive)
@@ -77,6 +78,25 @@ def time_queries(client, queries) -> dict[str, list[float]]:
     return times
 
 
+def time_engine(index_dir: Path, username: str, queries) -> list[float]:
+    """Milliseconds of SearchIndex.search alone for the same queries, in the user's scope
+    (the researcher sees all but staff-only items; the partner every tenth event)."""
+    scope = (
+        AccessScope(include_staff_only=False)
+        if username == "researcher"
+        else AccessScope(False, frozenset(range(10, 201, 10)), 1)
+    )
+    index = SearchIndex(index_dir)
+    index.search(SearchRequest("warm up", scope))
+    times = []
+    for _, text in queries:
+        started = time.perf_counter()
+        index.search(SearchRequest(text, scope, autocorrect=True))
+        times.append((time.perf_counter() - started) * 1000)
+    index.close()
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=10_000)
@@ -102,8 +122,11 @@ def main() -> None:
                 print(f"{username}, {label}: GET /search/ server time")
                 for kind in sorted(times):
                     synthetic.report(kind, times[kind])
-            verdict = "PASS" if synthetic.percentile(cold["all"], 95) < 150 else "FAIL"
-            print(f"  target p95 < 150 ms (first time, all queries): {verdict}")
+            engine = time_engine(index_dir, username, queries)
+            print(f"{username}: the search engine alone, same queries and scope (reference)")
+            synthetic.report("all", engine)
+            verdict = "PASS" if synthetic.percentile(cold["all"], 95) <= 80 else "FAIL"
+            print(f"  target p95 <= 80 ms (first time, all queries): {verdict}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

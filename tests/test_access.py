@@ -27,17 +27,20 @@ def everyone(status: int, anonymous=LOGIN) -> dict:
 
 
 def granted_only(status: int, anonymous=LOGIN) -> dict:
-    """What a partner may not see answers like what does not exist: 404."""
+    """Objects of a granted event; on another event's objects a partner gets the same 404
+    as for an object that does not exist."""
     return everyone(status, anonymous) | {"partner_other": 404}
 
 
 def staff_only(status: int, anonymous=LOGIN) -> dict:
+    """Staff pages that are not about one object (upload form, new event): 403 says nothing."""
     return everyone(403, anonymous) | {"staff": status, "admin": status}
 
 
-def staff_only_on(status: int, anonymous=LOGIN) -> dict:
-    """A staff action on an event's object: a partner who may not see the object gets 404."""
-    return staff_only(status, anonymous) | {"partner_other": 404}
+def staff_object(status: int, anonymous=LOGIN) -> dict:
+    """Changing one object (edit, delete, upload into an event): 404 for everyone else, as if
+    it did not exist, even when they may see the object itself."""
+    return everyone(404, anonymous) | {"staff": status, "admin": status}
 
 
 def admin_only(status: int, anonymous=LOGIN) -> dict:
@@ -68,54 +71,63 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("items.photo_image", "GET"): granted_only(200),
     ("items.page_image", "GET"): granted_only(200),
     ("api.me", "GET"): everyone(200, anonymous=API_401),
-    ("api.upload_items", "POST"): staff_only_on(400, anonymous=API_401),
+    ("api.upload_items", "POST"): staff_object(400, anonymous=API_401),
     ("api.list_items", "GET"): granted_only(200, anonymous=API_401),
     ("api.get_item", "GET"): granted_only(200, anonymous=API_401),
+    ("api.download_item", "GET"): granted_only(200, anonymous=API_401),
+    ("api.get_page", "GET"): granted_only(200, anonymous=API_401),
+    ("api.page_image", "GET"): granted_only(200, anonymous=API_401),
+    ("api.photo_image", "GET"): granted_only(200, anonymous=API_401),
+    ("api.search", "GET"): everyone(200, anonymous=API_401),
+    ("api.list_events", "GET"): everyone(200, anonymous=API_401),
+    ("api.get_event", "GET"): granted_only(200, anonymous=API_401),
+    ("api.event_zip", "GET"): granted_only(200, anonymous=API_401),
+    ("api.openapi", "GET"): everyone(200, anonymous=API_401),
     # Staff edit events. An authorised POST of an empty form changes nothing and answers 400
     # (the form again, with its errors); routes about a missing object (id 999999) answer 404
     # before looking at the form. Deleting needs the slug echoed back, so an empty POST is 400.
     ("event_edit.create", "GET"): staff_only(200),
     ("event_edit.create", "POST"): staff_only(400),
-    ("event_edit.edit", "GET"): staff_only_on(200),
-    ("event_edit.edit", "POST"): staff_only_on(400),
-    ("event_edit.delete", "GET"): staff_only_on(200),
-    ("event_edit.delete", "POST"): staff_only_on(400),
+    ("event_edit.edit", "GET"): staff_object(200),
+    ("event_edit.edit", "POST"): staff_object(400),
+    ("event_edit.delete", "GET"): staff_object(200),
+    ("event_edit.delete", "POST"): staff_object(400),
     # Staff upload, change and delete items; an empty POST changes nothing and answers 400.
     ("upload.index", "GET"): staff_only(200),
     ("upload.index", "POST"): staff_only(400),
     ("upload.results", "GET"): staff_only(200),
     ("upload.create_event", "POST"): staff_only(400),
-    ("item_edit.edit", "GET"): staff_only_on(200),
-    ("item_edit.edit", "POST"): staff_only_on(400),
-    ("item_edit.delete", "GET"): staff_only_on(200),
-    ("item_edit.delete", "POST"): staff_only_on(400),
-    ("item_edit.bulk", "POST"): staff_only_on(400),
+    ("item_edit.edit", "GET"): staff_object(200),
+    ("item_edit.edit", "POST"): staff_object(400),
+    ("item_edit.delete", "GET"): staff_object(200),
+    ("item_edit.delete", "POST"): staff_object(400),
+    ("item_edit.bulk", "POST"): staff_object(400),
     # Retrying an item that has not failed changes nothing and returns to the home page.
-    ("item_edit.retry", "POST"): staff_only_on(302),
-    ("item_edit.bulk_delete", "POST"): staff_only_on(400),
+    ("item_edit.retry", "POST"): staff_object(302),
+    ("item_edit.bulk_delete", "POST"): staff_object(400),
     # The programme: everyone who sees the event sees it (API); staff build it. An empty
     # POST changes nothing (400); detaching a deck that is not attached is 404.
     ("api.get_programme", "GET"): granted_only(200, anonymous=API_401),
-    ("api.import_programme_file", "POST"): staff_only_on(400, anonymous=API_401),
-    ("programme_edit.edit", "GET"): staff_only_on(200),
-    ("programme_edit.create_session", "POST"): staff_only_on(400),
-    ("programme_edit.edit_session", "GET"): staff_only_on(200),
-    ("programme_edit.edit_session", "POST"): staff_only_on(400),
-    ("programme_edit.delete_session", "POST"): staff_only_on(400),
-    ("programme_edit.move_session", "POST"): staff_only_on(400),
-    ("programme_edit.create_talk", "POST"): staff_only_on(400),
-    ("programme_edit.edit_talk", "GET"): staff_only_on(200),
-    ("programme_edit.edit_talk", "POST"): staff_only_on(400),
-    ("programme_edit.delete_talk", "POST"): staff_only_on(400),
-    ("programme_edit.move_talk", "POST"): staff_only_on(400),
-    ("programme_edit.attach_deck", "POST"): staff_only_on(400),
-    ("programme_edit.detach_deck", "POST"): staff_only_on(404),
-    ("programme_edit.import_file", "GET"): staff_only_on(200),
-    ("programme_edit.import_file", "POST"): staff_only_on(400),
-    ("placement.cameras", "GET"): staff_only_on(200),
-    ("placement.cameras", "POST"): staff_only_on(400),
-    ("placement.photos", "GET"): staff_only_on(200),
-    ("placement.photos", "POST"): staff_only_on(400),
+    ("api.import_programme_file", "POST"): staff_object(400, anonymous=API_401),
+    ("programme_edit.edit", "GET"): staff_object(200),
+    ("programme_edit.create_session", "POST"): staff_object(400),
+    ("programme_edit.edit_session", "GET"): staff_object(200),
+    ("programme_edit.edit_session", "POST"): staff_object(400),
+    ("programme_edit.delete_session", "POST"): staff_object(400),
+    ("programme_edit.move_session", "POST"): staff_object(400),
+    ("programme_edit.create_talk", "POST"): staff_object(400),
+    ("programme_edit.edit_talk", "GET"): staff_object(200),
+    ("programme_edit.edit_talk", "POST"): staff_object(400),
+    ("programme_edit.delete_talk", "POST"): staff_object(400),
+    ("programme_edit.move_talk", "POST"): staff_object(400),
+    ("programme_edit.attach_deck", "POST"): staff_object(400),
+    ("programme_edit.detach_deck", "POST"): staff_object(404),
+    ("programme_edit.import_file", "GET"): staff_object(200),
+    ("programme_edit.import_file", "POST"): staff_object(400),
+    ("placement.cameras", "GET"): staff_object(200),
+    ("placement.cameras", "POST"): staff_object(400),
+    ("placement.photos", "GET"): staff_object(200),
+    ("placement.photos", "POST"): staff_object(400),
     # Administration: admins only, guarded once on the blueprint.
     ("admin.index", "GET"): admin_only(200),
     ("admin.users", "GET"): admin_only(200),
@@ -135,6 +147,7 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("admin.grant_organisation", "POST"): admin_only(400),
     ("admin.revoke_grant", "POST"): admin_only(404),
     ("admin.audit_log", "GET"): admin_only(200),
+    ("admin.audit_export", "GET"): admin_only(200),
     ("admin.storage_summary", "GET"): admin_only(200),
 }
 

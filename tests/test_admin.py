@@ -150,7 +150,7 @@ def test_moving_a_partner_to_another_organisation(app, client, admin, make_user,
     assert client.post(f"/admin/users/{paul.id}", data=form).status_code == 302
     assert db.session.get(User, paul.id).organisation.name == "OECD"
     paul_browser = signed_in_client(app, "paul")
-    assert paul_browser.get(f"/events/{event.slug}").status_code == 404  # as if it did not exist
+    assert paul_browser.get(f"/events/{event.slug}").status_code == 404
 
 
 def test_deactivation_blocks_sign_in_until_reactivated(app, client, admin, make_user):

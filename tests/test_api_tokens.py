@@ -51,7 +51,7 @@ def test_unknown_or_malformed_tokens_are_rejected(client):
     for header in ("Bearer wa_nope", "Bearer ", "Basic abc", "wa_nope"):
         response = client.get("/api/v1/me", headers={"Authorization": header})
         assert response.status_code == 401
-        assert response.json == {"error": "authentication required"}
+        assert response.json == {"error": "authentication required", "code": "unauthorized"}
 
 
 def test_tokens_do_not_open_pages(client, make_user):

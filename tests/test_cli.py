@@ -2,8 +2,12 @@
 
 from sqlalchemy import select
 
+from archive import pipeline
 from archive.extensions import db
+from archive.fulltext import SearchRequest
 from archive.models import ApiToken, AuditEntry, Event, Grant, User
+from archive.permissions import search_scope
+from archive.services import current_index
 
 
 def test_users_create_reads_password_from_stdin(runner, app):
@@ -107,3 +111,22 @@ def test_events_create_reports_bad_input(runner):
         ]
     )
     assert reversed_dates.exit_code == 1 and "before the start" in reversed_dates.output
+
+
+def test_grants_add_makes_the_event_searchable_for_the_partner_at_once(
+    runner, make_user, make_event, make_presentation
+):
+    event = make_event("baku-2023", "Baku")
+    deck = make_presentation(event, "Budget", pages=("zqxgrantword in the budget",))
+    pipeline.index_items([deck.id])
+    partner = make_user("paula", "partner", "UNDP")
+
+    def found() -> list[int]:
+        page = current_index().search(SearchRequest("zqxgrantword", search_scope(partner)))
+        return [g.item_id for g in page.groups]
+
+    assert found() == []
+    assert runner.invoke(args=["grants", "add", "baku-2023", "UNDP"]).exit_code == 0
+    assert found() == [deck.id]
+    assert runner.invoke(args=["grants", "remove", "baku-2023", "UNDP"]).exit_code == 0
+    assert found() == []

@@ -13,12 +13,12 @@ import time
 
 import pytest
 
-from archive import ingest, tasks
+from archive import accounts, ingest, tasks
 from archive.catalogue import EventDetails, create_event
 from archive.extensions import db
 from archive.models import Item
 from archive.services import current_storage
-from tests.conftest import Auth, make_app
+from tests.conftest import PASSWORD, Auth, make_app
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None, reason="redis-server not installed"
@@ -90,3 +90,22 @@ def test_sign_in_limits_are_shared_between_web_processes(tmp_path, redis_url):
     for client in (first, second, first):
         assert Auth(client).login("mallory", "wrong").status_code == 401
     assert Auth(second).login("mallory", "wrong").status_code == 429
+
+
+def test_redis_limits_are_per_pair_and_a_success_clears_the_pair(tmp_path, redis_url):
+    app = make_app(
+        tmp_path, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=redis_url,
+        LOGIN_LIMIT="3 per 15 minutes", LOGIN_ACCOUNT_LIMIT="6 per 15 minutes",
+    )  # fmt: skip
+    with app.app_context():
+        accounts.create_user("alice", PASSWORD, "researcher")
+        db.session.commit()
+    client = app.test_client()
+    elsewhere = {"REMOTE_ADDR": "203.0.113.9"}
+    assert [Auth(client).login("alice", "wrong").status_code for _ in range(5)] == [401] * 3 + [
+        429
+    ] * 2
+    assert Auth(client).login("alice", environ_base=elsewhere).status_code == 302
+    Auth(client).logout()
+    assert Auth(client).login("alice", "wrong", environ_base=elsewhere).status_code == 401
+    app.extensions["archive.signin_limits"][0].redis.flushall()

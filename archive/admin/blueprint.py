@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import Blueprint
 from flask_login import current_user
 
 from archive import permissions
-from archive.guards import require_login
+from archive.guards import refuse, require_login
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -16,7 +16,7 @@ def require_admin():
     """Every admin route: sign-in first, then 403 for anyone who is not an admin."""
     response = require_login()
     if response is None and not permissions.may_manage_accounts(current_user):
-        abort(403)
+        refuse(403, "admin page")
     return response
 
 

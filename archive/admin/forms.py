@@ -139,6 +139,10 @@ class AuditFilterForm(FlaskForm):
     target_type = SelectField(
         _l("Target type"), choices=[SelectChoice("", _l("Any type"))], default=""
     )
+    organisation = SelectField(
+        _l("Organisation"), choices=[SelectChoice("", _l("Any organisation"))], default=""
+    )
+    event = SelectField(_l("Event"), choices=[SelectChoice("", _l("Any event"))], default="")
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
 

@@ -1,6 +1,7 @@
-"""The JSON API under /api/v1 (one module per resource)."""
+"""The JSON API under /api/v1 (one module per area): items and uploads, files, events,
+search, and the OpenAPI description."""
 
-from archive.api import items, me, programme
+from archive.api import events, files, items, me, openapi, programme, search
 from archive.api.blueprint import bp
 
-__all__ = ["bp", "items", "me", "programme"]
+__all__ = ["bp", "events", "files", "items", "me", "openapi", "programme", "search"]

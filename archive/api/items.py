@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from archive import ingest, permissions, tasks
 from archive.api.blueprint import bp
+from archive.errors import api_error
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404
 from archive.ingest import Accepted, FieldError, ItemFields
-from archive.models import Event, Item, ItemState, Presentation, Visibility
+from archive.models import Event, Item, Presentation, Visibility
 
 
 def load_event(slug: str) -> Event:
@@ -22,16 +23,14 @@ def load_event(slug: str) -> Event:
 def upload_items(slug: str):
     """Accept one or more files (field `files` or `file`); answers at once with each
     file's outcome, while a worker extracts and indexes the accepted ones."""
-    event = load_event(slug)
-    if not permissions.may_edit(current_user, event):
-        abort(403)
+    event = load_event_or_404(slug, permissions.may_edit)
     files = request.files.getlist("files") + request.files.getlist("file")
     if not files:
-        return jsonify(error="no files: send them as multipart field 'files'"), 400
+        return api_error("no files: send them as multipart field 'files'", 400, "no_files")
     try:
         fields = item_fields(request.form)
     except FieldError as exc:
-        return jsonify(error=str(exc)), 400
+        return api_error(str(exc), 400, "invalid_field")
     outcomes = ingest.accept_uploads(
         [(upload.stream, upload.filename) for upload in files],
         event,
@@ -98,6 +97,7 @@ def get_item(item_id: int):
 
 
 def item_json(item: Item) -> dict:
+    """One item as the API shows it; every link works with the same token."""
     data = {
         "id": item.id,
         "kind": item.kind,
@@ -120,21 +120,38 @@ def item_json(item: Item) -> dict:
             "pages_total": item.ocr_pages_total,
             "error": item.ocr_error,
         },
-        "links": {
-            "self": url_for("api.get_item", item_id=item.id, _external=True),
-            "download": url_for("items.download", item_id=item.id, _external=True),
-            "page": url_for("items.view", item_id=item.id, _external=True),
-        },
+        "links": item_links(item),
     }
-    if item.status == ItemState.READY:
-        data["links"]["thumbnail"] = thumbnail_url(item)
     if isinstance(item, Presentation):
         data.update(speakers=item.speakers, organisation=item.organisation, language=item.language)
     return data
 
 
-def thumbnail_url(item: Item) -> str:
-    """A small picture of a ready item: a photo's grid image, a deck's first page."""
+def item_links(item: Item) -> dict[str, str]:
+    """The API's URLs about an item: itself, its original, its event and its images."""
+    links = {
+        "self": url_for("api.get_item", item_id=item.id, _external=True),
+        "download": url_for("api.download_item", item_id=item.id, _external=True),
+        "event": url_for("api.get_event", slug=item.event.slug, _external=True),
+    }
     if isinstance(item, Presentation):
-        return url_for("items.page_image", item_id=item.id, number=1, size="thumb")
-    return url_for("items.photo_image", item_id=item.id, size="grid")
+        links["first_page"] = page_url(item.id, 1)
+        links["thumbnail"] = image_url(item.id, 1, "thumb")
+    else:
+        links["thumbnail"] = photo_url(item.id, "grid")
+        links["image"] = photo_url(item.id, "lightbox")
+    return links
+
+
+def page_url(item_id: int, number: int, terms=()) -> str:
+    """A page of a deck as JSON (number, label, text with the terms marked, images)."""
+    hl = list(terms) or None
+    return url_for("api.get_page", item_id=item_id, number=number, hl=hl, _external=True)
+
+
+def image_url(item_id: int, number: int, size: str) -> str:
+    return url_for("api.page_image", item_id=item_id, number=number, size=size, _external=True)
+
+
+def photo_url(item_id: int, size: str) -> str:
+    return url_for("api.photo_image", item_id=item_id, size=size, _external=True)

@@ -4,7 +4,7 @@ permissions) and `POST` of a CSV or event.toml to import one (staff)."""
 
 from __future__ import annotations
 
-from flask import abort, jsonify, request
+from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -32,9 +32,7 @@ def get_programme(slug: str):
 @bp.post("/events/<slug>/programme")
 def import_programme_file(slug: str):
     """The file as multipart field `file`, or as the body (text/csv, application/toml)."""
-    event = load_event(slug)
-    if not permissions.may_edit_programme(current_user, event):
-        abort(403)
+    event = load_event_or_404(slug, permissions.may_edit_programme)
     upload = request.files.get("file")
     data = upload.read() if upload else request.get_data()
     name = upload.filename if upload else body_name(request.mimetype)

@@ -8,6 +8,7 @@ from flask import Flask, jsonify, redirect, request, url_for
 from flask_babel import lazy_gettext
 from sqlalchemy import select
 
+from archive.auth import signins
 from archive.extensions import db, login_manager
 from archive.models import ApiToken, User
 from archive.models.common import utcnow
@@ -26,14 +27,14 @@ def init_login(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Accept the session only if the account is active and its nonce is unchanged."""
-    user_id, _, nonce = session_id.partition(":")
-    if not user_id.isdigit():
+    """Accept a session or remember cookie only for a live sign-in from this client, of an
+    active account whose nonce is unchanged (see `archive.auth.signins`)."""
+    user_id, nonce, secret = (session_id.split(":") + ["", "", ""])[:3]
+    if not user_id.isdigit() or not nonce or not secret:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_nonce != nonce:
-        return None
-    return user
+    return signins.load(
+        int(user_id), nonce, secret, request.remote_addr, request.headers.get("User-Agent")
+    )
 
 
 def authenticate_token(req) -> bool | None:
@@ -70,7 +71,7 @@ def is_token_request() -> bool:
 @login_manager.unauthorized_handler
 def unauthorized():
     if request.path.startswith("/api/"):
-        response = jsonify(error="authentication required")
+        response = jsonify(error="authentication required", code="unauthorized")
         response.status_code = 401
         response.headers["WWW-Authenticate"] = 'Bearer realm="workshop-archive"'
         return response

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from archive import accounts, audit, catalogue
+from archive import accounts, audit, catalogue, pipeline
 from archive.accounts import AccountError
 from archive.catalogue import EventError
 from archive.cli.common import fail, read_password
@@ -127,6 +127,9 @@ def add_grant(event_slug, org):
     added = accounts.add_grant(event, organisation)
     audit.record(None, "grant.add", event, summary=f"{event_slug} -> {organisation.name}")
     db.session.commit()
+    # The event's documents carry its grants: refresh them here, so that the partner finds
+    # the event's decks at once (the admin page asks the queue; a command has no worker).
+    pipeline.reindex_event(event.id)
     click.echo(f"{organisation.name} {'now sees' if added else 'already saw'} {event_slug}.")
 
 
@@ -144,4 +147,5 @@ def remove_grant(event_slug, org):
         fail(f"{org!r} has no grant for {event_slug}")
     audit.record(None, "grant.remove", event, summary=f"{event_slug} -x- {organisation.name}")
     db.session.commit()
+    pipeline.reindex_event(event.id)
     click.echo(f"{organisation.name} no longer sees {event_slug}.")

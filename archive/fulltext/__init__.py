@@ -18,6 +18,7 @@ Engine-neutral modules, importable without any search engine's library:
 - `analysis`: tokenising, accent folding and stemming, shared by indexing and queries.
 - `snippets`: highlighted snippets and page text (`highlight_text`).
 - `messages`: `Message`, sentences for people that the application can translate.
+- `overlays`: Beamer overlay runs found from page texts, shown as one hit.
 - `errors`: the typed errors, each with a message a person can act on.
 
 Backends: `whoosh` (`archive.fulltext.whoosh`: Whoosh stores the index, NumPy evaluates
@@ -26,6 +27,7 @@ queries over its segments; see that package's docstring for its modules).
 
 from archive.fulltext.backend import (
     BACKENDS,
+    IndexedAccess,
     IndexStats,
     ItemPages,
     RebuildReport,
@@ -68,6 +70,7 @@ __all__ = [
     "IndexBusyError",
     "IndexCorruptError",
     "IndexStats",
+    "IndexedAccess",
     "ItemDoc",
     "ItemPages",
     "Message",

@@ -44,7 +44,11 @@ _CJK = (
 _MARKS = "\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 LETTER = rf"(?:[^\W_{_CJK}]|[{_MARKS}])"  # one character of a (non-CJK) word
 _JOINER = r"[._/\-'\u2019\u2010\u2011]"
-_TOKEN_RE = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>{LETTER}+(?:{_JOINER}+{LETTER}+)*)")
+# A line break inside a run of CJK characters is layout, not a word boundary (Chinese and
+# Japanese put no spaces between words, and PDF text breaks lines mid-phrase), so a run goes
+# on across it; the bigram that spans the break is indexed like any other.
+_CJK_RUN = rf"[{_CJK}]+(?:[ \t]*\r?\n[ \t]*[{_CJK}]+)*"
+_TOKEN_RE = re.compile(rf"(?P<cjk>{_CJK_RUN})|(?P<word>{LETTER}+(?:{_JOINER}+{LETTER}+)*)")
 _PART_RE = re.compile(rf"{LETTER}+")
 
 
@@ -71,6 +75,16 @@ def word_pieces(text: str) -> list[str]:
     return _SIMPLE_WORDS(text)  # the same result, twice as fast
 
 
+_SIMPLE_WORD_ITER = re.compile(r"[^\W_]+").finditer
+
+
+def iter_word_pieces(text: str) -> Iterator[re.Match[str]]:
+    """The matches of `word_pieces`, with their spans."""
+    if _HAS_CJK_OR_MARK(text):
+        return _PART_RE.finditer(text)
+    return _SIMPLE_WORD_ITER(text)
+
+
 def has_cjk(text: str) -> bool:
     """Whether text holds CJK characters (which are cut into bigrams, not words)."""
     return _HAS_CJK(text) is not None
@@ -95,12 +109,8 @@ def cut_tokens(text: str) -> list[tuple[str, int, int, int, bool]]:
         start, end = match.span()
         run = match.group()
         if match.lastgroup == "cjk":
-            if len(run) == 1:
-                append((run, pos, start, end, False))
-                pos += 1
-                continue
-            for i in range(len(run) - 1):
-                append((run[i : i + 2], pos, start + i, start + i + 2, False))
+            for text, first, last in cjk_bigrams(run):
+                append((text, pos, start + first, start + last, False))
                 pos += 1
             continue
         if not _HAS_JOINER(run):
@@ -117,6 +127,19 @@ def cut_tokens(text: str) -> list[tuple[str, int, int, int, bool]]:
             pos += 1
     _last_cut = (text, tokens)
     return tokens
+
+
+def cjk_bigrams(run: str) -> list[tuple[str, int, int]]:
+    """Overlapping character bigrams of a CJK run (a lone character: itself), skipping the
+    line breaks inside it, with their (start, end) offsets in the run."""
+    if "\n" not in run:
+        if len(run) == 1:
+            return [(run, 0, 1)]
+        return [(run[i : i + 2], i, i + 2) for i in range(len(run) - 1)]
+    where = [i for i, ch in enumerate(run) if not ch.isspace()]
+    if len(where) == 1:
+        return [(run[where[0]], where[0], where[0] + 1)]
+    return [(run[a] + run[b], a, b + 1) for a, b in zip(where, where[1:], strict=False)]
 
 
 def iter_raw_tokens(text: str) -> Iterator[RawToken]:
@@ -233,7 +256,7 @@ def analyse_words(text: str) -> list[AnalysedWord]:
         run = match.group()
         whole: str | None = None
         if match.lastgroup == "cjk":
-            parts = [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+            parts = [text for text, _, _ in cjk_bigrams(run)]
         else:
             found = [p.group() for p in _PART_RE.finditer(run)]
             parts = [p for p in found if len(p) <= MAX_TOKEN_CHARS]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -54,6 +55,20 @@ class IndexStats:
     size_bytes: int  # on disk
 
 
+@dataclass(frozen=True)
+class IndexedAccess:
+    """The access fields the index holds for one item, for checks against the database.
+
+    Sets, because an item's documents could disagree after a bad write; `granted_org_ids`
+    are the organisations on every document, and `consistent` is False if some documents
+    carry grants others lack."""
+
+    visibilities: frozenset[str]
+    event_ids: frozenset[int]
+    granted_org_ids: frozenset[int]
+    consistent: bool = True
+
+
 @runtime_checkable
 class SearchBackend(Protocol):
     """One process's handle on the full-text index; create one per process and share it.
@@ -66,7 +81,17 @@ class SearchBackend(Protocol):
     `PhotoHit.recognised`. Reads never see what the
     request's `AccessScope` hides. Errors are `FulltextError` subclasses with a message an
     operator can act on.
+
+    Writers read the database inside `writing()`: a writer that read rows, then waited for
+    the index, would otherwise write them over a newer writer's documents (a visibility
+    narrowed to staff, then widened again by the stale write). `item_access()` lets
+    integrity checks find any such drift.
     """
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Hold the index's write lock, across processes, for a block that reads the
+        database and then writes; the write methods called inside it take it again
+        (re-entrant in one thread)."""
 
     def index_items(self, batch: Iterable[ItemPages]) -> None:
         """Replace the documents of many items in one commit."""
@@ -107,6 +132,9 @@ class SearchBackend(Protocol):
 
     def item_ids(self) -> set[int]:
         """Ids of every indexed item, for integrity checks against the database."""
+
+    def item_access(self) -> dict[int, IndexedAccess]:
+        """Visibility, event and grants of every indexed item, as its documents say."""
 
     def doc_count(self) -> int:
         """Live documents (pages and photos) in the index."""

@@ -58,6 +58,10 @@ SYNTAX_HELP: list[tuple[str, Message]] = [
 ]
 
 MIN_PREFIX = 3  # letters before "*"
+# Parentheses and negations nested deeper than this are not a query anyone types; the parser
+# recurses once per level, so a cap keeps hostile input (hundreds of "(" or "-") from
+# exhausting the stack. Such a query is searched as plain words, with a notice.
+MAX_DEPTH = 20
 FIELD_NAMES = ("event", "speaker", "org", "year", "date", "type", "lang")
 TYPE_VALUES = {
     "photo": PHOTO,
@@ -192,6 +196,15 @@ class _Parser:
     def __init__(self, tokens: list[tuple]):
         self.tokens = tokens
         self.i = 0
+        self.depth = 0
+
+    def descend(self) -> None:
+        """One level deeper (a parenthesis or a negation); MalformedQuery past MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise MalformedQuery(
+                f"The query nests parentheses or negations more than {MAX_DEPTH} levels deep"
+            )
 
     def peek(self) -> str | None:
         return self.tokens[self.i][0] if self.i < len(self.tokens) else None
@@ -237,7 +250,10 @@ class _Parser:
                 raise MalformedQuery(
                     Message("A “%(sign)s” must be followed by a word to leave out", sign=sign)
                 )
-            return Not(self.unary())
+            self.descend()
+            node = Not(self.unary())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self):
@@ -245,10 +261,12 @@ class _Parser:
         self.i += 1
         kind = token[0]
         if kind == "LP":
+            self.descend()
             node = self.or_expr()
             if self.peek() != "RP":
                 raise MalformedQuery(Message("The query has an unmatched parenthesis"))
             self.i += 1
+            self.depth -= 1
             return node
         if kind == "RP":
             raise MalformedQuery(Message("The query has an unmatched parenthesis"))

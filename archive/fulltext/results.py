@@ -5,8 +5,9 @@ hides: everything on the page comes from one set of matches that already carries
 
 - Results are grouped by presentation. A group's rank is its best page's score (or its date
   when sorting by newest/oldest), ties broken by recency; groups are paginated.
-  `pages_per_group` is how many pages a group shows, the best one included; `more_count`
-  is how many matching pages the presentation has besides the best one.
+  `pages_per_group` is how many hits a group shows, the best one included; `more_count`
+  is how many matching hits the presentation has besides the best one. A hit is a page, or
+  the matching pages of one overlay run shown on its complete page (`PageHit.first_page`).
 - Photos come separately, `photos_per_page` per results page.
 - Facet counts are matching items (a presentation counts once however many of its pages
   match; a photo once). Selections combine with AND across facets and OR within one; each
@@ -17,7 +18,8 @@ hides: everything on the page comes from one set of matches that already carries
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 
@@ -71,6 +73,10 @@ class SearchRequest:
     per_page: int = 10
     pages_per_group: int = 3
     photos_per_page: int = 12
+    # When nothing matches and the did-you-mean correction finds something, answer with
+    # the correction's results at once (`SearchPage.corrected_from` says so); the search page
+    # asks for this, its "search instead for" link does not.
+    autocorrect: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,9 @@ class PageHit:
     score: float
     snippet: Markup  # HTML-escaped text; <mark> around hits is the only markup
     recognised: bool = False  # the page's text was (partly) recognised by OCR
+    # A Beamer overlay run (see `overlays`) is one hit: `page` is its complete (last) page,
+    # `first_page` the first of its matching pages; None for a hit of one page.
+    first_page: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +150,9 @@ class SearchPage:
     sort: str = "relevance"
     photos_per_page: int = 12
     notices: tuple[Message, ...] = ()  # each a sentence the application may translate
+    # Set when the results are those of the suggestion because the text typed found nothing
+    # (`SearchRequest.autocorrect`): the text typed; `query_text` is then the correction.
+    corrected_from: str | None = None
 
     @property
     def page_count(self) -> int:
@@ -159,6 +171,22 @@ class PageMatches:
     terms: tuple[str, ...]
 
 
+def autocorrected(run: Callable[[SearchRequest], SearchPage], request: SearchRequest) -> SearchPage:
+    """`run(request)`, or, when that finds nothing and offers a correction, the correction's
+    results marked with `corrected_from` ("Showing results for ...; search instead for ...").
+
+    Every backend answers through this, so the rule is the same whatever the engine: the
+    correction was already checked to find something within the request's scope.
+    """
+    page = run(request)
+    if not (request.autocorrect and page.total_hits == 0 and page.suggestion):
+        return page
+    corrected = run(replace(request, text=page.suggestion, autocorrect=False))
+    if corrected.total_hits == 0:
+        return page
+    return replace(corrected, corrected_from=page.query_text, suggestion=None)
+
+
 def clamped(request: SearchRequest) -> SearchRequest:
     """The request with every number in range and unknown sorts replaced, before any search."""
     return SearchRequest(
@@ -170,4 +198,5 @@ def clamped(request: SearchRequest) -> SearchRequest:
         per_page=min(max(1, int(request.per_page)), MAX_PER_PAGE),
         pages_per_group=min(max(1, int(request.pages_per_group)), 50),
         photos_per_page=min(max(0, int(request.photos_per_page)), MAX_PER_PAGE),
+        autocorrect=bool(request.autocorrect),
     )

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
 from markupsafe import Markup, escape
 
 from archive.fulltext.analysis import (
-    LETTER,
     analyse_words,
     exact_form,
     fold,
     folded_form,
     has_cjk,
     iter_raw_tokens,
+    iter_word_pieces,
     word_pieces,
 )
 
@@ -61,6 +60,10 @@ class Highlighter:
         self._hits: set[str] = set()
         self._misses: set[str] = set()
         self.cjk = any(has_cjk(t) for t in terms)
+        # Folding and stemming keep a word's first letter, so a word can only match a term
+        # that starts like it: most words of a page are told apart without being stemmed.
+        starts = [*self.folded, *map(fold, self.exact), *(f for _, f in self.prefixes)]
+        self.initials = {term[:1] for term in starts if term}
 
     def __bool__(self) -> bool:
         return bool(self.exact or self.prefixes)
@@ -82,26 +85,27 @@ class Highlighter:
             return []
         if self.cjk:
             return self._token_spans(text)
-        # Fast path: test each distinct word once, then find the hits with one regex.
+        # Fast path: test each distinct word once, then mark its occurrences.
         words = set(word_pieces(text))
-        new = list(words - self._hits - self._misses)
+        new = words - self._hits - self._misses
         if new:
-            exact, folded = self.exact, self.folded
-            found = {
-                word
-                for word, low, fol in zip(
-                    new, map(str.lower, new), map(folded_form, new), strict=True
-                )
-                if low in exact or fol in folded
-            }
-            if self.prefixes:
-                found.update(w for w in new if w not in found and self.is_hit(w))
-            self._hits |= found
-            self._misses.update(w for w in new if w not in found)
+            self._hits |= self._matching(new)
+            self._misses |= new - self._hits
         hits = words & self._hits
         if not hits:
             return []
-        return [m.span() for m in _hit_pattern(frozenset(hits)).finditer(text)]
+        return [m.span() for m in iter_word_pieces(text) if m.group() in hits]
+
+    def _matching(self, words: set[str]) -> set[str]:
+        """Which of these words match a query term (exact, folded or as a prefix)."""
+        initials, exact, folded = self.initials, self.exact, self.folded
+        candidates = [w for w in words if fold(w[0])[:1] in initials]
+        found = {
+            word for word in candidates if word.lower() in exact or folded_form(word) in folded
+        }
+        if self.prefixes:
+            found.update(w for w in candidates if w not in found and self.is_hit(w))
+        return found
 
     def _token_spans(self, text: str) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
@@ -145,12 +149,6 @@ def flowing(text: str) -> str:
 def collapsed(text: str) -> str:
     """`flowing` without the trim, for a piece of a snippet (the part between two marks)."""
     return _SPACE.sub(" ", _LEADERS.sub(" … ", text))
-
-
-@lru_cache(maxsize=256)
-def _hit_pattern(words: frozenset[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!{LETTER})(?:{alternatives})(?!{LETTER})")
 
 
 def _best_window(spans: list[tuple[int, int]], width: int) -> tuple[int, int]:

@@ -12,11 +12,12 @@ Which library decides what (the "second opinion" rule):
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from archive.ingest.errors import IngestError, PasswordProtected, TooLarge
-from archive.ingest.language import classify_language, preload
+from archive.ingest.language import detect_languages, preload
 from archive.ingest.pdf import PdfInfo, extract_texts_with_pypdf, read_pdf_info
 from archive.ingest.photos import PhotoInfo, process_photo
 from archive.ingest.render import (
@@ -122,7 +123,8 @@ def extract_presentation(
         texts = extract_texts_with_pypdf(path, filename, settings.max_pages)
         return assemble(info, [RenderedPage(n, text) for n, text in enumerate(texts, start=1)])
     with doc:
-        return extract_with_pdfium(doc, info, filename, Path(out_dir), settings)
+        reopen = lambda: open_pdf(path, filename)  # noqa: E731 - see render.render_pages
+        return extract_with_pdfium(doc, info, filename, Path(out_dir), settings, reopen)
 
 
 def read_info_with_pypdf(
@@ -152,6 +154,7 @@ def extract_with_pdfium(
     filename: str,
     out_dir: Path,
     settings: ExtractSettings,
+    reopen: Callable[[], Document] | None = None,
 ) -> PresentationExtract:
     """Render pages with pdfium; pypdf's page count (when known) stays authoritative."""
     count = check_pdfium_page_count(doc, filename, settings.max_pages)
@@ -165,6 +168,7 @@ def extract_with_pdfium(
         min(count, info.page_count),
         settings.preview_width,
         settings.thumb_width,
+        reopen,
     )
     return assemble(info, list(rendered))
 
@@ -173,14 +177,18 @@ def assemble(info: PdfInfo, rendered: list[RenderedPage]) -> PresentationExtract
     """Combine structure and rendered pages into one page list of `info.page_count` pages."""
     by_number = {page.number: page for page in rendered}
     pages = [
-        page_extract(info, by_number.get(number) or RenderedPage(number, ""))
+        by_number.get(number) or RenderedPage(number, "")
         for number in range(1, info.page_count + 1)
     ]
-    return PresentationExtract(info, pages, has_text=any(page.text for page in pages))
+    languages = detect_languages([page.text for page in pages])
+    extracts = [
+        page_extract(info, page, language) for page, language in zip(pages, languages, strict=True)
+    ]
+    return PresentationExtract(info, extracts, has_text=any(page.text for page in extracts))
 
 
-def page_extract(info: PdfInfo, page: RenderedPage) -> PageExtract:
-    """Label the page and detect its language where the model is sure; the parent decides
+def page_extract(info: PdfInfo, page: RenderedPage, language: str | None) -> PageExtract:
+    """Label the page and give it its language where the model is sure; the parent decides
     the rest with the deck's and the event's language (`processing.settle_languages`)."""
     labels = info.page_labels
     label = labels[page.number - 1] if page.number <= len(labels) else str(page.number)
@@ -188,7 +196,7 @@ def page_extract(info: PdfInfo, page: RenderedPage) -> PageExtract:
         number=page.number,
         label=label,
         text=page.text,
-        language=classify_language(page.text),
+        language=language,
         preview=page.preview,
         thumbnail=page.thumbnail,
     )

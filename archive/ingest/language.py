@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -30,6 +31,7 @@ MIN_LETTERS = 20  # below this, the model cannot tell reliably
 MIN_SCRIPT_LETTERS = 4  # below this, not even the script says anything
 MIN_CONFIDENCE = 0.5
 SAMPLE_CHARS = 5000  # the start of a page is enough, and bounds the cost of huge pages
+CHECK_CHARS = 400  # enough to tell whether a page is in the document's language
 
 CYRILLIC_LANGUAGES = frozenset({"ru", "uk", "be", "kk", "ky", "bg", "mk", "sr", "tg", "mn"})
 LATIN_LANGUAGES = frozenset(
@@ -117,6 +119,31 @@ def dominant_script(lowered: str) -> str | None:
         return None
     script = max(counts, key=counts.get)
     return script if script != "other" and counts[script] * 2 > total else None
+
+
+def detect_languages(texts: Sequence[str]) -> list[str | None]:
+    """Each page's language, the document's language detected once for the pages that agree.
+
+    The document's language is detected on the start of all its pages together; a page whose
+    own first CHECK_CHARS characters give the same language is taken to be in it, and only a
+    page that disagrees (a Russian slide in an English deck) is detected on its own by
+    `classify_language` (only where the model is sure: the caller decides the rest with the
+    deck's and the event's language, see `detect_language`). The classifier walks its input
+    byte by byte in Python, so this reads a fraction of what detecting every page fully did.
+    """
+    if not any(texts):
+        return [None] * len(texts)
+    whole = classify_language("\n".join(text[:SAMPLE_CHARS] for text in texts)[:SAMPLE_CHARS])
+    return [page_language(text, whole) for text in texts]
+
+
+def page_language(text: str, document: str | None) -> str | None:
+    """One page's language, given the document's."""
+    if sum(ch.isalpha() for ch in text[:SAMPLE_CHARS]) < MIN_LETTERS:
+        return None
+    if document is not None and identifier().classify(text[:CHECK_CHARS])[0] == document:
+        return document
+    return classify_language(text)
 
 
 def preload() -> None:

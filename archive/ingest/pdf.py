@@ -64,8 +64,10 @@ class PdfInfo:
 
 def read_pdf_info(path: Path | str, filename: str, max_pages: int | None = None) -> PdfInfo:
     """Read a PDF's structure, trying the empty password on encrypted files."""
-    with pypdf_errors(filename):
-        reader = PdfReader(path, strict=False)
+    with pypdf_errors(filename), open(path, "rb") as stream:
+        # From the open file, not the path: given a path, pypdf reads the whole file into
+        # memory first (a 200 MB deck of photos took 200 MB of the sandbox's memory).
+        reader = PdfReader(stream, strict=False)
         was_encrypted = open_encrypted(reader, filename)
         page_count = len(reader.pages)
         check_page_count(page_count, max_pages, filename)
@@ -86,8 +88,8 @@ def extract_texts_with_pypdf(
     path: Path | str, filename: str, max_pages: int | None = None
 ) -> list[str]:
     """Return each page's normalised text; the fallback when pdfium cannot open the file."""
-    with pypdf_errors(filename):
-        reader = PdfReader(path, strict=False)
+    with pypdf_errors(filename), open(path, "rb") as stream:
+        reader = PdfReader(stream, strict=False)  # from the file: see read_pdf_info
         open_encrypted(reader, filename)
         check_page_count(len(reader.pages), max_pages, filename)
         return [normalise_text(page_text(page)) for page in reader.pages]

@@ -169,17 +169,28 @@ def pillow_errors(filename: str) -> Iterator[None]:
 
 
 def shrink_and_orient(im: Image.Image, box_px: int) -> tuple[Image.Image, bool]:
-    """Decode at reduced size, shrink to `box_px`, then apply EXIF orientation (in that order:
-    measured 2.8x faster and 3x less memory than orienting first). Returns (image, swapped)."""
+    """Decode once at the reduced size the lightbox needs, shrink to `box_px`, then apply EXIF
+    orientation to the shrunk image (in that order: measured 2.8x faster and 3x less memory
+    than orienting first). Returns (image, swapped)."""
     if im.format in JPEG_FORMATS:
         im.draft(None, (box_px, box_px))
-    im.load()  # decode now, inside the error handling (thumbnail() skips small images)
+    im.load()  # decode now, inside the error handling (a small image is not resized)
     if im.mode in NEAREST_ONLY_MODES:
         im = im.convert("RGBA" if has_transparency(im) else "RGB")
-    im.thumbnail((box_px, box_px))
-    before = im.size
-    oriented = apply_orientation(im)
-    return oriented, oriented.size != before
+    size = fitted_size(im.size, box_px)
+    # One resize from the draft: thumbnail() re-drafts and copies first, and a bilinear
+    # filter (antialiased when shrinking) is enough for a factor below 2 (measured on a 24 MP
+    # JPEG decoded at half size: thumbnail 75 ms, bicubic 49 ms, bilinear 30 ms).
+    small = im.resize(size, Image.Resampling.BILINEAR) if size != im.size else im
+    oriented = apply_orientation(small)
+    return oriented, oriented.size != small.size
+
+
+def fitted_size(size: tuple[int, int], box_px: int) -> tuple[int, int]:
+    """`size` scaled to fit a `box_px` square, never enlarged, aspect kept."""
+    width, height = size
+    scale = min(1.0, box_px / width, box_px / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def has_transparency(im: Image.Image) -> bool:
@@ -231,10 +242,16 @@ def convert_plain(im: Image.Image, target: str) -> Image.Image:
 
 
 def fit_within(im: Image.Image, box_px: int) -> Image.Image:
-    """Return a copy shrunk to fit a `box_px` square (never enlarged)."""
-    small = im.copy()
-    small.thumbnail((box_px, box_px), Image.Resampling.LANCZOS)
-    return small
+    """A copy shrunk to fit a `box_px` square (never enlarged): box-averaged to about the
+    size, then resampled to it (16 ms -> 3 ms for the grid image from a 1600 px one)."""
+    size = fitted_size(im.size, box_px)
+    if size == im.size:
+        return im.copy()
+    factor = min(im.width // size[0], im.height // size[1])
+    reduced = im.reduce(factor) if factor > 1 else im
+    if reduced.size == size:
+        return reduced
+    return reduced.resize(size, Image.Resampling.BICUBIC)
 
 
 def save_jpeg(im: Image.Image, path: Path) -> None:

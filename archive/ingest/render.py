@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from archive.ingest.bidi import PlacedChar, has_rtl, logical_line
 from archive.ingest.errors import DamagedFile, PasswordProtected, TooLarge
 from archive.ingest.pdf import OutlineEntry, PdfInfo, clean_metadata_text, parse_pdf_date
 from archive.ingest.photos import PageImages, RawImage, save_page_images
@@ -38,6 +40,8 @@ MAX_OUTLINE_DEPTH = 6
 MAX_BOXES = 500  # marks on one page image
 WORD = re.compile(r"[^\W_]+")  # letters and digits, matched like the index matches words
 DEVICE = 10_000  # page coordinates are mapped onto a 10,000 x 10,000 grid, then to fractions
+REOPEN_GROWTH_MB = 32  # see render_pages
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
@@ -121,10 +125,36 @@ def render_pages(
     page_count: int,
     preview_width: int,
     thumb_width: int,
+    reopen: Callable[[], Document] | None = None,
 ) -> Iterator[RenderedPage]:
-    """Yield each page's text and write its preview and thumbnail into `out_dir`."""
-    for index in range(page_count):
-        yield render_page(doc, index, Path(out_dir), preview_width, thumb_width)
+    """Yield each page's text and write its preview and thumbnail into `out_dir`.
+
+    pdfium keeps every page's parsed objects (a page's image streams included) until the
+    document is closed: 12 pages of 12 MP photos grew a process by 80 MB, a long deck of
+    photos would grow it without bound. With `reopen` (a fresh handle on the same file), the
+    document is reopened whenever this process grew by REOPEN_GROWTH_MB since it was opened
+    (`doc` is closed then; closing it again, as the caller's `with` does, is harmless).
+    """
+    current, baseline = doc, resident_mb()
+    try:
+        for index in range(page_count):
+            if reopen is not None and resident_mb() - baseline > REOPEN_GROWTH_MB:
+                current.close()
+                current = reopen()
+                baseline = resident_mb()
+            yield render_page(current, index, Path(out_dir), preview_width, thumb_width)
+    finally:
+        if current is not doc:
+            current.close()
+
+
+def resident_mb() -> float:
+    """This process's resident memory in MB (one read of /proc, about 10 µs)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * PAGE_SIZE / 2**20
+    except (OSError, ValueError, IndexError):  # not Linux: never reopen
+        return 0.0
 
 
 def render_page(
@@ -155,7 +185,10 @@ def page_text(page: pdfium.PdfPage) -> str:
         logger.warning("pdfium could not read a text layer")
         return ""
     try:
-        return normalise_text(textpage.get_text_range()[:MAX_PAGE_CHARS])
+        text = textpage.get_text_range()[:MAX_PAGE_CHARS]
+        if has_rtl(text):
+            text = rtl_text(textpage)
+        return normalise_text(text)
     finally:
         textpage.close()
 
@@ -257,6 +290,25 @@ def page_transform(page: pdfium.PdfPage):
     a, b = (ax - ox) / 1000, (ay - oy) / 1000
     c, d = (bx - ox) / 1000, (by - oy) / 1000
     return lambda x, y: (ox + a * x + c * y, oy + b * x + d * y)
+
+
+def rtl_text(textpage: pdfium.PdfTextPage) -> str:
+    """A page with right-to-left letters, line by line in logical order with its word
+    spaces, rebuilt from pdfium's characters and their boxes (see `bidi`)."""
+    lines: list[str] = []
+    line: list[PlacedChar] = []
+    for index in range(min(textpage.count_chars(), MAX_PAGE_CHARS)):
+        char = chr(pdfium_c.FPDFText_GetUnicode(textpage, index) or 0x20)
+        if char in "\r\n":
+            if char == "\n":
+                lines.append(logical_line(line))
+                line = []
+            continue
+        left, _, right, _ = textpage.get_charbox(index, loose=True)  # the advance, not ink
+        size = pdfium_c.FPDFText_GetFontSize(textpage, index)
+        line.append(PlacedChar(char, left, right, size))
+    lines.append(logical_line(line))
+    return "\n".join(lines)
 
 
 def render_images(

@@ -47,6 +47,19 @@ HEIF = Sniffed(ItemKind.PHOTO, "image/heif", "heif")
 GIF = Sniffed(ItemKind.PHOTO, "image/gif", "gif")
 TIFF = Sniffed(ItemKind.PHOTO, "image/tiff", "tif")
 
+# The file name extensions that say each accepted type, the usual one first: a download is
+# named with one of these, whatever the uploader's file was called.
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    PDF.mime: ("pdf",),
+    JPEG.mime: ("jpg", "jpeg", "jpe", "jfif"),
+    PNG.mime: ("png",),
+    WEBP.mime: ("webp",),
+    HEIC.mime: ("heic", "heif"),
+    HEIF.mime: ("heif", "heic"),
+    GIF.mime: ("gif",),
+    TIFF.mime: ("tif", "tiff"),
+}
+
 # (prefix, description) of formats we recognise only to name them in the rejection.
 REJECTED_PREFIXES: tuple[tuple[bytes, str], ...] = (
     (b"MZ", "a Windows executable"),

@@ -8,6 +8,7 @@ fills while a worker extracts (recently touched temp entries are not stale).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,9 +17,10 @@ from sqlalchemy import select
 from archive import pipeline as recovery
 from archive import tasks
 from archive.extensions import db
-from archive.fulltext import FulltextError
+from archive.fulltext import FulltextError, IndexedAccess
+from archive.fulltext.documents import SHARED
 from archive.integrity.report import LOST_CODES, TEMP_MAX_AGE, CheckReport
-from archive.models import Item, ItemKind, ItemState
+from archive.models import Grant, Item, ItemKind, ItemState
 from archive.models.common import utcnow
 from archive.pipeline import extraction_seconds
 from archive.services import current_index, current_storage
@@ -44,12 +46,15 @@ def check_archive(
     # The index is read before the rows: an item added in between is then a fresh ready
     # item (left alone by age), not an index entry without a row.
     indexed = read_index_ids(report)
+    access = read_index_access(report) if indexed is not None else None
     items = load_items()
     report.items_checked = len(items)
     on_disk = check_originals(report, items, verify_hashes, progress)
     check_lost_originals(report, items, on_disk)
     if indexed is not None:
         check_index(report, items, indexed)
+    if access is not None:
+        check_index_access(report, items, access)
     check_derived(report, items)
     check_temp(report)
     check_queue(report, items)
@@ -63,6 +68,8 @@ def load_items() -> dict[int, object]:
         t.id,
         t.kind,
         t.sha256,
+        t.visibility,
+        t.event_id,
         t.status,
         t.error_code,
         t.page_count,
@@ -83,6 +90,49 @@ def read_index_ids(report: CheckReport) -> set[int] | None:
         return None
     report.indexed_items = len(indexed)
     return indexed
+
+
+def read_index_access(report: CheckReport) -> dict[int, IndexedAccess] | None:
+    try:
+        return current_index().item_access()
+    except FulltextError as exc:
+        report.index_error = str(exc)
+        return None
+
+
+def check_index_access(report: CheckReport, items, access: dict[int, IndexedAccess]) -> None:
+    """The index must say what the database says about who may see each ready item: its
+    visibility, its event and the organisations its event is granted to. A stale write
+    once left a staff-only deck searchable as shared while every other check passed."""
+    grants: dict[int, set[int]] = defaultdict(set)
+    for event_id, org_id in db.session.execute(select(Grant.event_id, Grant.organisation_id)):
+        grants[event_id].add(org_id)
+    for item_id, found in access.items():
+        row = items.get(item_id)
+        if row is None or row.status != ItemState.READY:
+            continue  # strays and unknown items are reported by check_index
+        differences = access_differences(row, found, grants[row.event_id])
+        if differences:
+            report.index_access_drift[item_id] = "; ".join(differences)
+
+
+def access_differences(row, found: IndexedAccess, granted: set[int]) -> list[str]:
+    """What the index says differently from the database, in words."""
+    visibility = SHARED if row.visibility == SHARED else "staff"  # as the index stores it
+    differences = []
+    if found.visibilities != {visibility}:
+        shown = ", ".join(sorted(found.visibilities)) or "none"
+        differences.append(f"visibility {visibility} in the database, {shown} in the index")
+    if found.event_ids != {row.event_id}:
+        shown = ", ".join(map(str, sorted(found.event_ids)))
+        differences.append(f"event {row.event_id} in the database, {shown} in the index")
+    if found.granted_org_ids != granted or not found.consistent:
+        differences.append(
+            f"granted to organisations {sorted(granted)} in the database, "
+            f"{sorted(found.granted_org_ids)} in the index"
+            + ("" if found.consistent else " (its pages disagree)")
+        )
+    return differences
 
 
 def check_originals(report, items, verify_hashes, progress) -> set[str]:

@@ -114,7 +114,7 @@ def repair_index(report: CheckReport) -> list[RepairAction]:
     try:
         if report.index_error:
             return [rebuild_index()]
-        return reindex_items(report) + remove_strays(report)
+        return reindex_items(report) + remove_strays(report) + reindex_drifted(report)
     except FulltextError as exc:
         return [RepairAction("search index", f"not repaired: {exc}", False)]
 
@@ -131,6 +131,13 @@ def reindex_items(report: CheckReport) -> list[RepairAction]:
     ids = [i for i in report.unindexed_items if i not in report.missing_derived]
     pipeline.index_items(ids)
     return [RepairAction(f"item {i}", "indexed") for i in ids]
+
+
+def reindex_drifted(report: CheckReport) -> list[RepairAction]:
+    """Write again the documents of items whose access fields disagree with the database."""
+    ids = sorted(report.index_access_drift)
+    pipeline.index_items(ids)
+    return [RepairAction(f"item {i}", "re-indexed with its current access") for i in ids]
 
 
 def remove_strays(report: CheckReport) -> list[RepairAction]:

@@ -28,6 +28,7 @@ class CheckReport:
     unindexed_items: list[int] = field(default_factory=list)
     stray_index_items: dict[int, str] = field(default_factory=dict)  # item id -> status
     unknown_index_items: list[int] = field(default_factory=list)
+    index_access_drift: dict[int, str] = field(default_factory=dict)  # item id -> what differs
     missing_derived: dict[int, list[str]] = field(default_factory=dict)
     orphan_derived: list[int] = field(default_factory=list)
     stale_temp: list[str] = field(default_factory=list)
@@ -65,6 +66,10 @@ class CheckReport:
             (
                 "Items in the search index that are not in the database",
                 [f"item {i}" for i in self.unknown_index_items],
+            ),
+            (
+                "Items the search index shows to other people than the database allows",
+                [f"item {i}: {what}" for i, what in self.index_access_drift.items()],
             ),
             (
                 "Ready items with missing derived files",

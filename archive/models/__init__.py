@@ -19,6 +19,7 @@ from archive.models.programme import (
     TalkDeck,
     TalkSpeaker,
 )
+from archive.models.signins import SignIn, SignInAttempt
 from archive.models.users import ROLES, ApiToken, Organisation, User
 from archive.vocabulary import ItemKind, ItemState, OcrReason, OcrState, Role, Visibility
 
@@ -47,6 +48,8 @@ __all__ = [
     "Talk",
     "TalkDeck",
     "TalkSpeaker",
+    "SignIn",
+    "SignInAttempt",
     "User",
     "Visibility",
 ]

@@ -32,7 +32,13 @@ class Organisation(db.Model):
 
 
 class User(UserMixin, db.Model):
-    """A person who signs in; `session_nonce` changes to end every session of the account."""
+    """A person who signs in; `session_nonce` changes to end every session of the account.
+
+    `sign_in_secret` (not stored) names the sign-in this request belongs to
+    (`archive.auth.signins`); it is part of the id kept in the session and remember cookie.
+    """
+
+    sign_in_secret: str = ""
 
     __tablename__ = "users"
 
@@ -61,8 +67,9 @@ class User(UserMixin, db.Model):
         return self.active
 
     def get_id(self) -> str:
-        """Session id: changes with the nonce, so a password change ends old sessions."""
-        return f"{self.id}:{self.session_nonce}"
+        """Session id: the sign-in it belongs to, and the nonce, so that signing out ends
+        this sign-in and a password change ends them all."""
+        return f"{self.id}:{self.session_nonce}:{self.sign_in_secret}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from archive import audit, catalogue, materials, permissions, tasks
 from archive.catalogue import EventError
 from archive.extensions import db
-from archive.guards import load_event_or_404, require_login
+from archive.guards import load_event_or_404, refuse, require_login
 from archive.models import Event
 from archive.web.forms import DeleteEventForm, EventForm, NewEventForm, form_status, sentence
 
@@ -23,7 +23,7 @@ bp.before_request(require_login)
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     if not permissions.may_edit(current_user):
-        abort(403)
+        refuse(403, "staff page")
     form = NewEventForm()
     if not form.validate_on_submit():
         return render_template("events/form.html", form=form, event=None), form_status()
@@ -89,5 +89,5 @@ def delete(slug: str):
 
 
 def load_editable_event(slug: str) -> Event:
-    """The event, or 404; 403 when this user may not edit it."""
+    """The event, or 404 (also when this user may not edit it)."""
     return load_event_or_404(slug, permissions.may_edit)

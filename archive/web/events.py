@@ -6,20 +6,19 @@ from datetime import date
 from functools import partial
 from itertools import groupby
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import ColumnElement, or_, select
 from wtforms import SelectChoice
 
-from archive import permissions
+from archive import downloads, permissions, sending
 from archive.extensions import db
 from archive.guards import load_event_or_404, require_login
-from archive.models import Event, Item, ItemState, Photo, Presentation
+from archive.models import Event, Item, Photo, Presentation
+from archive.ordering import sort_items
 from archive.programme.timetable import build_timetable, has_programme
-from archive.services import current_storage
 from archive.web.forms import BulkEditForm, EventFilterForm
-from archive.web.zipstream import ZipMember, member_names, stream_zip
 
 bp = Blueprint("events", __name__, url_prefix="/events")
 bp.before_request(require_login)
@@ -115,32 +114,11 @@ def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: i
         may_edit_programme=permissions.may_edit_programme(current_user, event),
         downloadable=downloadable_decks(event),
         may_edit=staff,
+        deck_downloads=downloads.deck_downloads(event) if staff else {},
         may_download=partial(permissions.may_download, current_user),
         bulk_form=bulk_form,
         selected=set((bulk_form.items.data or []) if bulk_form else []),
     ), status
-
-
-def sort_key_title(item: Item) -> tuple:
-    """Titles A-Z without regard to case; an untitled item by its file name, not first."""
-    return (item.display_title.casefold(), item.display_title, item.id)
-
-
-def sort_items(items: list[Item], sort: str) -> list[Item]:
-    """An event's items in the chosen order (the same order the ZIP of decks uses)."""
-    if sort == "uploaded":
-        return sorted(items, key=lambda i: (i.created_at, i.id), reverse=True)
-    if sort == "speaker":
-        # items without a speaker after those with one, then by title
-        return sorted(
-            items,
-            key=lambda i: (
-                not getattr(i, "speakers", ""),
-                (getattr(i, "speakers", "") or "").casefold(),
-                *sort_key_title(i),
-            ),
-        )
-    return sorted(items, key=sort_key_title)
 
 
 def repeated_titles(items: list[Item]) -> set[str]:
@@ -160,47 +138,15 @@ def event_items(kind, event: Event):
 def downloadable_decks(event: Event) -> list[Presentation]:
     """The ready decks of an event this user may download (what the ZIP contains), in the
     event page's order."""
-    decks = db.session.scalars(
-        select(Presentation).where(
-            Presentation.event_id == event.id,
-            Presentation.status == ItemState.READY,
-            permissions.item_filter(current_user),
-        )
-    ).all()
-    allowed = [deck for deck in decks if permissions.may_download(current_user, deck)]
-    return sort_items(allowed, request.args.get("sort", "title"))
+    return downloads.downloadable_decks(current_user, event, request.args.get("sort", "title"))
 
 
 @bp.get("/<slug>/presentations.zip")
 def presentations_zip(slug: str):
     """Every deck of the event this user may download, as one ZIP streamed while written."""
-    event = load_event(slug)
-    storage = current_storage()
-    decks = [d for d in downloadable_decks(event) if storage.has_original(d.sha256)]
-    if not decks:
-        abort(404, lazy_gettext("This event has no presentations you may download."))
-    names = member_names(zip_title(d) for d in decks)
-    members = [
-        ZipMember(name, partial(storage.open_original, d.sha256), d.size, d.created_at)
-        for name, d in zip(names, decks, strict=True)
-    ]
-    response = Response(stream_with_context(stream_zip(members)), mimetype="application/zip")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{event.slug}-presentations.zip"'
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def zip_title(deck: Presentation) -> str:
-    """A deck's name inside the ZIP: its title with the speakers ("Title – A. Speaker.pdf"),
-    or its file name when it has no title."""
-    if not deck.title:
-        return deck.original_filename
-    speakers = ", ".join(deck.speaker_list)
-    return f"{deck.title} – {speakers}" if speakers else deck.title
+    return sending.send_event_zip(load_event(slug), request.args.get("sort", "title"))
 
 
 def load_event(slug: str) -> Event:
-    """The event, or 404; 403 when it exists but this user may not see it."""
+    """The event, or 404 (also when it exists but this user may not see it)."""
     return load_event_or_404(slug, permissions.may_view_event)

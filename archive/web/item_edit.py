@@ -187,7 +187,7 @@ def render_confirmation(event: Event, items: list[Item], action: str, status: in
 
 
 def load_editable_item(item_id: int) -> Item:
-    """The item, or 404; 403 when this user may not edit it."""
+    """The item, or 404 (also when this user may not edit it)."""
     return load_or_404(Item, item_id, permissions.may_edit)
 
 

@@ -1,29 +1,25 @@
 """Files of an item: the original as a download, and derived images (thumbnails, previews).
 
 Originals are always sent as attachments with the type decided by content at upload, so a
-file is never rendered by the browser as a page of this site. Derived images are files we
-wrote ourselves (WebP/JPEG).
+file is never rendered by the browser as a page of this site (see `archive.sending`).
+Derived images are files we wrote ourselves (WebP/JPEG).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, send_file, url_for
-from flask_login import current_user
+from flask import Blueprint, abort, redirect, url_for
 
-from archive import permissions
+from archive import permissions, sending
 from archive.guards import load_or_404, require_login
 from archive.models import Item, ItemKind, Presentation
-from archive.services import current_storage
-from archive.storage import PAGE_FILES, PHOTO_FILES, mime_of_derived, page_file, photo_file
+from archive.storage import PAGE_FILES, PHOTO_FILES, page_file, photo_file
 
 bp = Blueprint("items", __name__, url_prefix="/items")
 bp.before_request(require_login)
 
-IMAGE_MAX_AGE = 3600
-
 
 def load_item(item_id: int) -> Item:
-    """The item, or 404; 403 when it exists but this user may not see it."""
+    """The item, or 404 (also when it exists but this user may not see it)."""
     return load_or_404(Item, item_id, permissions.may_view_item)
 
 
@@ -38,23 +34,7 @@ def view(item_id: int):
 
 @bp.get("/<int:item_id>/download")
 def download(item_id: int):
-    item = load_item(item_id)
-    if not permissions.may_download(current_user, item):
-        abort(403)
-    storage = current_storage()
-    if not storage.has_original(item.sha256):
-        abort(404)
-    response = send_file(
-        storage.open_original(item.sha256),
-        mimetype=item.mime,
-        as_attachment=True,
-        download_name=item.original_filename,
-        etag=item.sha256,
-        conditional=True,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    return sending.send_original(load_or_404(Item, item_id, permissions.may_download))
 
 
 @bp.get("/<int:item_id>/photo/<size>")
@@ -62,7 +42,7 @@ def photo_image(item_id: int, size: str):
     item = load_item(item_id)
     if size not in PHOTO_FILES or item.kind != ItemKind.PHOTO:
         abort(404)
-    return send_derived(item, photo_file(size))
+    return sending.send_derived(item, photo_file(size))
 
 
 @bp.get("/<int:item_id>/pages/<int:number>/<size>")
@@ -70,15 +50,4 @@ def page_image(item_id: int, number: int, size: str):
     item = load_item(item_id)
     if size not in PAGE_FILES or not isinstance(item, Presentation):
         abort(404)
-    return send_derived(item, page_file(number, size))
-
-
-def send_derived(item: Item, name: str):
-    path = current_storage().derived_file(item.id, name)
-    if path is None:
-        abort(404)
-    response = send_file(
-        path, mimetype=mime_of_derived(name), conditional=True, max_age=IMAGE_MAX_AGE
-    )
-    response.headers["Cache-Control"] = f"private, max-age={IMAGE_MAX_AGE}"
-    return response
+    return sending.send_derived(item, page_file(number, size))

@@ -4,7 +4,7 @@ one presentation has a list of its own (`deck_matches`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import lazy_gettext
@@ -12,10 +12,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from archive import permissions
+from archive import permissions, searches
 from archive.extensions import db
 from archive.fulltext import SYNTAX_HELP, FacetValue, SearchRequest
-from archive.fulltext.results import FACETS, SORTS
+from archive.fulltext.results import SORTS
 from archive.fulltext.snippets import Highlighter
 from archive.guards import load_or_404, require_login
 from archive.models import Event, Item, ItemState, Page, Photo, Presentation
@@ -43,7 +43,6 @@ SORT_NAMES = {
 }
 # Facets besides these leave the programme out: only items have types, years, languages.
 PROGRAMME_FACETS = ("event", "session")
-PER_PAGE = 10
 MATCHES_PER_PAGE = 20
 RECENT = 8
 
@@ -56,6 +55,7 @@ class SearchState:
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sort: str = "relevance"
     page: int = 1
+    verbatim: bool = False  # the text exactly as typed: no automatic correction
 
     @property
     def searched(self) -> bool:
@@ -68,6 +68,7 @@ class SearchState:
             filters=self.filters,
             sort=self.sort,
             page=self.page,
+            autocorrect=not self.verbatim,
             **changes,
         )
 
@@ -80,6 +81,8 @@ class SearchState:
             args["sort"] = self.sort
         if self.page > 1:
             args["rpage"] = self.page
+        if self.verbatim:
+            args["verbatim"] = 1
         return args
 
     def results_url(self) -> str:
@@ -88,16 +91,15 @@ class SearchState:
 
 
 def read_state(args: MultiDict, page_arg: str = "page") -> SearchState:
-    """The search state in `args`; `page_arg` names the results page's argument."""
+    """The search state in `args` (read as `searches` reads it for the API too);
+    `page_arg` names the results page's argument."""
     sort = args.get("sort", "relevance")
-    filters = {name: tuple(args.getlist(name))[:20] for name in FACETS if args.getlist(name)}
-    if "event" not in filters:
-        filters.pop("session", None)  # a session belongs to one event: no event, no session
     return SearchState(
-        text=args.get("q", "").strip()[:500],
-        filters=filters,
+        text=searches.query_text(args),
+        filters=searches.facet_filters(args),
         sort=sort if sort in SORTS else "relevance",
-        page=max(1, min(args.get(page_arg, 1, type=int), 10_000)),
+        page=max(1, min(args.get(page_arg, 1, type=int) or 1, 10_000)),
+        verbatim=bool(args.get("verbatim")),
     )
 
 
@@ -106,15 +108,19 @@ def results():
     state = read_state(request.args)
     if not state.searched:
         return render_template("search/start.html", **browse_start(), **page_context(state))
-    page = current_index().search(state.request(per_page=PER_PAGE))
+    page = current_index().search(state.request(per_page=searches.PER_PAGE))
     sessions = places.session_names(page)
+    typed = state.text
+    if page.corrected_from:  # links to the viewer and pages carry the corrected words
+        state = replace(state, text=page.query_text, verbatim=True)
     return render_template(
         "search/results.html",
         result=page,
-        programme_hits=programme_hits(state.text, state.filters, page.page),
+        searched=True,
+        programme_hits=programme_hits(page.query_text, state.filters, page.page),
         places=places.hit_places(page),
         facet_label=lambda name, value: facet_label(name, value, sessions),
-        **page_context(state),
+        **page_context(state, typed),
     )
 
 
@@ -127,10 +133,12 @@ def facet_label(name: str, value: FacetValue, sessions: dict[str, str]) -> str:
     return translate(value.label)
 
 
-def page_context(state: SearchState) -> dict:
+def page_context(state: SearchState, typed: str | None = None) -> dict:
+    """What the search page's parts need; `typed` is the text in the box (the words typed,
+    also when the results are those of a correction)."""
     return {
         "state": state,
-        "text": state.text,
+        "text": state.text if typed is None else typed,
         "sort": state.sort,
         "sorts": SORTS,
         "sort_names": SORT_NAMES,

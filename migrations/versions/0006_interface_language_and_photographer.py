@@ -1,14 +1,14 @@
 """The interface language of each account; the photographer of each photo.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,8 @@ import whoosh
 import archive.fulltext.analysis as analysis_module
 from archive.fulltext import (
     FulltextError,
+    IndexBusyError,
+    IndexedAccess,
     IndexStats,
     SearchBackend,
     SearchRequest,
@@ -73,6 +75,7 @@ def test_protocol_lists_what_callers_use():
             "doc_count",
             "index_item",
             "index_items",
+            "item_access",
             "item_ids",
             "match_pages",
             "rebuild",
@@ -82,8 +85,35 @@ def test_protocol_lists_what_callers_use():
             "stats",
             "suggest",
             "warm_up",
+            "writing",
         ]
     )
+
+
+def test_item_access_reports_each_items_visibility_event_and_grants(index, add):
+    add(1, "page one", "page two", visibility="staff", event_id=4, granted_org_ids=(7, 9))
+    add(2, kind="photo", title="a photo", event_id=5)
+    access = index.item_access()
+    assert access[1] == IndexedAccess(frozenset({"staff"}), frozenset({4}), frozenset({7, 9}))
+    assert access[2] == IndexedAccess(frozenset({"shared"}), frozenset({5}), frozenset())
+    index.remove_item(1)
+    assert set(index.item_access()) == {2}
+
+
+def test_writing_is_reentrant_and_excludes_other_writers(tmp_path, index, add, backend):
+    if backend == "whoosh":
+        other = open_backend("whoosh", path=index.path, lock_timeout=0.2)
+    else:
+        other = open_backend("postgresql", dsn=index.dsn, lock_timeout=0.2)
+    try:
+        with index.writing():
+            add(1, "written while holding the lock")  # takes the lock again: no deadlock
+            with pytest.raises(IndexBusyError):
+                other.index_item(make_item(2), pages("another process's writer"))
+        other.index_item(make_item(2), pages("after the lock is released"))
+        assert index.item_ids() == {1, 2}
+    finally:
+        other.close()
 
 
 def test_stats_describe_the_index_in_use(index, add, backend):

@@ -58,7 +58,7 @@ def random_node(rng: random.Random, depth: int = 0):
         return Term(rng.choice(fields), rng.choice(WORDS), rng.choice([1.0, 2.5]))
     kind = rng.choice(["and", "or", "not", "phrase"])
     if kind == "phrase":
-        return Phrase("body_x", tuple(rng.sample(WORDS, 2)))
+        return Phrase("body_s", tuple(rng.sample(WORDS, 2)))  # positions: folded fields only
     children = tuple(random_node(rng, depth + 1) for _ in range(rng.randint(2, 3)))
     if kind == "and":
         return AllOf(children)
@@ -145,7 +145,7 @@ def test_bonus_adds_optional_scores_only_to_required_matches(view):
 
 def test_bonus_checks_only_the_best_required_documents(view):
     required = AnyOf((Term("body_x", "alpha"), Term("body_x", "beta")))
-    optional = Phrase("body_x", ("alpha", "beta"))
+    optional = Phrase("body_s", ("alpha", "beta"))
     full = engine_results(view, Bonus(required, optional))
     limited = engine_results(view, Bonus(required, optional, best=5))
     base = engine_results(view, required)
@@ -293,19 +293,19 @@ NODE_CASES: dict[type, list[Node]] = {
         Term("body_x", "nowhere", 1.0),
     ],
     Phrase: [
-        Phrase("body_x", ("alpha", "beta")),
+        Phrase("body_s", ("alpha", "beta")),
         Phrase("body_s", ("beta", "gamma", "delta"), 2.0),
-        Phrase("title_x", ("alpha", "beta"), 3.0),
-        Phrase("body_x", ("alpha", "beta"), 0.0),
+        Phrase("title_s", ("alpha", "beta"), 3.0),
+        Phrase("body_s", ("alpha", "beta"), 0.0),
         Phrase("people_s", ("ann", "speaker"), 0.0),  # item-level: one page checked per item
-        Phrase("people_x", ("bob", "lecturer"), 2.5),
-        Phrase("body_x", ("alpha",)),
+        Phrase("people_s", ("bob", "lecturer"), 2.5),
+        Phrase("body_s", ("alpha",)),
     ],
     AllOf: [
         AllOf((ALPHA, BETA)),
         AllOf((ALPHA, SHARED_ONLY, Term("event", "1", 0.0))),
         AllOf((SHARED_ONLY, Term("lang", "en", 0.0))),  # filters only: a mask
-        AllOf((ALPHA, Phrase("body_x", ("beta", "gamma")), ColumnRange("c_year", 2021, None))),
+        AllOf((ALPHA, Phrase("body_s", ("beta", "gamma")), ColumnRange("c_year", 2021, None))),
     ],
     AnyOf: [
         AnyOf((ALPHA, BETA, Term("title_s", "gamma", 3.0))),
@@ -316,12 +316,12 @@ NODE_CASES: dict[type, list[Node]] = {
         Without(ALPHA, BETA),
         Without(Every(), Term("kind", "photo", 0.0)),  # a query of only `-word`
         Without(SHARED_ONLY, Term("lang", "ru", 0.0)),
-        Without(AnyOf((ALPHA, BETA)), Phrase("body_x", ("alpha", "beta"))),
+        Without(AnyOf((ALPHA, BETA)), Phrase("body_s", ("alpha", "beta"))),
     ],
     Bonus: [
         Bonus(ALPHA, BETA),
         Bonus(AllOf((ALPHA, BETA)), Phrase("body_s", ("alpha", "beta"), 2.0)),
-        Bonus(Phrase("body_s", ("alpha", "beta")), Phrase("body_x", ("alpha", "beta"))),
+        Bonus(Phrase("body_s", ("alpha", "beta")), AllOf((ALPHA, BETA))),
     ],
     Every: [Every()],
     NoDocs: [NoDocs()],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archive.fulltext import AccessScope
-from archive.fulltext.whoosh.compiler import scope_filter
+from archive.fulltext.whoosh.compiler import PREFIX_TERMS, scope_filter
 from archive.fulltext.whoosh.nodes import AllOf, AnyOf, Term
 from tests.fulltext.fulltext_helpers import RESEARCHER, STAFF, ids, partner, photo_ids
 
@@ -108,3 +108,51 @@ def test_scope_filter_is_a_whoosh_filter():
         )
     )
     assert str(node.to_whoosh()) == "(vis:shared AND (event:1 OR event:2) AND grant:7)"
+
+
+# Prefix expansion within the scope (defect 6). Engine-neutral: only the public search API
+# is used, so another backend can run these as they are.
+
+
+@pytest.fixture
+def hidden_vocabulary(add):
+    """A staff-only deck with many words starting "qqzh", and a visible deck whose only
+    "qqz" word is rarer than every hidden one."""
+    hidden_words = " ".join(f"qqzh{n:03d}" for n in range(PREFIX_TERMS + 20))
+    add(1, hidden_words, hidden_words, visibility="staff", event_id=1, granted_org_ids=(7,))
+    add(2, "qqzvisible appears once here", event_id=2, granted_org_ids=(7,))
+    add(3, "qqzother in an ungranted event", event_id=3, granted_org_ids=(8,))
+
+
+@pytest.mark.parametrize("scope", [RESEARCHER, PARTNER], ids=["researcher", "partner"])
+def test_a_prefix_says_nothing_about_words_outside_the_scope(hidden_vocabulary, search, scope):
+    page = search("qqzh*", scope)
+    assert page.total_hits == 0
+    assert not page.notice or "matches many words" not in page.notice
+
+
+@pytest.mark.parametrize("scope", [RESEARCHER, PARTNER], ids=["researcher", "partner"])
+def test_hidden_words_cannot_crowd_out_a_visible_match(hidden_vocabulary, search, scope):
+    page = search("qqz*", scope)
+    assert 2 in ids(page)
+    assert 1 not in ids(page)
+    assert not page.notice or "matches many words" not in page.notice
+
+
+def test_a_partner_prefix_reaches_only_its_events(hidden_vocabulary, search):
+    assert ids(search("qqz*", PARTNER)) == [2]
+    assert sorted(ids(search("qqz*", RESEARCHER))) == [2, 3]
+
+
+def test_staff_still_hear_that_a_prefix_matches_many_words(hidden_vocabulary, search):
+    page = search("qqzh*", STAFF)
+    assert ids(page) == [1]
+    assert "matches many words" in page.notice
+
+
+def test_many_visible_words_are_ranked_by_visible_documents(add, search):
+    for n in range(PREFIX_TERMS + 5):
+        add(10 + n, f"qqzv{n:03d}", event_id=2, granted_org_ids=(7,))
+    page = search("qqzv*", PARTNER, per_page=100)
+    assert len(ids(page)) == PREFIX_TERMS
+    assert "matches many words" in page.notice

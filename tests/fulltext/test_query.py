@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import archive.fulltext.parser as query_module
 from archive.fulltext import SYNTAX_HELP, SearchRequest
 from archive.fulltext.parser import (
+    MAX_DEPTH,
     And,
     Filter,
     MalformedQuery,
@@ -220,3 +221,32 @@ def test_search_never_raises(index, text):
         if page.notice:
             assert page.notice.endswith(".")
         assert photo_ids(page) in ([], [2])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 250 + "beta" + ")" * 250,
+        "-" * 400 + "beta",
+        "NOT " * 300 + "beta",
+        "(-" * 200 + "beta" + ")" * 200,
+    ],
+)
+def test_deeply_nested_queries_are_searched_as_words(add, search, text):
+    """Hundreds of nested parentheses or negations once exhausted the stack (HTTP 500 and a
+    3,000-line traceback); past MAX_DEPTH they are searched as words, with a notice."""
+    add(1, "alpha beta gamma")
+    page = search(text)
+    assert f"more than {MAX_DEPTH} levels deep" in page.notice
+    assert page.notice.endswith("searched as plain words.")
+    assert ids(page) == [1]
+
+
+def test_nesting_up_to_the_limit_is_still_syntax(add, search):
+    add(1, "alpha beta")
+    add(2, "alpha gamma")
+    depth = MAX_DEPTH - 1  # the "-" is one level more
+    text = "(" * depth + "alpha -gamma" + ")" * depth
+    page = search(text)
+    assert page.notice is None
+    assert ids(page) == [1]

@@ -5,6 +5,7 @@ import pytest
 from archive.ingest.language import (
     classify_language,
     detect_language,
+    detect_languages,
     dominant_script,
     language_by_script,
 )
@@ -71,3 +72,29 @@ def test_short_latin_text_is_named_only_by_its_letters_or_a_latin_hint():
 def test_the_script_needs_a_few_letters():
     assert language_by_script("Да") is None
     assert dominant_script("12345 ....") is None
+
+
+def test_a_document_is_detected_once_and_a_page_that_disagrees_alone():
+    english = "This workshop discussed broadband policy and the digital divide in rural areas."
+    russian = "На семинаре обсуждались вопросы цифровой политики и широкополосного доступа."
+    pages = [english, english.upper(), "12 345", russian, english, ""]
+    assert detect_languages(pages) == ["en", "en", None, "ru", "en", None]
+    assert detect_languages([]) == [] and detect_languages(["", ""]) == [None, None]
+
+
+def test_pages_agreeing_with_the_document_read_only_their_start(monkeypatch):
+    from archive.ingest import language
+
+    english = "The digital divide persists in rural areas and small towns. " * 40
+    seen: list[int] = []
+    real = language.identifier()
+
+    class Recording:
+        def classify(self, text):
+            seen.append(len(text))
+            return real.classify(text)
+
+    monkeypatch.setattr(language, "identifier", Recording)
+    assert detect_languages([english] * 10) == ["en"] * 10
+    assert max(seen) <= language.SAMPLE_CHARS
+    assert sum(seen) <= language.SAMPLE_CHARS + 10 * language.CHECK_CHARS

@@ -71,3 +71,23 @@ def test_structure_second_opinion(make_pdf):
     assert info.title == "Fallback title"
     assert info.page_labels == ["1", "2"]
     assert [(entry.title, entry.page_number) for entry in info.outline] == [("Second", 2)]
+
+
+def test_a_growing_document_is_reopened_and_nothing_changes(make_pdf, out_dir, monkeypatch):
+    """pdfium keeps every loaded page's objects until the document closes: past a growth
+    budget the document is reopened, and the pages come out the same."""
+    path = make_pdf([[f"Slide {n} on broadband"] for n in range(1, 7)])
+    expected = render_all(path, out_dir)
+    resident = iter(range(0, 10_000, 20))  # every look grows the process by 20 MB
+    monkeypatch.setattr("archive.ingest.render.resident_mb", lambda: next(resident))
+    opened = []
+
+    def reopen():
+        opened.append(open_pdf(path, path.name))
+        return opened[-1]
+
+    with open_pdf(path, path.name) as doc:
+        pages = list(render_pages(doc, out_dir, len(doc), 600, 120, reopen))
+    assert pages == expected
+    assert len(opened) >= 2  # 20 MB a page against a 32 MB budget
+    assert all(doc.raw is None for doc in opened)  # every handle it opened is closed

@@ -110,6 +110,8 @@ class LiveStack:
             # Text recognition has its own tests (tests/test_ocr.py); here it would only add
             # Tesseract runs to the timings of the fault and load tests. settings= can turn it on.
             ARCHIVE_OCR="off",
+            ARCHIVE_LOGIN_ACCOUNT_LIMIT="100000 per minute",
+            ARCHIVE_LOGIN_ADDRESS_LIMIT="100000 per minute",
         )
         env.update({f"ARCHIVE_{k}": str(v) for k, v in settings.items()})
         return env
@@ -238,6 +240,16 @@ class LiveStack:
             kill_session(self.web.pid)
             self.web.wait()
         raise StackError(f"gunicorn did not start:\n{tail(self.logs / 'web.log')}")
+
+    def start_serve(self) -> None:
+        """The default start command's server instead: `flask serve` (gunicorn with its
+        default web workers, and a queue worker), as `sh scripts/start.sh` runs it."""
+        self.port = free_port()
+        command = [sys.executable, "-m", "flask", "--app", "archive", "serve"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        self.web = self._spawn(command, self.logs / "serve.log")
+        if not self._wait_web_ready(timeout=60):
+            raise StackError(f"flask serve did not start:\n{tail(self.logs / 'serve.log')}")
 
     def _wait_web_ready(self, timeout: float) -> bool:
         client = WebClient(self.url, timeout=5)

@@ -17,14 +17,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import psycopg
 from psycopg import sql
 
-from archive.fulltext.backend import IndexStats, ItemPages
-from archive.fulltext.documents import ItemDoc, PageText
+from archive.fulltext.backend import IndexedAccess, IndexStats, ItemPages
+from archive.fulltext.documents import SHARED, STAFF, ItemDoc, PageText
 from archive.fulltext.errors import (
     REINDEX_ADVICE,
     FulltextError,
@@ -255,7 +255,55 @@ class PostgresIndex(Rebuilding):
         ).fetchone()
         return row[0] if row else None
 
+    def item_access(self) -> dict[int, IndexedAccess]:
+        """Visibility, event and grants of every indexed item, as its rows say (grants: the
+        organisations on every row of the item; `consistent` is False when rows differ)."""
+        query = sql.SQL(
+            "SELECT item_id, array_agg(DISTINCT shared), array_agg(DISTINCT event_id), "
+            "count(*), count(DISTINCT grants) FROM {} GROUP BY item_id"
+        ).format(self._pages)
+        common = sql.SQL(
+            "SELECT item_id, array_agg(g) FROM (SELECT item_id, g, count(*) AS n FROM {}, "
+            "unnest(grants) AS g GROUP BY item_id, g) per_org "
+            "JOIN (SELECT item_id, count(*) AS rows FROM {} GROUP BY item_id) per_item "
+            "USING (item_id) WHERE n = rows GROUP BY item_id"
+        ).format(self._pages, self._pages)
+        with self._session() as conn:
+            rows = conn.execute(query).fetchall()
+            grants = dict(conn.execute(common).fetchall())
+        return {
+            item_id: IndexedAccess(
+                visibilities=frozenset(SHARED if flag else STAFF for flag in shared),
+                event_ids=frozenset(events),
+                granted_org_ids=frozenset(grants.get(item_id) or ()),
+                consistent=distinct_grants <= 1,
+            )
+            for item_id, shared, events, _count, distinct_grants in rows
+        }
+
     # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the index's write lock, across processes and machines, for a block that
+        reads the database and then writes. It is a session-level advisory lock on this
+        thread's connection, which the writes inside take again (PostgreSQL counts a
+        session's holds, so they pass); writers outside the block wait for it."""
+        with self._session() as conn:
+            conn.execute(
+                sql.SQL("SET lock_timeout = {}").format(sql.Literal(int(self.lock_timeout * 1000)))
+            )
+            try:
+                conn.execute("SELECT pg_advisory_lock(hashtext(%s), 0)", (self._key("write"),))
+            finally:
+                conn.execute("RESET lock_timeout")
+            try:
+                yield
+            finally:
+                with self._session() as again:
+                    again.execute(
+                        "SELECT pg_advisory_unlock(hashtext(%s), 0)", (self._key("write"),)
+                    )
 
     def index_item(self, item: ItemDoc, pages: Sequence[PageText]) -> None:
         """Replace every document of `item` with its current pages, atomically."""
@@ -293,6 +341,8 @@ class PostgresIndex(Rebuilding):
             conn.execute(
                 "SELECT pg_advisory_xact_lock_shared(hashtext(%s), 0)", (self._key("swap"),)
             )
+            # Wait for a `writing()` block of another session; inside our own, this passes.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s), 0)", (self._key("write"),))
             conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtext(%s), id) FROM unnest(%s::integer[]) AS id",
                 (self._key("item"), item_ids),

@@ -3,6 +3,7 @@
 Modules, from the disk up:
 
 - `tokenizer`: the archive's tokeniser (`archive.fulltext.analysis`) as a Whoosh analyzer.
+- `postings`: the lean representation: exact counts, folded varint positions, the codec.
 - `schema`: fields, SCHEMA_VERSION, and the one function from an item to its documents.
 - `internals`: every use of Whoosh's private API, and the check of the Whoosh version.
 - `generations`: the index folder: generations, the CURRENT pointer, journal, locks.

@@ -1,13 +1,21 @@
 """Syntax trees of the search box language (`archive.fulltext.parser`) -> query nodes.
 
 The compiler decides what a typed word means in this index: which field families it is
-looked up in (exact `_x` and folded `_s`), with which weights (`schema.FIELD_WEIGHTS`), how a
-prefix expands over the index's vocabulary, and which phrase bonus rewards words typed side by
-side. `scope_filter` turns an `AccessScope` into the filter node combined into every search.
+looked up in (exact `_x` counts, folded `_s` positions), with which weights
+(`schema.FIELD_WEIGHTS`), how a prefix expands over the index's vocabulary, and which
+phrase bonus rewards words typed side by side. `scope_filter` turns an `AccessScope` into
+the filter node combined into every search.
+
+A prefix expands within the user's scope (`expand_in_scope`): the vocabulary holds words of
+documents the user may not see, so only words found in at least one visible document are
+candidates, ranked by how many visible documents hold them, and "matches many words" is
+said only when many visible words match. Otherwise hidden words could crowd a visible match
+out of the expansion, and the notice would reveal that hidden words exist.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -51,6 +59,9 @@ PREFIX_FIELDS = ("title", "people", "body")
 PHRASE_BONUS = {"title": 3.0, "body": 2.0}
 PHRASE_BONUS_CHECKED = 200  # best-scoring pages per segment checked for the phrase bonus
 
+# (field name, term) -> how many live documents within the user's scope hold the term.
+ScopeCounter = Callable[[str, str], int]
+
 
 @dataclass
 class CompiledQuery:
@@ -65,10 +76,12 @@ class CompiledQuery:
 
 
 class Compiler:
-    """Turns a syntax tree into query nodes; prefix expansion needs the index lexicon."""
+    """Turns a syntax tree into query nodes; prefix expansion needs the index lexicon and,
+    for a restricted scope, `in_scope` to count the documents the user may see."""
 
-    def __init__(self, reader):
+    def __init__(self, reader, in_scope: ScopeCounter | None = None):
         self.reader = reader
+        self.in_scope = in_scope
         self.notices: list[Message] = []
         self.terms: dict[str, None] = {}
         self.words: list[Word] = []
@@ -172,6 +185,8 @@ class Compiler:
             b.decode("utf-8")
             for b in islice(self.reader.expand_prefix(fieldname, prefix), PREFIX_SCAN)
         ]
+        if self.in_scope is not None:
+            return expand_in_scope(found, fieldname, self.in_scope)
         if len(found) <= PREFIX_TERMS:
             return found, len(found) == PREFIX_SCAN
         found.sort(key=lambda t: -self.reader.doc_frequency(fieldname, t))
@@ -235,6 +250,17 @@ class Compiler:
         raise ValueError(Message("is not a known filter"))
 
 
+def expand_in_scope(
+    candidates: list[str], fieldname: str, in_scope: ScopeCounter
+) -> tuple[list[str], bool]:
+    """Of the candidate terms, those some visible document holds, most visible first (up to
+    PREFIX_TERMS), and whether more visible ones were left out. Nothing here depends on
+    documents outside the scope."""
+    counts = {term: in_scope(fieldname, term) for term in candidates}
+    visible = sorted((t for t in candidates if counts[t]), key=lambda t: (-counts[t], t))
+    return visible[:PREFIX_TERMS], len(visible) > PREFIX_TERMS
+
+
 def word_node(
     word: AnalysedWord, fields: tuple[str, ...] = TEXT_FIELDS, boost: bool = True
 ) -> Node:
@@ -257,16 +283,18 @@ def word_node(
 
 
 def phrase_node(name: str, exact: tuple[str, ...], folded: tuple[str, ...], boost: bool) -> Node:
-    """A phrase in one field family: folded, with a bonus where the exact words match too.
+    """A phrase in one field family: folded, with a bonus where the exact words are there too.
 
-    Every exact match is also a folded match, so the exact positions are only checked in
-    the pages where the folded phrase was found, not in every page holding the words.
+    Positions are kept in the folded field only (see `postings`): a page that holds the
+    folded phrase and every exact word of it ranks as an exact phrase match. The exact
+    words are only looked up in the pages where the folded phrase was found.
     """
     weight = FIELD_WEIGHTS[name] if boost else 0.0
     folded_phrase = Phrase(f"{name}_s", folded, weight)
     if not boost:
         return folded_phrase
-    return Bonus(folded_phrase, Phrase(f"{name}_x", exact, weight))
+    exact_words = all_of(Term(f"{name}_x", word, weight) for word in dict.fromkeys(exact))
+    return Bonus(folded_phrase, exact_words)
 
 
 def scope_filter(scope: AccessScope) -> Node:
@@ -281,11 +309,12 @@ def scope_filter(scope: AccessScope) -> Node:
     return all_of(parts)
 
 
-def compile_query(text: str, reader) -> CompiledQuery:
-    """Parse and compile query text; malformed syntax falls back to plain words."""
+def compile_query(text: str, reader, in_scope: ScopeCounter | None = None) -> CompiledQuery:
+    """Parse and compile query text; malformed syntax falls back to plain words. With
+    `in_scope`, prefixes expand over what the user may see (see `expand_in_scope`)."""
     parsed = read_query(text)
     notices = list(parsed.notices)
-    compiler = Compiler(reader)
+    compiler = Compiler(reader, in_scope)
     node = compiler.compile(parsed.tree)
     empty = not parsed.text
     if not empty and isinstance(node, Every) and not has_filters(parsed.tree):

@@ -22,10 +22,11 @@ import numpy as np
 
 from archive.fulltext.whoosh.internals import (
     EMPTY_IDS,
+    decode_varint_deltas,
     read_field_lengths,
     read_numeric_column,
-    read_positions,
     read_postings,
+    read_postings_with_values,
 )
 from archive.fulltext.whoosh.nodes import (
     AllOf,
@@ -48,12 +49,14 @@ EMPTY_SCORES = np.zeros(0, dtype=np.float64)
 
 
 class _Lru(OrderedDict):
-    """A least-recently-used cache of arrays, bounded by their total number of entries."""
+    """A least-recently-used cache bounded by the total weight its entries were put with
+    (array entries: a posting list's ids and frequencies, a mask's flags)."""
 
     def __init__(self, max_weight: int):
         super().__init__()
         self.max_weight = max_weight
         self.weight = 0
+        self.weights: dict = {}
 
     def get_item(self, key):
         value = self.get(key)
@@ -62,18 +65,13 @@ class _Lru(OrderedDict):
         return value
 
     def put(self, key, value, weight: int) -> None:
+        self.weight += weight - self.weights.get(key, 0)
         self[key] = value
-        self.weight += weight
+        self.move_to_end(key)
+        self.weights[key] = weight
         while self.weight > self.max_weight and len(self) > 1:
-            _, old = self.popitem(last=False)
-            self.weight -= _weight(old)
-
-
-def _weight(value) -> int:
-    """An entry's cost in the cache: array entries, summed over a tuple of arrays."""
-    if isinstance(value, tuple):
-        return sum(v.size for v in value)
-    return int(value.size)
+            old, _ = self.popitem(last=False)
+            self.weight -= self.weights.pop(old)
 
 
 @dataclass
@@ -105,6 +103,18 @@ class Segment:
         if name not in self.lengths:
             self.lengths[name] = read_field_lengths(self.reader, name, self.size)
         return self.lengths[name]
+
+    def term_values(self, fieldname: str, text: str) -> tuple[np.ndarray, list[bytes]]:
+        """(docnums, raw posting values) of a positional term, kept like the postings."""
+        key = (fieldname, text, "values")
+        hit = self.postings.get_item(key)
+        if hit is None:
+            ids, weights, values = read_postings_with_values(self.reader, fieldname, text)
+            if self.postings.get_item((fieldname, text)) is None:
+                self.postings.put((fieldname, text), (ids, weights), ids.size * 2)
+            hit = (ids, values)
+            self.postings.put(key, hit, ids.size * 4)  # a value costs about two ids' room
+        return hit
 
     def term_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(docnums, term frequencies) of a term, read once and then kept while it is used."""
@@ -265,7 +275,7 @@ class Evaluator:
             return self._term(Term(node.field, node.words[0], node.boost))
         candidates = within
         for word in dict.fromkeys(node.words):
-            ids, _ = self.segment.term_postings(node.field, word)
+            ids, _ = self.segment.term_values(node.field, word)
             candidates = ids if candidates is None else _intersect(candidates, ids)
             if candidates.size == 0:
                 return Hits.empty()
@@ -274,7 +284,12 @@ class Evaluator:
             # page per item and give the others the same count.
             items = self.segment.column("c_item")[candidates]
             _, first, inverse = np.unique(items, return_index=True, return_inverse=True)
-            counts = self._phrase_counts(node, candidates[first])[inverse.ravel()]
+            # np.unique orders by item id; positions are read in docnum order, and a
+            # re-indexed item's pages come after higher ids' (once a 500 mid-ingestion).
+            order = np.argsort(first)
+            per_item = np.empty(first.size, dtype=np.float64)
+            per_item[order] = self._phrase_counts(node, candidates[first[order]])
+            counts = per_item[inverse.ravel()]
         else:
             counts = self._phrase_counts(node, candidates)
         keep = counts > 0
@@ -290,11 +305,12 @@ class Evaluator:
         """How often the phrase occurs in each candidate, matching positions as arrays."""
         shift = np.int64(1) << 32
         starts = None
-        reader = self.segment.reader
         decoded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for offset, word in enumerate(node.words):
             if word not in decoded:
-                decoded[word] = read_positions(reader, node.field, word, candidates)
+                ids, values = self.segment.term_values(node.field, word)
+                rows = np.searchsorted(ids, candidates).tolist()  # every candidate holds it
+                decoded[word] = decode_varint_deltas([values[row] for row in rows])
             owner, positions = decoded[word]
             # Sorted and unique already: owners ascend, and positions ascend within an owner.
             keys = owner * shift + (positions - offset + shift // 2)

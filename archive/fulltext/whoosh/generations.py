@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict
@@ -37,6 +38,7 @@ from archive.fulltext.errors import (
     RebuildInProgressError,
     SchemaVersionError,
 )
+from archive.fulltext.whoosh.postings import LeanCodec
 from archive.fulltext.whoosh.schema import SCHEMA_VERSION, build_schema, item_documents
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class IndexFolder:
     def __init__(self, path: Path, lock_timeout: float):
         self.path = path
         self.lock_timeout = lock_timeout
+        self._held = threading.local()  # how deep this thread is inside write_lock()
 
     # ------------------------------------------------------------------ pointer
 
@@ -179,7 +182,19 @@ class IndexFolder:
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
-        """The one writer at a time, across processes; IndexBusyError after the timeout."""
+        """The one writer at a time, across processes; IndexBusyError after the timeout.
+
+        Re-entrant within a thread, so that a caller may hold it across reading the database
+        and writing (`SearchIndex.writing`): a second flock on another descriptor of the same
+        file would wait for the first one forever."""
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth = depth
+            return
         self.path.mkdir(parents=True, exist_ok=True)
         held = ExitStack()
         try:  # only the wait is translated, never a LockTimeout from the caller's block
@@ -190,7 +205,11 @@ class IndexFolder:
                 f"for {self.lock_timeout:.0f} s."
             ) from None
         with held:
-            yield
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
 
     @contextmanager
     def rebuild_lock(self) -> Iterator[None]:
@@ -222,7 +241,7 @@ def open_generation(gen_dir: Path):
 
 def commit(ix, apply: Callable, timeout: float, limitmb: int = WRITER_LIMITMB) -> None:
     """One Whoosh writer: `apply(writer)`, then commit, or cancel on any error."""
-    writer = ix.writer(limitmb=limitmb, timeout=timeout)
+    writer = ix.writer(limitmb=limitmb, timeout=timeout, codec=LeanCodec())
     try:
         apply(writer)
     except BaseException:

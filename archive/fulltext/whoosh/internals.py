@@ -9,7 +9,6 @@ What is private here, and why it is needed:
 
 - `W3LeafMatcher` posting blocks (`_read_data`, `_data`, `_goto`, `_nextoffset`, `_maxid`,
   `_lastblock`): ids, term frequencies and position values a block at a time.
-- the pickled position values (a 4-byte count, then a pickled list of position deltas).
 - column readers' raw bytes (`_dbfile`, `_basepos`, `_count`, `_fixedlen`): a numeric
   column as one array instead of a Python call per document.
 - field lengths (`_perdoc`, `_lenfield`, `LENGTHS_COLUMN`, `byte_to_length`): the one-byte
@@ -23,9 +22,6 @@ for every kind of query node) must pass with the new version.
 """
 
 from __future__ import annotations
-
-from itertools import chain
-from pickle import loads  # noqa: S403 - Whoosh's own posting values, not untrusted data
 
 import numpy as np
 import whoosh
@@ -145,50 +141,64 @@ def read_postings(reader, fieldname: str, text: str) -> tuple[np.ndarray, np.nda
     return np.concatenate(id_blocks), np.concatenate(weight_blocks)
 
 
-def read_positions(
-    reader, fieldname: str, text: str, docs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of a term in `docs` (sorted docnums that all contain the term).
+def read_postings_with_values(
+    reader, fieldname: str, text: str
+) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+    """All postings of a term with their raw values (positions), each block read once.
 
-    Returns flat arrays (index into `docs`, position), one row per occurrence. Only the
-    posting blocks holding `docs` are read.
+    A phrase needs a word's documents (to intersect) and then the positions of the ones
+    that survive; reading the blocks once for both halves the decompressing and unpickling
+    that dominated phrase queries.
     """
     matcher = _leaf_matcher(reader, fieldname, text)
     if matcher is None:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    values = _position_values(matcher, docs)
-    # A value is a 4-byte count and a pickled list of position deltas (see whoosh.formats).
-    lists = [loads(v[4:] if v.endswith(b".") else v[4:] + b".") for v in values]  # noqa: S301
-    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    deltas = np.fromiter(chain.from_iterable(lists), dtype=np.int64, count=int(counts.sum()))
-    running = np.cumsum(deltas)
-    first = np.cumsum(counts) - counts  # where each posting's deltas start
-    base = np.where(first > 0, running[np.maximum(first - 1, 0)], 0) if running.size else first
-    owner = np.repeat(np.arange(len(lists)), counts)
-    return owner, running - np.repeat(base, counts)
-
-
-def _position_values(matcher, docs: np.ndarray) -> list[bytes]:
-    """The raw posting values of `docs`, read block by block and only where needed."""
-    values: list[bytes] = []
+        return EMPTY_IDS, np.zeros(0, dtype=np.float32), []
     if not isinstance(matcher, W3LeafMatcher):
-        for doc in docs.tolist():
-            matcher.skip_to(doc)
+        ids, weights, values = [], [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
             values.append(matcher.value())
-        return values
-    i, n = 0, docs.size
-    while i < n:
-        if docs[i] <= matcher._maxid:
-            matcher._read_data()
-            deltas, _, block_values = matcher._data
-            ids = np.cumsum(np.array(deltas, dtype=np.int64))
-            upto = int(np.searchsorted(docs, matcher._maxid, side="right"))
-            values.extend(block_values[j] for j in np.searchsorted(ids, docs[i:upto]).tolist())
-            i = upto
-        if i >= n or matcher._lastblock:
+            matcher.next()
+        return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32), values
+    id_blocks, weight_blocks, values = [], [], []
+    while True:
+        matcher._read_data()
+        deltas, weights, block_values = matcher._data
+        ids = np.cumsum(np.array(deltas, dtype=np.int64)).astype(np.int32)
+        id_blocks.append(ids)
+        if weights is None:
+            weight_blocks.append(np.ones(ids.size, dtype=np.float32))
+        elif isinstance(weights, float):
+            weight_blocks.append(np.full(ids.size, weights, dtype=np.float32))
+        else:
+            weight_blocks.append(np.array(weights, dtype=np.float32))
+        values.extend(block_values or (b"",) * ids.size)
+        if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
-    return values
+    return np.concatenate(id_blocks), np.concatenate(weight_blocks), values
+
+
+def decode_varint_deltas(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """(owner, position) rows of many varint-delta position lists, decoded as arrays."""
+    raw = np.frombuffer(b"".join(values), dtype=np.uint8)
+    if raw.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    byte_owner = np.repeat(np.arange(len(values), dtype=np.int64), sizes)
+    last = (raw & 0x80) == 0  # the last byte of each varint
+    number = np.cumsum(np.r_[0, last[:-1]])  # which varint each byte belongs to
+    first_byte = np.flatnonzero(np.r_[True, last[:-1]])
+    shift = 7 * (np.arange(raw.size) - first_byte[number])
+    deltas = np.bincount(number, weights=(raw & 0x7F).astype(np.int64) << shift)
+    deltas = deltas.astype(np.int64)
+    owner = byte_owner[last]
+    running = np.cumsum(deltas)
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    base = np.where(starts > 0, running[np.maximum(starts - 1, 0)], 0)
+    counts = np.diff(np.r_[starts, owner.size])
+    return owner, running - np.repeat(base, counts)
 
 
 def live_mask(reader) -> np.ndarray:

@@ -1,8 +1,9 @@
 """The index schema and the one function from an item to its index documents.
 
-Every searchable text exists twice: `<name>_x` holds exact tokens (lowercased only) and
-`<name>_s` folded-and-stemmed tokens (see `analysis`). Searching both and adding the scores
-makes an exact match rank above a stemmed or diacritic-folded one.
+Every searchable text exists twice: `<name>_x` holds exact tokens (lowercased only, counts
+without positions) and `<name>_s` folded-and-stemmed tokens (with positions, for phrases; see
+`analysis` and `postings`). Searching both and adding the scores makes an exact match rank
+above a stemmed or diacritic-folded one.
 
 Per-document numbers the search needs for every hit (item, event, kind, dates) live in
 numeric columns (`c_*`), read into NumPy arrays once per segment; terms needed for filters
@@ -25,17 +26,19 @@ from datetime import date
 
 from whoosh import columns
 from whoosh.analysis import RegexTokenizer
-from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, Schema
 
 from archive.fulltext.analysis import EXACT, FOLDED
 from archive.fulltext.documents import PHOTO, PRESENTATION, SHARED, STAFF, ItemDoc, PageText
-from archive.fulltext.whoosh.tokenizer import ArchiveTokenizer
+from archive.fulltext.overlays import complete_pages
+from archive.fulltext.whoosh.postings import LeanText
 
 # Bump whenever fields, analyzers or document layout change; opening an index built with
 # another version raises SchemaVersionError asking for `flask --app archive reindex`.
 # 2: the programme (text family, c_session, session_label); 3: recognised text (unsure_x,
-# recognised); 4: the speaker facet field, and c_year is the event's year.
-SCHEMA_VERSION = 4
+# recognised); 4: exact fields keep counts only, folded positions as varints, c_run;
+# 5: the speaker facet field, and c_year is the event's year.
+SCHEMA_VERSION = 5
 
 # Text field families and their query-time weights (BM25F-style: one BM25 per field, scaled).
 TEXT_FIELDS = ("title", "people", "body", "tags", "orgs", "event", "programme")
@@ -64,6 +67,7 @@ COLUMNS = (
     "c_to",
     "c_year",
     "c_session",
+    "c_run",
 )
 
 
@@ -71,9 +75,9 @@ def build_schema() -> Schema:
     """The Whoosh schema for SCHEMA_VERSION."""
     fields: dict[str, object] = {}
     for name in TEXT_FIELDS:
-        fields[f"{name}_x"] = TEXT(analyzer=ArchiveTokenizer(EXACT), phrase=True)
-        fields[f"{name}_s"] = TEXT(analyzer=ArchiveTokenizer(FOLDED), phrase=True)
-    fields["unsure_x"] = TEXT(analyzer=ArchiveTokenizer(EXACT))
+        fields[f"{name}_x"] = LeanText(EXACT)
+        fields[f"{name}_s"] = LeanText(FOLDED)
+    fields["unsure_x"] = LeanText(EXACT)
     for name in ("item", "event", "slug", "kind", "vis", "lang"):
         fields[name] = ID()
     fields["grant"] = KEYWORD()
@@ -107,6 +111,7 @@ def item_documents(item: ItemDoc, pages: Sequence[PageText]) -> list[dict[str, o
     # speakers and event find it.
     pages = list(pages) or [PageText(1, None, "", None)]
     common = _common_fields(item)
+    runs = complete_pages(pages) if item.kind == PRESENTATION else {}
     return [
         {
             **common,
@@ -114,6 +119,7 @@ def item_documents(item: ItemDoc, pages: Sequence[PageText]) -> list[dict[str, o
             "body_s": _nfc(page.text),
             "lang": _language(page.language or item.language),
             "c_page": page.number,
+            "c_run": runs.get(page.number, 0),  # the complete page of its overlay run
             "page": page.number,
             "label": page.label,
             "text": _nfc(page.text),

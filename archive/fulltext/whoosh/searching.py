@@ -51,8 +51,8 @@ class _Matched:
 
 def _match(view: IndexView, request: SearchRequest) -> _Matched:
     """The query and the scope evaluated once; the selections applied on top."""
-    compiled = compile_query(request.text, view.searcher.reader())
     scope = scope_filter(request.scope)
+    compiled = compile_query(request.text, view.searcher.reader(), view.scope_counter(scope))
     base = view.match(all_of([compiled.node, scope]))
     notices = list(compiled.notices)
     flags = _selection_flags(base, request.filters, notices)
@@ -223,6 +223,7 @@ class _Rows:
     pages: np.ndarray
     scores: np.ndarray  # rounded, so that float noise never decides a tie
     docnums: np.ndarray
+    runs: np.ndarray  # the complete page of the page's overlay run, or 0
 
     @classmethod
     def of(cls, final: MatchSet) -> _Rows:
@@ -233,6 +234,7 @@ class _Rows:
             pages=final.column("c_page"),
             scores=np.round(final.scores(), 9),
             docnums=final.docnums(),
+            runs=final.column("c_run"),
         )
 
 
@@ -258,12 +260,37 @@ def _groups(
     groups = []
     for g in ranking[first : first + request.per_page]:
         members = order[starts[g] : starts[g] + sizes[g]]
+        hits = _collapse_runs(rows, members)
         shown = [
-            _page_hit(view, int(rows.docnums[m]), float(rows.scores[m]), highlighter)
-            for m in members[: request.pages_per_group]
+            _page_hit(view, int(rows.docnums[m]), score, highlighter, first_page)
+            for m, score, first_page in hits[: request.pages_per_group]
         ]
-        groups.append(_group(view, int(rows.docnums[members[0]]), shown, int(sizes[g]) - 1))
+        groups.append(_group(view, int(rows.docnums[members[0]]), shown, len(hits) - 1))
     return groups, int(best.size)
+
+
+def _collapse_runs(rows: _Rows, members: np.ndarray) -> list[tuple[int, float, int | None]]:
+    """One group's matches (best first) as hits: (row shown, score, first page of a run).
+
+    The matching pages of one overlay run become one hit where the run's best page ranked,
+    shown on the run's complete page when that page matches too."""
+    if not rows.runs[members].any():  # no overlay run among them: every page is a hit
+        return [(m, float(rows.scores[m]), None) for m in members.tolist()]
+    hits: list[list] = []
+    runs: dict[int, list] = {}
+    for m in members.tolist():
+        run, page = int(rows.runs[m]), int(rows.pages[m])
+        if not run:
+            hits.append([m, float(rows.scores[m]), None])
+        elif run in runs:
+            hit = runs[run]
+            hit[2] = min(hit[2], page)
+            if page == run or int(rows.pages[hit[0]]) != run and page > rows.pages[hit[0]]:
+                hit[0] = m  # the complete page, or the most complete one that matched
+        else:
+            runs[run] = hit = [m, float(rows.scores[m]), page]
+            hits.append(hit)
+    return [(m, score, first if first != rows.pages[m] else None) for m, score, first in hits]
 
 
 def _group(view: IndexView, docnum: int, shown: list[PageHit], more_count: int) -> ResultGroup:
@@ -309,8 +336,14 @@ def _rank(scores: np.ndarray, dates: np.ndarray, items: np.ndarray, sort: str) -
     return np.lexsort((-items, -dates, -scores))
 
 
-def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlighter) -> PageHit:
-    """One matching page with its snippet."""
+def _page_hit(
+    view: IndexView,
+    docnum: int,
+    score: float,
+    highlighter: Highlighter,
+    first_page: int | None = None,
+) -> PageHit:
+    """One matching page (or overlay run, shown on its complete page) with its snippet."""
     stored = view.searcher.stored_fields(docnum)
     return PageHit(
         page=int(stored["page"]),
@@ -318,6 +351,7 @@ def _page_hit(view: IndexView, docnum: int, score: float, highlighter: Highlight
         score=score,
         snippet=highlighter.snippet(stored.get("text") or ""),
         recognised=bool(stored.get("recognised")),
+        first_page=first_page,
     )
 
 

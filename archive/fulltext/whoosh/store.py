@@ -18,16 +18,18 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from archive.fulltext.backend import IndexStats, ItemPages, RebuildReport
+from archive.fulltext.backend import IndexedAccess, IndexStats, ItemPages, RebuildReport
 from archive.fulltext.documents import ItemDoc, PageText
 from archive.fulltext.errors import RebuildError
-from archive.fulltext.results import PageMatches, SearchPage, SearchRequest
+from archive.fulltext.results import PageMatches, SearchPage, SearchRequest, autocorrected
 from archive.fulltext.scope import AccessScope
+from archive.fulltext.whoosh.access import indexed_access
 from archive.fulltext.whoosh.compiler import compile_query, scope_filter
 from archive.fulltext.whoosh.evaluator import Segment
 from archive.fulltext.whoosh.generations import (
@@ -38,6 +40,7 @@ from archive.fulltext.whoosh.generations import (
     open_generation,
 )
 from archive.fulltext.whoosh.internals import cancel_writer, check_whoosh_version
+from archive.fulltext.whoosh.postings import LeanCodec
 from archive.fulltext.whoosh.schema import SCHEMA_VERSION, item_documents
 from archive.fulltext.whoosh.searching import match_pages, run_search
 from archive.fulltext.whoosh.suggest import suggest
@@ -71,7 +74,8 @@ class SearchIndex:
     def search(self, request: SearchRequest) -> SearchPage:
         """Search within `request.scope`; never raises for malformed query text."""
         with self._state:
-            return run_search(self._current_view(), request)
+            view = self._current_view()
+            return autocorrected(lambda r: run_search(view, r), request)
 
     def match_pages(self, request: SearchRequest, item_id: int) -> PageMatches:
         """Every page of presentation `item_id` that `request` matches within its scope."""
@@ -85,8 +89,9 @@ class SearchIndex:
         """
         with self._state:
             view = self._current_view()
-            compiled = compile_query(text, view.searcher.reader())
-            return suggest(view, compiled, scope_filter(scope))
+            node = scope_filter(scope)
+            compiled = compile_query(text, view.searcher.reader(), view.scope_counter(node))
+            return suggest(view, compiled, node)
 
     def doc_count(self) -> int:
         """Live documents (pages and photos) in the index."""
@@ -97,6 +102,11 @@ class SearchIndex:
         """Ids of every indexed item, for integrity checks against the database."""
         with self._state:
             return _item_ids(self._current_view())
+
+    def item_access(self) -> dict[int, IndexedAccess]:
+        """Visibility, event and grants of every indexed item, as its documents say."""
+        with self._state:
+            return indexed_access(self._current_view())
 
     def stats(self) -> IndexStats:
         """Counts, size on disk and generation of the index in use (all from one view)."""
@@ -174,6 +184,12 @@ class SearchIndex:
         self._generation = pointer["generation"]
 
     # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the index's write lock for a block of reads and writes (re-entrant)."""
+        with self._folder.write_lock():
+            yield
 
     def index_item(self, item: ItemDoc, pages: Sequence[PageText]) -> None:
         """Replace every document of `item` with its current pages, atomically."""
@@ -305,7 +321,12 @@ class SearchIndex:
         # Several processes each build their own segment (no final merge, which is the slow
         # and memory-hungry part); limitmb bounds each one's posting pool.
         options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-        writer = ix.writer(limitmb=REBUILD_LIMITMB // procs, timeout=self.lock_timeout, **options)
+        writer = ix.writer(
+            limitmb=REBUILD_LIMITMB // procs,
+            timeout=self.lock_timeout,
+            codec=LeanCodec(),
+            **options,
+        )
         try:
             for item, pages in items:
                 try:

@@ -41,7 +41,7 @@ def suggest(view: IndexView, compiled: CompiledQuery, scope: Node) -> str | None
     corrected = compiled.text
     for start, end, candidate in sorted(replacements, reverse=True):
         corrected = corrected[:start] + candidate + corrected[end:]
-    again = compile_query(corrected, view.searcher.reader())
+    again = compile_query(corrected, view.searcher.reader(), view.scope_counter(scope))
     if again.notices or not _count(view, all_of([again.node, scope])):
         return None
     return corrected

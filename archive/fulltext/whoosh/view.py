@@ -9,13 +9,14 @@ are array operations over the complete set of matches, so their counts are exact
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from archive.fulltext.whoosh.evaluator import EMPTY_SCORES, Evaluator, Hits, Segment, Stats
 from archive.fulltext.whoosh.internals import EMPTY_IDS, live_mask
-from archive.fulltext.whoosh.nodes import Node
+from archive.fulltext.whoosh.nodes import Every, Node
 
 
 class IndexView:
@@ -38,6 +39,26 @@ class IndexView:
             self.parts.append((segment, offset, live_mask(reader)))
         for segid in set(cache) - seen:
             del cache[segid]
+
+    def scope_counter(self, scope: Node) -> Callable[[str, str], int] | None:
+        """How many live documents within `scope` hold a term; None for an unrestricted
+        scope (every document counts, and the index's own statistics say as much)."""
+        if isinstance(scope, Every):
+            return None
+        allowed = [
+            (segment, live & Evaluator(segment, self.stats).mask(scope))
+            for segment, _, live in self.parts
+        ]
+
+        def count(fieldname: str, text: str) -> int:
+            total = 0
+            for segment, mask in allowed:
+                ids, _ = segment.term_postings(fieldname, text)
+                if ids.size:
+                    total += int(np.count_nonzero(mask[ids]))
+            return total
+
+        return count
 
     def match(self, node: Node) -> MatchSet:
         """Every live document matching `node`, with scores."""

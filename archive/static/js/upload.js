@@ -94,6 +94,11 @@
     return row;
   }
 
+  // The item's page in the browser (the API's links are for token holders).
+  function itemPage(item) {
+    return "/items/" + encodeURIComponent(item.id);
+  }
+
   // `parts`: strings and {href, text} links, shown in order (never as HTML).
   function setState(row, state, parts) {
     row.state = state;
@@ -151,7 +156,7 @@
 
   function showItem(row, item) {
     if (item.state === "ready") {
-      setState(row, "ready", [M.ready + " ", { href: item.links.page, text: item.title }]);
+      setState(row, "ready", [M.ready + " ", { href: itemPage(item), text: item.title }]);
       showThumbnail(row, item.links.thumbnail);
     } else if (item.state === "failed") {
       setState(row, "failed", fmt(M.failed, { reason: item.error || M.failedUnknown }));
@@ -351,8 +356,8 @@
       if (!FINAL[file.item.state]) watch(row);
     } else if (file.outcome === "duplicate") {
       var existing = file.duplicate_of;
-      setState(row, "duplicate", [M.duplicate + " ", { href: existing.links.page, text: existing.title }]);
-      showThumbnail(row, existing.links.thumbnail);
+      setState(row, "duplicate", [M.duplicate + " ", { href: itemPage(existing), text: existing.title }]);
+      if (existing.state === "ready") showThumbnail(row, existing.links.thumbnail);
     } else {
       setState(row, "rejected", fmt(M.rejected, { reason: file.error || M.unknownReason }));
     }
