@@ -106,6 +106,8 @@ class Config:
     SHARE_PASSWORD_LIMIT = _env("SHARE_PASSWORD_LIMIT", "10 per 15 minutes")
     # The most items one partner bundle (one ZIP) may hold.
     BUNDLE_MAX_ITEMS = _env_int("BUNDLE_MAX_ITEMS", 1000)
+    # Who to ask for access or help (an e-mail address or a name), shown on "not found" pages.
+    CONTACT = _env("CONTACT", "")
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session

@@ -12,7 +12,19 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
-from archive import api, auth, cli, errors, linklimits, security, services, startup, tasks, web
+from archive import (
+    api,
+    auth,
+    cli,
+    errors,
+    i18n,
+    linklimits,
+    security,
+    services,
+    startup,
+    tasks,
+    web,
+)
 from archive.auth import limits
 from archive.extensions import csrf, db, migrate
 from archive.web import filters
@@ -67,6 +79,7 @@ def init_extensions(app: Flask) -> None:
     limits.init_app(app)
     linklimits.init_app(app)
     auth.init_login(app)
+    i18n.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

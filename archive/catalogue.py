@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.models import Event, Item, ItemVersion, Page, Photo, Presentation, share_link_items
 from archive.programme.clock import check_zone
 
@@ -62,20 +63,27 @@ def find_event(slug: str) -> Event | None:
 def get_event(slug: str) -> Event:
     event = find_event(slug)
     if event is None:
-        raise EventError(f"no event with slug {slug!r}")
+        raise EventError(Message("no event with slug %(slug)s", slug=repr(slug)))
     return event
 
 
 def create_event(slug: str, details: EventDetails) -> Event:
     if not SLUG_RE.match(slug):
         raise EventError(
-            f"slug {slug!r}: use 2-120 lower-case letters, digits and hyphens, "
-            "starting and ending with a letter or digit"
+            Message(
+                "slug %(slug)s: use 2-120 lower-case letters, digits and hyphens, "
+                "starting and ending with a letter or digit",
+                slug=repr(slug),
+            )
         )
     if slug in RESERVED_SLUGS:
-        raise EventError(f"slug {slug!r} is reserved for a page of the site; choose another")
+        raise EventError(
+            Message(
+                "slug %(slug)s is reserved for a page of the site; choose another", slug=repr(slug)
+            )
+        )
     if find_event(slug) is not None:
-        raise EventError(f"an event with slug {slug!r} already exists")
+        raise EventError(Message("an event with slug %(slug)s already exists", slug=repr(slug)))
     event = Event(slug=slug)
     apply_details(event, details)
     db.session.add(event)
@@ -132,9 +140,9 @@ def apply_details(event: Event, details: EventDetails) -> None:
     """Validate and copy the editable fields onto an event."""
     title = details.title.strip()
     if not title:
-        raise EventError("an event needs a title")
+        raise EventError(Message("an event needs a title"))
     if details.start_date and details.end_date and details.end_date < details.start_date:
-        raise EventError("the end date is before the start date")
+        raise EventError(Message("the end date is before the start date"))
     event.title = title[:500]
     event.start_date = details.start_date
     event.end_date = details.end_date or details.start_date
@@ -163,4 +171,10 @@ def parse_date(value: str | None, field_name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise EventError(f"{field_name}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise EventError(
+            Message(
+                "%(field_name)s: %(value)s is not a date (YYYY-MM-DD)",
+                field_name=field_name,
+                value=repr(value),
+            )
+        ) from None

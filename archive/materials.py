@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from archive import pipeline
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.ingest.intake import FieldError, ItemFields, check_fields
 from archive.models import Item, ItemVersion, Presentation
 from archive.services import current_storage
@@ -36,7 +37,7 @@ def update_item(item: Item, changes: dict[str, str]) -> list[str]:
     """Apply the given fields (only those present); returns the names that changed."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
-        raise FieldError(f"cannot change {', '.join(sorted(unknown))}")
+        raise FieldError(Message("cannot change %(choices)s", choices=", ".join(sorted(unknown))))
     current = {name: getattr(item, name, "") or "" for name in EDITABLE}
     merged = {**current, **{k: (v or "").strip() for k, v in changes.items()}}
     check_fields(ItemFields(**merged))
@@ -46,11 +47,23 @@ def update_item(item: Item, changes: dict[str, str]) -> list[str]:
             continue
         if name in ("speakers", "organisation", "language") and not isinstance(item, Presentation):
             continue
+        if name == "language":
+            relabel_pages(item, current[name] or None, value or None)
         setattr(item, name, value or (None if name == "language" else ""))
         changed.append(name)
     if changed:
         item.indexed_at = None  # until the re-index after the commit has written it
     return changed
+
+
+def relabel_pages(deck: Presentation, old: str | None, new: str | None) -> None:
+    """A corrected deck language also corrects the pages that had the old one (or none), so
+    that `lang:` finds them; pages detected in another language (a bilingual deck) stay."""
+    if new is None:
+        return
+    for page in deck.pages:
+        if page.language is None or page.language == old:
+            page.language = new
 
 
 def delete_items(items: Iterable[Item]) -> Removed:

@@ -37,7 +37,8 @@ def may_manage_accounts(user) -> bool:
     return is_admin(user)
 
 
-def _is_partner(user) -> bool:
+def is_partner(user) -> bool:
+    """Partners see only the events granted to their organisation."""
     return user.is_authenticated and user.role == Role.PARTNER
 
 
@@ -54,7 +55,7 @@ def granted_event_ids(user) -> frozenset[int]:
 def may_view_event(user, event: Event) -> bool:
     if not user.is_authenticated:
         return False
-    if _is_partner(user):
+    if is_partner(user):
         return event.id in granted_event_ids(user)
     return True
 
@@ -69,9 +70,18 @@ def may_view_item(user, item: Item) -> bool:
         or item.status != ItemState.READY
     ):
         return False
-    if _is_partner(user):
+    if is_partner(user):
         return item.event_id in granted_event_ids(user)
     return user.role == Role.RESEARCHER
+
+
+def may_view(user, obj) -> bool:
+    """Whether `user` may know that `obj` (an event or an item) exists at all."""
+    if isinstance(obj, Event):
+        return may_view_event(user, obj)
+    if isinstance(obj, Item):
+        return may_view_item(user, obj)
+    return is_staff(user)
 
 
 def may_download(user, item: Item) -> bool:
@@ -86,7 +96,7 @@ def may_edit(user, obj=None) -> bool:
 
 def event_filter(user) -> ColumnElement[bool]:
     """SQL condition on `Event` for the events a user may see."""
-    if _is_partner(user):
+    if is_partner(user):
         return Event.id.in_(granted_event_ids(user))
     if user.is_authenticated and user.role in (Role.ADMIN, Role.STAFF, Role.RESEARCHER):
         return true()
@@ -100,7 +110,7 @@ def item_filter(user) -> ColumnElement[bool]:
     if not user.is_authenticated or user.role not in (Role.RESEARCHER, Role.PARTNER):
         return false()
     shared = and_(Item.visibility != Visibility.STAFF, Item.status == ItemState.READY)
-    if _is_partner(user):
+    if is_partner(user):
         return and_(shared, Item.event_id.in_(granted_event_ids(user)))
     return shared
 
@@ -109,7 +119,7 @@ def search_scope(user) -> AccessScope:
     """The same rules as `item_filter`, in the shape the search engine applies."""
     if is_staff(user):
         return AccessScope(include_staff_only=True)
-    if _is_partner(user):
+    if is_partner(user):
         return AccessScope(
             include_staff_only=False,
             event_ids=granted_event_ids(user),
@@ -137,7 +147,7 @@ def may_share(user) -> bool:
     organisation; researchers never."""
     if is_staff(user):
         return True
-    org = user.organisation if _is_partner(user) else None
+    org = user.organisation if is_partner(user) else None
     return org is not None and org.may_share
 
 
@@ -188,7 +198,7 @@ def may_bundle_for(user, org: Organisation) -> bool:
     """Partners bundle what their own organisation sees; staff bundle for any organisation."""
     if is_staff(user):
         return True
-    return _is_partner(user) and user.organisation_id == org.id
+    return is_partner(user) and user.organisation_id == org.id
 
 
 def organisation_item_filter(org: Organisation) -> ColumnElement[bool]:
@@ -205,7 +215,7 @@ def organisation_item_filter(org: Organisation) -> ColumnElement[bool]:
 def may_make_bundles(user) -> bool:
     """Partners of an organisation download bundles of what it sees; staff make them for a
     partner organisation."""
-    return is_staff(user) or (_is_partner(user) and user.organisation_id is not None)
+    return is_staff(user) or (is_partner(user) and user.organisation_id is not None)
 
 
 def may_view_programme(user, event: Event) -> bool:

@@ -13,6 +13,7 @@ from functools import partial
 from typing import BinaryIO
 
 from flask import Response, abort, request, send_file, stream_with_context
+from flask_babel import gettext
 from flask_login import current_user
 
 from archive import downloads
@@ -114,13 +115,16 @@ def send_derived(item: Item, name: str) -> Response:
     return response
 
 
-def send_event_zip(event: Event) -> Response:
-    """Every deck of the event this user may download, as one ZIP streamed while written."""
+def send_event_zip(event: Event, sort: str = "title") -> Response:
+    """Every deck of the event this user may download, as one ZIP streamed while written, in
+    the event page's order for `sort`."""
     storage = current_storage()
     user = current_user._get_current_object()
-    decks = [d for d in downloads.downloadable_decks(user, event) if storage.has_original(d.sha256)]
+    decks = [
+        d for d in downloads.downloadable_decks(user, event, sort) if storage.has_original(d.sha256)
+    ]
     if not decks:
-        abort(404, "This event has no presentations you may download.")
+        abort(404, gettext("This event has no presentations you may download."))
     members = [
         ZipMember(name, partial(storage.open_original, d.sha256), d.size, d.created_at)
         for name, d in zip(downloads.zip_member_names(decks), decks, strict=True)

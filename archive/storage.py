@@ -56,7 +56,13 @@ def page_file(number: int, size: str) -> str:
 
 def mime_of_derived(name: str) -> str:
     """The content type of a derived file, from the extensions `DERIVED_NAME` allows."""
-    return {"webp": "image/webp", "jpg": "image/jpeg", "png": "image/png"}[name.rsplit(".", 1)[1]]
+    types = {
+        "webp": "image/webp",
+        "jpg": "image/jpeg",
+        "png": "image/png",
+        "json": "application/json",
+    }
+    return types[name.rsplit(".", 1)[1]]
 
 
 class StorageError(Exception):

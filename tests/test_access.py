@@ -63,6 +63,9 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("events.detail", "GET"): granted_only(200),
     ("events.presentations_zip", "GET"): granted_only(200),
     ("search.results", "GET"): everyone(200),
+    ("search.deck_matches", "GET"): granted_only(200),
+    # Anyone may switch the interface language, signed in or not; an empty POST is refused.
+    ("language.switch", "POST"): everyone(400, anonymous=400),
     ("presentations.view", "GET"): granted_only(200),
     ("items.view", "GET"): granted_only(302),
     ("items.download", "GET"): granted_only(200),
@@ -138,6 +141,8 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("item_edit.delete", "GET"): staff_object(200),
     ("item_edit.delete", "POST"): staff_object(400),
     ("item_edit.bulk", "POST"): staff_object(400),
+    # Retrying an item that has not failed changes nothing and returns to the home page.
+    ("item_edit.retry", "POST"): staff_object(302),
     ("item_edit.bulk_delete", "POST"): staff_object(400),
     # The programme: everyone who sees the event sees it (API); staff build it. An empty
     # POST changes nothing (400); detaching a deck that is not attached is 404.

@@ -111,9 +111,9 @@ def api_get(client, headers, url: str, **params):
 def page_answer(client, params: dict) -> dict:
     """What the search page shows, read from its HTML."""
     html = client.get("/search/", query_string=params).get_data(as_text=True)
-    results = re.findall(r'<h2><a href="/presentations/(\d+)\?page=(\d+)', html)
+    results = re.findall(r'<h3><a href="/presentations/(\d+)\?page=(\d+)', html)
     photos = re.findall(r'<a href="/items/(\d+)">\s*<img loading="lazy" src="/items/', html)
-    count = re.search(r'id="result-count">(.*?)</p>', html, re.S)
+    count = re.search(r'id="result-count"[^>]*>(.*?)</h2>', html, re.S)
     suggestion = re.search(r'Did you mean <a href="[^"]*">([^<]*)</a>', html)
     corrected = re.search(r"Showing results for <strong>([^<]*)</strong>.*?>([^<]*)</a>", html)
     notice = re.search(r'<p class="notice" role="status">(.*?)</p>', html, re.S)
@@ -143,7 +143,7 @@ def api_answer(client, headers, params: dict) -> dict:
     return {
         "results": [(g["item_id"], g["best_page"]["number"]) for g in data["results"]],
         "photos": [p["item_id"] for p in data["photos"]],
-        "count": " and ".join(parts),
+        "count": ", ".join(parts) or "No results",
         "suggestion": data["suggestion"]["q"] if data["suggestion"] else None,
         "corrected": (
             (data["query"]["q"], data["corrected_from"]) if data["corrected_from"] else None

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import audit
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.ingest.errors import UnsupportedType
 from archive.ingest.sniff import sniff_file
 from archive.models import (
@@ -82,11 +83,13 @@ def clean_filename(name: str | None) -> str:
 
 def check_fields(fields: ItemFields) -> None:
     if fields.visibility not in VISIBILITIES:
-        raise FieldError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+        raise FieldError(
+            Message("visibility must be one of %(choices)s", choices=", ".join(VISIBILITIES))
+        )
     if len(fields.title) > 500:
-        raise FieldError("title is longer than 500 characters")
+        raise FieldError(Message("title is longer than 500 characters"))
     if len(fields.language) > 10:
-        raise FieldError("language is a short code such as en, ru or az")
+        raise FieldError(Message("language is a short code such as en, ru or az"))
 
 
 def accept_file(

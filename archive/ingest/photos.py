@@ -53,6 +53,9 @@ JPEG_FORMATS = {"JPEG", "MPO"}
 NEAREST_ONLY_MODES = {"1", "P", "PA"}  # Pillow resizes these with NEAREST: convert first
 
 TAG_MAKE, TAG_MODEL, TAG_DATETIME = 0x010F, 0x0110, 0x0132
+TAG_ARTIST, TAG_COPYRIGHT = 0x013B, 0x8298
+# What precedes a name in a Copyright tag: ©, (c), the word, a year, "by".
+COPYRIGHT_RE = re.compile(r"^(?:\s*(?:©|\(c\)|copyright\b|\d{4}(?:-\d{4})?|by\b)[\s,.:]*)+", re.I)
 IFD_EXIF, IFD_GPS = 0x8769, 0x8825
 TAG_DATETIME_ORIGINAL, TAG_OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
 TAG_BODY_SERIAL, TAG_CAMERA_SERIAL = 0xA431, 0xC62F  # Exif IFD; IFD0 (DNG, older cameras)
@@ -74,6 +77,7 @@ class PhotoInfo:
     camera_make: str | None = None
     camera_model: str | None = None
     has_gps: bool = False
+    photographer: str | None = None
     camera_serial: str | None = None
     grid: str = GRID_NAME
     lightbox: str = LIGHTBOX_NAME
@@ -108,6 +112,7 @@ class ExifFacts:
     camera_make: str | None = None
     camera_model: str | None = None
     has_gps: bool = False
+    photographer: str | None = None
     camera_serial: str | None = None
 
 
@@ -281,8 +286,18 @@ def read_exif_facts(im: Image.Image) -> ExifFacts:
         camera_make=exif_field(lambda e: exif_text(e.get(TAG_MAKE)), exif),
         camera_model=exif_field(lambda e: exif_text(e.get(TAG_MODEL)), exif),
         has_gps=bool(exif_field(read_has_gps, exif)),
+        photographer=exif_field(read_photographer, exif),
         camera_serial=exif_field(read_serial, exif),
     )
+
+
+def read_photographer(exif: Image.Exif) -> str | None:
+    """The Artist tag, else the name in the Copyright tag ("© 2023 Ann Lee" -> "Ann Lee")."""
+    artist = exif_text(exif.get(TAG_ARTIST))
+    if artist:
+        return artist
+    holder = COPYRIGHT_RE.sub("", exif_text(exif.get(TAG_COPYRIGHT)) or "").strip(" .,;")
+    return holder or None
 
 
 def read_photo_facts(path: Path | str, filename: str) -> ExifFacts:

@@ -22,6 +22,7 @@ from flask import current_app
 from archive.extensions import db
 from archive.fileio import wait_for_lock
 from archive.ingest.extract import ExtractSettings, PresentationExtract, run_extraction
+from archive.ingest.language import language_by_script
 from archive.ingest.ocrstate import mark_pending as mark_ocr_pending
 from archive.ingest.photos import ExifFacts, PhotoInfo, read_photo_facts
 from archive.ingest.sandbox import run_sandboxed
@@ -109,20 +110,33 @@ def save_presentation(item: Presentation, result: PresentationExtract) -> None:
         item.title = item.pdf_title
     item.pages.clear()
     db.session.flush()  # delete the old pages before inserting new ones with the same numbers
+    languages = settle_languages(item, result)
     item.pages = [
-        Page(number=p.number, label=(p.label or "")[:40] or None, text=p.text, language=p.language)
-        for p in result.pages
+        Page(number=p.number, label=(p.label or "")[:40] or None, text=p.text, language=language)
+        for p, language in zip(result.pages, languages, strict=True)
     ]
     if not item.language:
-        item.language = dominant_language(result)
+        item.language = dominant_language(result.pages, languages)
 
 
-def dominant_language(result: PresentationExtract) -> str | None:
+def settle_languages(item: Presentation, result: PresentationExtract) -> list[str | None]:
+    """Each page's language: the model's where it was sure; elsewhere the script decides,
+    with the deck's language (set by staff, or of its confident pages) or else the event's
+    main language as the hint between languages of one script."""
+    detected = [p.language for p in result.pages]
+    hint = item.language or dominant_language(result.pages, detected) or item.event.language
+    return [
+        language or language_by_script(page.text, hint)
+        for page, language in zip(result.pages, detected, strict=True)
+    ]
+
+
+def dominant_language(pages, languages: list[str | None]) -> str | None:
     """The language most of the deck's text is in, weighted by text length."""
     weights: dict[str, int] = {}
-    for page in result.pages:
-        if page.language:
-            weights[page.language] = weights.get(page.language, 0) + len(page.text)
+    for page, language in zip(pages, languages, strict=True):
+        if language:
+            weights[language] = weights.get(language, 0) + len(page.text)
     return max(weights, key=weights.get) if weights else None
 
 
@@ -141,6 +155,7 @@ def save_capture_facts(item: Photo, facts: PhotoInfo | ExifFacts) -> None:
     item.camera_make = (facts.camera_make or "")[:100] or None
     item.camera_model = (facts.camera_model or "")[:100] or None
     item.camera_serial = (facts.camera_serial or "")[:100] or None
+    item.photographer = (facts.photographer or "")[:200] or None
 
 
 def refresh_capture_facts(item: Photo) -> None:

@@ -6,6 +6,7 @@ upload, the API and the audit log can refer to "item 42" without saying which ki
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -132,6 +133,25 @@ class Photo(Item):
     ocr_text: Mapped[str | None] = mapped_column(Text)
     # Words recognised with low confidence: searchable, never offered as "did you mean".
     ocr_unsure: Mapped[str | None] = mapped_column(Text)
+    photographer: Mapped[str | None] = mapped_column(String(200))  # from EXIF
+
+    @property
+    def credit(self) -> str | None:
+        """Who took the photo: EXIF's photographer, else a credit in the caption
+        ("Photo: Ann Lee", "Фото: А. Иванов", "© Ann Lee")."""
+        return self.photographer or photographer_in_caption(self.title)
+
+
+CAPTION_CREDIT = re.compile(
+    r"(?:photo(?:graph)?\s*(?:by\b|:)|фото(?:граф)?\s*:|foto(?:qraf)?\s*:|©)\s*"
+    r"(?P<name>[^()\[\]|,;:]{2,80}?)\s*(?:[)\]|,;]|\.?\s*$)",
+    re.IGNORECASE,
+)
+
+
+def photographer_in_caption(caption: str | None) -> str | None:
+    match = CAPTION_CREDIT.search(caption or "")
+    return match.group("name").strip() if match else None
 
 
 class Page(db.Model):

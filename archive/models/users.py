@@ -56,6 +56,8 @@ class User(UserMixin, db.Model):
     session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The interface language chosen by the person (None: follow the browser).
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
     tokens: Mapped[list[ApiToken]] = relationship(

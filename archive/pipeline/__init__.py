@@ -50,6 +50,7 @@ from archive.pipeline.processing import (
     process_item,
     process_items,
     reprocess_item,
+    requeue_failed,
 )
 from archive.pipeline.recognition import (
     recognise_item,
@@ -118,6 +119,7 @@ __all__ = [
     "remove_stale_temp",
     "reprocess_item",
     "request_recognition",
+    "requeue_failed",
     "requeue_unfinished",
     "unindexed_items",
     "worker_dead",

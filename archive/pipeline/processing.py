@@ -108,6 +108,17 @@ def reprocess_item(item_id: int) -> tuple[str, str | None]:
     return item.status, item.error
 
 
+def requeue_failed(item_id: int) -> bool:
+    """Queue a failed item for another try (the caller commits, then enqueues it); False when
+    the item is not failed (it was retried meanwhile, or succeeded)."""
+    result = db.session.execute(
+        update(Item)
+        .where(Item.id == item_id, Item.status == ItemState.FAILED)
+        .values(status=ItemState.QUEUED, error=None, error_code=None, attempts=0)
+    )
+    return result.rowcount == 1
+
+
 def import_folder(
     folder: Path,
     event: Event,

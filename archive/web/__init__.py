@@ -8,6 +8,7 @@ from archive.web import (
     home,
     item_edit,
     items,
+    language,
     photo_placement,
     presentations,
     programme_edit,
@@ -20,6 +21,7 @@ from archive.web import (
 
 BLUEPRINTS = [
     home.bp,
+    language.bp,
     events.bp,
     event_edit.bp,
     items.bp,

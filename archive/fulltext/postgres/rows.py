@@ -31,6 +31,13 @@ def _ordinal(value: date | None) -> int:
     return value.toordinal() if value else 0
 
 
+def _event_year(item: ItemDoc) -> int:
+    """The year a row belongs to: its event's (a photo's camera clock does not decide), else
+    the item's own date's, as in the Whoosh backend."""
+    day = item.event_start or item.item_date
+    return day.year if day else 0
+
+
 def item_rows(item: ItemDoc, pages: Sequence[PageText], schema: str) -> list[tuple]:
     """The rows of one item, in `schema.COLUMNS` order; ValueError for an unknown kind."""
     if item.kind not in KIND_CODES:
@@ -62,7 +69,7 @@ def item_rows(item: ItemDoc, pages: Sequence[PageText], schema: str) -> list[tup
         rows.append(
             (item.item_id, page.number, *common, language, organisations,
              _ordinal(item.item_date), date_from or NO_DATE_FROM, date_to,
-             item.item_date.year if item.item_date else 0, clean(item.title), speakers,
+             _event_year(item), clean(item.title), speakers,
              page.label, clean(page.text), "\n".join(speakers),
              "\n".join(clean(t) for t in item.tags), "\n".join(organisations), event_text,
              config_name(schema, language))

@@ -26,8 +26,9 @@ from psycopg import Connection, sql
 
 from archive.fulltext.documents import PHOTO, PRESENTATION
 
-# Bump whenever tables, configurations or prepare() change: a mismatch asks for a reindex.
-SCHEMA_VERSION = 1
+# Bump whenever tables, configurations, prepare() or what rows hold change: a mismatch asks
+# for a reindex. 2: `year` is the event's year (a photo's camera date no longer decides).
+SCHEMA_VERSION = 2
 DEFAULT_SCHEMA = "archive_search"
 PAGES = "pages"
 VOCABULARY = "vocabulary"

@@ -16,6 +16,8 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 from psycopg import sql
 
+from archive.fulltext.documents import PRESENTATION
+from archive.fulltext.messages import Message
 from archive.fulltext.postgres.compiler import Compiled, scope_condition
 from archive.fulltext.postgres.rows import HIT_END, HIT_START
 from archive.fulltext.postgres.schema import KIND_CODES, KIND_NAMES, PAGES, RANK_WEIGHTS
@@ -31,6 +33,7 @@ from archive.fulltext.results import (
     SearchPage,
     SearchRequest,
 )
+from archive.fulltext.snippets import collapsed
 
 ELLIPSIS = "…"
 _ALIGNED = {"\x04": "<", "\x05": ">", "\x06": "&"}  # as schema.aligned() moved them
@@ -47,11 +50,12 @@ STATEMENT = """
 WITH q AS MATERIALIZED (SELECT {rank}::tsquery AS tsq),
 base AS MATERIALIZED (
   SELECT p.item_id, p.page, p.kind, p.event_id, p.event_title, p.year, p.lang, p.orgs,
-         p.item_date, {score} AS score,
+         p.speakers, p.item_date, {score} AS score,
          {f_event} AS f_event, {f_year} AS f_year, {f_type} AS f_type,
-         {f_lang} AS f_lang, {f_org} AS f_org
+         {f_lang} AS f_lang, {f_org} AS f_org, {f_speaker} AS f_speaker
   FROM {pages} p, q WHERE ({where}) AND ({scope})),
-final AS MATERIALIZED (SELECT * FROM base WHERE f_event AND f_year AND f_type AND f_lang AND f_org),
+final AS MATERIALIZED (SELECT * FROM base
+  WHERE f_event AND f_year AND f_type AND f_lang AND f_org AND f_speaker),
 pres AS (SELECT item_id, page, score, item_date,
           row_number() OVER (PARTITION BY item_id ORDER BY score DESC, page) AS rn,
           count(*) OVER (PARTITION BY item_id) AS n
@@ -72,16 +76,23 @@ SELECT
   (SELECT count(*) FROM ranked),
   (SELECT count(*) FROM photos),
   (SELECT coalesce(json_agg(f), '[]') FROM (
-     SELECT 'event' AS facet, event_id::text AS value, min(event_title) AS label, count(*) AS n
-       FROM base WHERE f_year AND f_type AND f_lang AND f_org GROUP BY event_id
-     UNION ALL SELECT 'year', year::text, NULL, count(*)
-       FROM base WHERE year <> 0 AND f_event AND f_type AND f_lang AND f_org GROUP BY year
-     UNION ALL SELECT 'type', kind::text, NULL, count(*)
-       FROM base WHERE f_event AND f_year AND f_lang AND f_org GROUP BY kind
-     UNION ALL SELECT 'lang', lang, NULL, count(*)
-       FROM base WHERE lang <> '' AND f_event AND f_year AND f_type AND f_org GROUP BY lang
-     UNION ALL SELECT 'org', o, NULL, count(*)
-       FROM base, unnest(orgs) AS o WHERE f_event AND f_year AND f_type AND f_lang GROUP BY o
+     SELECT 'event' AS facet, event_id::text AS value, min(event_title) AS label,
+            count(DISTINCT item_id) AS n
+       FROM base WHERE f_year AND f_type AND f_lang AND f_org AND f_speaker GROUP BY event_id
+     UNION ALL SELECT 'year', year::text, NULL, count(DISTINCT item_id)
+       FROM base WHERE year <> 0 AND f_event AND f_type AND f_lang AND f_org AND f_speaker
+       GROUP BY year
+     UNION ALL SELECT 'type', kind::text, NULL, count(DISTINCT item_id)
+       FROM base WHERE f_event AND f_year AND f_lang AND f_org AND f_speaker GROUP BY kind
+     UNION ALL SELECT 'lang', lang, NULL, count(DISTINCT item_id)
+       FROM base WHERE lang <> '' AND f_event AND f_year AND f_type AND f_org AND f_speaker
+       GROUP BY lang
+     UNION ALL SELECT 'org', o, NULL, count(DISTINCT item_id)
+       FROM base, unnest(orgs) AS o WHERE f_event AND f_year AND f_type AND f_lang AND f_speaker
+       GROUP BY o
+     UNION ALL SELECT 'speaker', sp, NULL, count(DISTINCT item_id)
+       FROM base, unnest(speakers) AS sp WHERE f_event AND f_year AND f_type AND f_lang AND f_org
+       GROUP BY sp
   ) f),
   (SELECT coalesce(json_agg(json_build_object(
       'group', h.group_pos, 'rn', h.rn, 'photo', h.photo_pos, 'n', h.n, 'item', h.item_id,
@@ -103,9 +114,15 @@ SELECT
        CASE WHEN z.at > 0 THEN substr(t.text, z.at, z.len) END AS original,
        z.at > 1 AS lead, z.at > 0 AND z.at + z.len - 1 < length(t.text) AS tail) x)
 """
+# The pages of one deck that a search matches, with the same selections (for the viewer).
+MATCH_PAGES = """
+SELECT p.page FROM {pages} p
+WHERE p.item_id = {item} AND p.kind = {kind} AND ({where}) AND ({scope}) AND {flags}
+ORDER BY p.page
+"""
 
 
-def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: list[str]):
+def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: list[Message]):
     """The one statement that answers `request`, composed from the compiled query."""
     flags = selection_flags(request.filters, notices)
     if compiled.rank is None:
@@ -132,7 +149,22 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
     )
 
 
-def selection_flags(filters: dict[str, tuple[str, ...]], notices: list[str]) -> dict:
+def match_pages_statement(
+    compiled: Compiled, request: SearchRequest, schema: str, item_id: int, notices: list[Message]
+) -> sql.Composable:
+    """The statement listing the pages of deck `item_id` that `request` matches."""
+    flags = list(selection_flags(request.filters, notices).values())
+    return sql.SQL(MATCH_PAGES).format(
+        pages=sql.SQL("{s}.{t}").format(s=sql.Identifier(schema), t=sql.Identifier(PAGES)),
+        item=sql.Literal(item_id),
+        kind=sql.Literal(KIND_CODES[PRESENTATION]),
+        where=compiled.where,
+        scope=scope_condition(request.scope),
+        flags=sql.SQL(" AND ").join(flags) if flags else sql.SQL("TRUE"),
+    )
+
+
+def selection_flags(filters: dict[str, tuple[str, ...]], notices: list[Message]) -> dict:
     """For each facet with a selection, the condition of the rows it keeps (OR within)."""
     flags = {}
     for name, values in filters.items():
@@ -145,10 +177,13 @@ def selection_flags(filters: dict[str, tuple[str, ...]], notices: list[str]) -> 
             flags[name] = sql.SQL("p.kind = ANY({v}::smallint[])").format(v=sql.Literal(codes))
         elif name == "lang":
             flags[name] = sql.SQL("p.lang = ANY({v}::text[])").format(v=sql.Literal(list(values)))
-        elif name == "org":
-            flags[name] = sql.SQL("p.orgs && {v}::text[]").format(v=sql.Literal(list(values)))
+        elif name in ("org", "speaker"):
+            column = sql.Identifier({"org": "orgs", "speaker": "speakers"}[name])
+            flags[name] = sql.SQL("p.{c} && {v}::text[]").format(
+                c=column, v=sql.Literal(list(values))
+            )
         else:
-            notices.append(f"The filter “{name}” is unknown and was ignored.")
+            notices.append(Message("The filter “%(name)s” is unknown and was ignored.", name=name))
     return flags
 
 
@@ -197,18 +232,21 @@ def snippet(hit: dict) -> Markup:
     same places, see `schema`); its fragment is read back from the page's own text."""
     marked = hit["snippet"] or ""
     original = hit["original"] or ""
-    parts: list[str] = []
-    position, inside = 0, False
+    pieces: list[list] = [[False, ""]]  # [inside a mark, its text], alternating
+    position = 0
     for char in marked:
         if char in (HIT_START, HIT_END):
-            inside = char == HIT_START
-            parts.append("<mark>" if inside else "</mark>")
+            pieces.append([char == HIT_START, ""])
             continue
         shown = original[position] if position < len(original) else _ALIGNED.get(char, char)
-        parts.append(str(escape(shown)))
+        pieces[-1][1] += shown
         position += 1
-    if inside:
-        parts.append("</mark>")
+    # One flowing line, as the Whoosh backend's snippets: line breaks and leaders collapse.
+    parts = [
+        f"<mark>{escape(collapsed(text))}</mark>" if inside else str(escape(collapsed(text)))
+        for inside, text in pieces
+        if text
+    ]
     lead = ELLIPSIS if hit["lead"] else ""
     tail = ELLIPSIS if hit["tail"] else ""
     # Every character of the page went through escape() above; only <mark> was added.
@@ -259,6 +297,7 @@ def search_page(request: SearchRequest, compiled: Compiled, row, notices, sugges
         facets=facets(facet_rows, request.filters),
         suggestion=suggestion,
         notice=" ".join(dict.fromkeys(notices)) or None,
+        notices=tuple(dict.fromkeys(notices)),
         terms=compiled.terms,
         total_photos=total_photos,
         sort=request.sort,

@@ -37,9 +37,9 @@ from archive.fulltext.postgres.compiler import compile_query
 from archive.fulltext.postgres.rebuild import Rebuilding
 from archive.fulltext.postgres.rebuild import reason as _reason
 from archive.fulltext.postgres.rows import item_rows, vocabulary
-from archive.fulltext.postgres.searching import search_page, statement
+from archive.fulltext.postgres.searching import match_pages_statement, search_page, statement
 from archive.fulltext.postgres.suggest import suggest
-from archive.fulltext.results import SearchPage, SearchRequest, clamped
+from archive.fulltext.results import PageMatches, SearchPage, SearchRequest, clamped
 from archive.fulltext.scope import AccessScope
 
 logger = logging.getLogger(__name__)
@@ -150,6 +150,18 @@ class PostgresIndex(Rebuilding):
             if row[0] <= 3 and compiled.words:
                 suggestion = suggest(conn, self.schema, compiled, request.scope)
         return search_page(request, compiled, row, notices, suggestion)
+
+    def match_pages(self, request: SearchRequest, item_id: int) -> PageMatches:
+        """Every page of presentation `item_id` that `request` matches within its scope."""
+        request = clamped(request)
+        compiled = compile_query(request.text, self.schema)
+        query = match_pages_statement(compiled, request, self.schema, item_id, [])
+        with self._session() as conn, conn.transaction():
+            conn.execute(
+                sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(SEARCH_TIMEOUT_MS))
+            )
+            pages = tuple(page for (page,) in conn.execute(query))
+        return PageMatches(item_id, pages, compiled.terms)
 
     def suggest(self, text: str, scope: AccessScope) -> str | None:
         """A spelling correction of `text` with results within `scope`, or None."""
