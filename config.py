@@ -97,6 +97,18 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers we trust.
     PROXY_COUNT = _env_int("PROXY_COUNT", 0)
 
+    # Share links: how long by default and at most, how many items, and how many wrong
+    # tokens (per address) and wrong link passwords (per address and per link) are allowed.
+    SHARE_DEFAULT_DAYS = _env_int("SHARE_DEFAULT_DAYS", 30)
+    SHARE_MAX_DAYS = _env_int("SHARE_MAX_DAYS", 90)
+    SHARE_MAX_ITEMS = _env_int("SHARE_MAX_ITEMS", 500)
+    SHARE_GUESS_LIMIT = _env("SHARE_GUESS_LIMIT", "20 per 10 minutes")
+    SHARE_PASSWORD_LIMIT = _env("SHARE_PASSWORD_LIMIT", "10 per 15 minutes")
+    # The most items one partner bundle (one ZIP) may hold.
+    BUNDLE_MAX_ITEMS = _env_int("BUNDLE_MAX_ITEMS", 1000)
+    # Who to ask for access or help (an e-mail address or a name), shown on "not found" pages.
+    CONTACT = _env("CONTACT", "")
+
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

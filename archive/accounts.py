@@ -10,6 +10,7 @@ import re
 from sqlalchemy import func, select
 
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.models import ROLES, ApiToken, Event, Grant, Organisation, Role, User
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
@@ -28,7 +29,7 @@ def find_user(username: str) -> User | None:
 def get_user(username: str) -> User:
     user = find_user(username)
     if user is None:
-        raise AccountError(f"no user named {username!r}")
+        raise AccountError(Message("no user named %(username)s", username=repr(username)))
     return user
 
 
@@ -43,10 +44,14 @@ def create_user(
     username = username.strip()
     if not USERNAME_RE.match(username):
         raise AccountError(
-            "user names are 2-80 letters, digits or . _ @ -, starting with a letter or digit"
+            Message(
+                "user names are 2-80 letters, digits or . _ @ -, starting with a letter or digit"
+            )
         )
     if find_user(username) is not None:
-        raise AccountError(f"a user named {username!r} already exists")
+        raise AccountError(
+            Message("a user named %(username)s already exists", username=repr(username))
+        )
     check_role(role, organisation)
     check_password(password)
     user = User(username=username, role=role, display_name=display_name.strip())
@@ -60,14 +65,22 @@ def create_user(
 
 def check_role(role: str, organisation: str | None) -> None:
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise AccountError(
+            Message(
+                "unknown role %(role)s; choose one of %(choices)s",
+                role=repr(role),
+                choices=", ".join(ROLES),
+            )
+        )
     if role == Role.PARTNER and not organisation:
-        raise AccountError("a partner account needs an organisation")
+        raise AccountError(Message("a partner account needs an organisation"))
 
 
 def check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise AccountError(f"passwords need at least {MIN_PASSWORD} characters")
+        raise AccountError(
+            Message("passwords need at least %(count)s characters", count=MIN_PASSWORD)
+        )
 
 
 def set_role(user: User, role: str, organisation: str | None = None) -> None:
@@ -87,7 +100,7 @@ def set_password(user: User, password: str) -> None:
 def set_active(user: User, active: bool, actor: User | None = None) -> None:
     """Allow or block sign-in; `actor` (an admin) may not deactivate their own account."""
     if not active and actor is not None and actor.id == user.id:
-        raise AccountError("You cannot deactivate your own account; ask another admin.")
+        raise AccountError(Message("You cannot deactivate your own account; ask another admin."))
     user.active = active
     if not active:
         user.end_sessions()
@@ -96,7 +109,7 @@ def set_active(user: User, active: bool, actor: User | None = None) -> None:
 def set_display_name(user: User, display_name: str) -> None:
     name = (display_name or "").strip()
     if len(name) > 200:
-        raise AccountError("display names are at most 200 characters")
+        raise AccountError(Message("display names are at most 200 characters"))
     user.display_name = name
 
 
@@ -113,7 +126,7 @@ def update_user(
     organisation = (organisation or "").strip() or None
     check_role(role, organisation)
     if actor is not None and actor.id == user.id and role != user.role:
-        raise AccountError("You cannot change your own role; ask another admin.")
+        raise AccountError(Message("You cannot change your own role; ask another admin."))
     changes = []
     if (display_name or "").strip() != user.display_name:
         set_display_name(user, display_name)
@@ -134,7 +147,7 @@ def update_user(
 def issue_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A new API token for `user`; the secret is returned once and never stored."""
     if not user.active:
-        raise AccountError(f"{user.username} is deactivated")
+        raise AccountError(Message("%(username)s is deactivated", username=user.username))
     token, secret = ApiToken.issue(user, name.strip() or "token")
     db.session.add(token)
     db.session.flush()
@@ -150,14 +163,16 @@ def create_organisation(name: str) -> Organisation:
     """A new partner organisation; names are unique regardless of case."""
     existing = find_organisation(name)
     if existing is not None:
-        raise AccountError(f"an organisation named {existing.name!r} already exists")
+        raise AccountError(
+            Message("an organisation named %(name)s already exists", name=repr(existing.name))
+        )
     return find_or_create_organisation(name)
 
 
 def find_or_create_organisation(name: str) -> Organisation:
     name = name.strip()
     if not name or len(name) > 200:
-        raise AccountError("organisation names are 1-200 characters")
+        raise AccountError(Message("organisation names are 1-200 characters"))
     org = find_organisation(name)
     if org is None:
         org = Organisation(name=name)

@@ -12,7 +12,19 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.utils import import_string
 
-from archive import api, auth, cli, errors, security, services, startup, tasks, web
+from archive import (
+    api,
+    auth,
+    cli,
+    errors,
+    i18n,
+    linklimits,
+    security,
+    services,
+    startup,
+    tasks,
+    web,
+)
 from archive.auth import limits
 from archive.extensions import csrf, db, migrate
 from archive.web import filters
@@ -65,7 +77,9 @@ def init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limits.init_app(app)
+    linklimits.init_app(app)
     auth.init_login(app)
+    i18n.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -10,7 +10,8 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from archive.extensions import db
-from archive.models import Event, Item, Page, Photo, Presentation
+from archive.fulltext.messages import Message
+from archive.models import Event, Item, ItemVersion, Page, Photo, Presentation, share_link_items
 from archive.programme.clock import check_zone
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,118}[a-z0-9]$")
@@ -62,20 +63,27 @@ def find_event(slug: str) -> Event | None:
 def get_event(slug: str) -> Event:
     event = find_event(slug)
     if event is None:
-        raise EventError(f"no event with slug {slug!r}")
+        raise EventError(Message("no event with slug %(slug)s", slug=repr(slug)))
     return event
 
 
 def create_event(slug: str, details: EventDetails) -> Event:
     if not SLUG_RE.match(slug):
         raise EventError(
-            f"slug {slug!r}: use 2-120 lower-case letters, digits and hyphens, "
-            "starting and ending with a letter or digit"
+            Message(
+                "slug %(slug)s: use 2-120 lower-case letters, digits and hyphens, "
+                "starting and ending with a letter or digit",
+                slug=repr(slug),
+            )
         )
     if slug in RESERVED_SLUGS:
-        raise EventError(f"slug {slug!r} is reserved for a page of the site; choose another")
+        raise EventError(
+            Message(
+                "slug %(slug)s is reserved for a page of the site; choose another", slug=repr(slug)
+            )
+        )
     if find_event(slug) is not None:
-        raise EventError(f"an event with slug {slug!r} already exists")
+        raise EventError(Message("an event with slug %(slug)s already exists", slug=repr(slug)))
     event = Event(slug=slug)
     apply_details(event, details)
     db.session.add(event)
@@ -101,11 +109,15 @@ def event_contents(event: Event) -> EventContents:
         select(Item.id, Item.sha256, Item.kind).where(Item.event_id == event.id)
     ).all()
     kinds = [kind for _, _, kind in rows]
+    item_ids = tuple(item_id for item_id, _, _ in rows)
+    earlier = db.session.scalars(
+        select(ItemVersion.sha256).where(ItemVersion.item_id.in_(item_ids))
+    ).all()
     return EventContents(
         presentations=kinds.count(Presentation.__mapper__.polymorphic_identity),
         photos=kinds.count(Photo.__mapper__.polymorphic_identity),
-        item_ids=tuple(item_id for item_id, _, _ in rows),
-        sha256s=tuple(sorted({sha for _, sha, _ in rows})),
+        item_ids=item_ids,
+        sha256s=tuple(sorted({sha for _, sha, _ in rows} | set(earlier))),
     )
 
 
@@ -115,6 +127,9 @@ def delete_event(event: Event) -> EventContents:
     contents = event_contents(event)
     if contents.item_ids:
         db.session.execute(delete(Page).where(Page.item_id.in_(contents.item_ids)))
+        db.session.execute(delete(ItemVersion).where(ItemVersion.item_id.in_(contents.item_ids)))
+        links = share_link_items.c.item_id.in_(contents.item_ids)
+        db.session.execute(delete(share_link_items).where(links))
         db.session.execute(delete(Item).where(Item.id.in_(contents.item_ids)))
     db.session.delete(event)
     db.session.flush()
@@ -125,9 +140,9 @@ def apply_details(event: Event, details: EventDetails) -> None:
     """Validate and copy the editable fields onto an event."""
     title = details.title.strip()
     if not title:
-        raise EventError("an event needs a title")
+        raise EventError(Message("an event needs a title"))
     if details.start_date and details.end_date and details.end_date < details.start_date:
-        raise EventError("the end date is before the start date")
+        raise EventError(Message("the end date is before the start date"))
     event.title = title[:500]
     event.start_date = details.start_date
     event.end_date = details.end_date or details.start_date
@@ -156,4 +171,10 @@ def parse_date(value: str | None, field_name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise EventError(f"{field_name}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise EventError(
+            Message(
+                "%(field_name)s: %(value)s is not a date (YYYY-MM-DD)",
+                field_name=field_name,
+                value=repr(value),
+            )
+        ) from None

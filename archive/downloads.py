@@ -13,14 +13,16 @@ import os
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from sqlalchemy import select
 
 from archive import audit, permissions
 from archive.extensions import db
-from archive.ingest.location import without_location
+from archive.ingest.photos import open_without_gps
 from archive.ingest.sniff import EXTENSIONS
 from archive.models import AuditEntry, Event, Item, ItemKind, Presentation
+from archive.ordering import sort_items
 from archive.services import current_storage
 from archive.zipstream import member_names, safe_name
 
@@ -53,11 +55,11 @@ def strips_location(user, item: Item) -> bool:
     return item.kind == ItemKind.PHOTO and not permissions.is_staff(user)
 
 
-def photo_without_location(item: Item) -> bytes:
-    """The photo's original with its position blanked (`LocationError` when that is not
-    certain); the stored original is never changed."""
-    with current_storage().open_original(item.sha256) as original:
-        return without_location(original.read())
+def photo_without_location(item: Item) -> BinaryIO:
+    """The photo's original with its position removed, streamed from the original
+    (`LocationNotRemoved` when that is not certain); the stored original is never changed."""
+    with current_storage().original_file(item.sha256) as path:
+        return open_without_gps(path, item.mime)
 
 
 def record_download(
@@ -97,20 +99,30 @@ def deck_downloads(event: Event) -> dict[int, DeckDownloads]:
     return {i: DeckDownloads(n, len(organisations[i])) for i, n in times.items()}
 
 
-def downloadable_decks(user, event: Event) -> list[Presentation]:
-    """The ready decks of an event that `user` may download (what its ZIP contains)."""
+def downloadable_decks(user, event: Event, sort: str = "title") -> list[Presentation]:
+    """The ready decks of an event that `user` may download (what its ZIP contains), in the
+    order of the event page sorted by `sort` (`ordering`)."""
     decks = db.session.scalars(
-        select(Presentation)
-        .where(
+        select(Presentation).where(
             Presentation.event_id == event.id,
             Presentation.status == "ready",
             permissions.item_filter(user),
         )
-        .order_by(Presentation.title, Presentation.id)
     ).all()
-    return [deck for deck in decks if permissions.may_download(user, deck)]
+    return sort_items([deck for deck in decks if permissions.may_download(user, deck)], sort)
 
 
 def zip_member_names(decks: Iterable[Presentation]) -> list[str]:
-    """The names of the decks inside an event's ZIP: download names, made unique."""
-    return member_names((download_name(d.original_filename, d.mime) for d in decks), suffix="")
+    """The names of the decks inside an event's ZIP, made unique: each deck's title with its
+    speakers ("Title – A. Speaker.pdf"), or its download name when it has no title."""
+    return member_names((zip_title(d) for d in decks), suffix="")
+
+
+def zip_title(deck: Presentation) -> str:
+    """One deck's name in the ZIP, ending in the extension of its sniffed type."""
+    name = download_name(deck.original_filename, deck.mime)
+    if not deck.title:
+        return name
+    speakers = ", ".join(deck.speaker_list)
+    title = f"{deck.title} – {speakers}" if speakers else deck.title
+    return safe_name(title, suffix="") + os.path.splitext(name)[1]

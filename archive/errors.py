@@ -6,9 +6,12 @@ import logging
 import time
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from archive import permissions
 from archive.fulltext import IndexCorruptError, SchemaVersionError
 
 logger = logging.getLogger(__name__)
@@ -31,17 +34,17 @@ API_CODES = {
 }
 
 TITLES = {
-    400: "Bad request",
-    401: "Sign-in needed",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Not allowed here",
-    413: "File too large",
-    429: "Too many attempts",
-    500: "Server error",
-    503: "Search unavailable",
+    400: lazy_gettext("Bad request"),
+    401: lazy_gettext("Sign-in needed"),
+    403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Page not found"),
+    405: lazy_gettext("Not allowed here"),
+    413: lazy_gettext("File too large"),
+    429: lazy_gettext("Too many attempts"),
+    500: lazy_gettext("Server error"),
+    503: lazy_gettext("Search unavailable"),
 }
-REBUILD_NEEDED = (
+REBUILD_NEEDED = lazy_gettext(
     "Search is unavailable until the search index is rebuilt for this version of the "
     "archive. An administrator runs `flask --app archive reindex` (the archive itself is "
     "unaffected)."
@@ -96,18 +99,48 @@ def drain_request_body(max_seconds: float = 30.0) -> None:
 
 
 def describe(exc: HTTPException) -> str:
+    """A sentence for the person; Werkzeug's own texts (English, technical) are never shown."""
     if isinstance(exc, CSRFError):
-        return "The form expired or was sent from another site. Reload the page and try again."
+        return gettext(
+            "The form expired or was sent from another site. Reload the page and try again."
+        )
     if exc.code == 413:
-        return f"The upload is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} MB."
-    return exc.description or exc.name
+        return gettext(
+            "The upload is larger than the limit of %(mb)s MB.",
+            mb=current_app.config["MAX_UPLOAD_MB"],
+        )
+    if exc.code == 404:
+        return not_found_message()
+    if exc.description and exc.description != type(exc).description:
+        return exc.description  # our own words, given to abort()
+    return GENERIC.get(exc.code, GENERIC[500])()
+
+
+def not_found_message() -> str:
+    """One text for "does not exist" and "not shared with you": the two are never told
+    apart. A partner reads which organisation the archive shares with."""
+    organisation = getattr(current_user, "organisation", None)
+    if permissions.is_partner(current_user) and organisation is not None:
+        return gettext(
+            "This page does not exist or has not been shared with %(organisation)s.",
+            organisation=organisation.name,
+        )
+    return gettext("This page does not exist, or you may not see it.")
+
+
+GENERIC = {
+    400: lambda: gettext("The request could not be understood. Go back and try again."),
+    403: lambda: gettext("Your account may not open this page."),
+    405: lambda: gettext("This page cannot be used this way. Go back and try again."),
+    500: lambda: gettext("Something went wrong on our side. It has been logged."),
+}
 
 
 def handle_index_needs_rebuild(exc: Exception):
     """An index from another schema version, or a damaged one: say what fixes it (503)."""
     logger.error("search index unusable on %s: %s", request.path, exc)
     if request.path.startswith("/api/"):
-        return jsonify(error=REBUILD_NEEDED), 503
+        return jsonify(error=str(REBUILD_NEEDED)), 503
     return render_page(503, REBUILD_NEEDED)
 
 
@@ -115,9 +148,12 @@ def handle_unexpected(exc: Exception):
     logger.exception("unhandled error on %s %s", request.method, request.path)
     if request.path.startswith("/api/"):
         return api_error("internal error; it has been logged", 500)
-    return render_page(500, "Something went wrong on our side. It has been logged.")
+    return render_page(500, GENERIC[500]())
 
 
 def render_page(code: int, message: str):
-    title = TITLES.get(code, "Error")
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    title = TITLES.get(code, lazy_gettext("Error"))
+    contact = current_app.config["CONTACT"]
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message, contact=contact
+    ), code

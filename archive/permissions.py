@@ -11,7 +11,17 @@ from sqlalchemy import ColumnElement, and_, false, select, true
 
 from archive.extensions import db
 from archive.fulltext import AccessScope
-from archive.models import Event, Grant, Item, ItemState, Role, Visibility
+from archive.models import (
+    Event,
+    Grant,
+    Item,
+    ItemState,
+    Organisation,
+    Role,
+    ShareLink,
+    Visibility,
+    share_link_items,
+)
 
 
 def is_staff(user) -> bool:
@@ -27,7 +37,8 @@ def may_manage_accounts(user) -> bool:
     return is_admin(user)
 
 
-def _is_partner(user) -> bool:
+def is_partner(user) -> bool:
+    """Partners see only the events granted to their organisation."""
     return user.is_authenticated and user.role == Role.PARTNER
 
 
@@ -44,7 +55,7 @@ def granted_event_ids(user) -> frozenset[int]:
 def may_view_event(user, event: Event) -> bool:
     if not user.is_authenticated:
         return False
-    if _is_partner(user):
+    if is_partner(user):
         return event.id in granted_event_ids(user)
     return True
 
@@ -59,9 +70,18 @@ def may_view_item(user, item: Item) -> bool:
         or item.status != ItemState.READY
     ):
         return False
-    if _is_partner(user):
+    if is_partner(user):
         return item.event_id in granted_event_ids(user)
     return user.role == Role.RESEARCHER
+
+
+def may_view(user, obj) -> bool:
+    """Whether `user` may know that `obj` (an event or an item) exists at all."""
+    if isinstance(obj, Event):
+        return may_view_event(user, obj)
+    if isinstance(obj, Item):
+        return may_view_item(user, obj)
+    return is_staff(user)
 
 
 def may_download(user, item: Item) -> bool:
@@ -76,7 +96,7 @@ def may_edit(user, obj=None) -> bool:
 
 def event_filter(user) -> ColumnElement[bool]:
     """SQL condition on `Event` for the events a user may see."""
-    if _is_partner(user):
+    if is_partner(user):
         return Event.id.in_(granted_event_ids(user))
     if user.is_authenticated and user.role in (Role.ADMIN, Role.STAFF, Role.RESEARCHER):
         return true()
@@ -90,7 +110,7 @@ def item_filter(user) -> ColumnElement[bool]:
     if not user.is_authenticated or user.role not in (Role.RESEARCHER, Role.PARTNER):
         return false()
     shared = and_(Item.visibility != Visibility.STAFF, Item.status == ItemState.READY)
-    if _is_partner(user):
+    if is_partner(user):
         return and_(shared, Item.event_id.in_(granted_event_ids(user)))
     return shared
 
@@ -99,7 +119,7 @@ def search_scope(user) -> AccessScope:
     """The same rules as `item_filter`, in the shape the search engine applies."""
     if is_staff(user):
         return AccessScope(include_staff_only=True)
-    if _is_partner(user):
+    if is_partner(user):
         return AccessScope(
             include_staff_only=False,
             event_ids=granted_event_ids(user),
@@ -108,6 +128,94 @@ def search_scope(user) -> AccessScope:
     if user.is_authenticated and user.role == Role.RESEARCHER:
         return AccessScope(include_staff_only=False)
     return AccessScope(include_staff_only=False, event_ids=frozenset())
+
+
+# versions
+
+
+def may_manage_versions(user, item: Item | None = None) -> bool:
+    """Earlier versions are staff's: they upload, list, view, download and restore them;
+    everyone else sees only the current version."""
+    return is_staff(user)
+
+
+# share links and bundles
+
+
+def may_share(user) -> bool:
+    """Staff share anything shareable; partners only when an admin allows it for their
+    organisation; researchers never."""
+    if is_staff(user):
+        return True
+    org = user.organisation if is_partner(user) else None
+    return org is not None and org.may_share
+
+
+def shareable_filter(user) -> ColumnElement[bool]:
+    """SQL condition on `Item` for what a user may put in a share link: what they see,
+    processed, and never staff-only (not even for staff)."""
+    if not may_share(user):
+        return false()
+    return and_(
+        item_filter(user), Item.visibility != Visibility.STAFF, Item.status == ItemState.READY
+    )
+
+
+def may_share_item(user, item: Item) -> bool:
+    return (
+        may_share(user)
+        and may_view_item(user, item)
+        and item.visibility != Visibility.STAFF
+        and item.status == ItemState.READY
+    )
+
+
+def may_manage_link(user, link: ShareLink) -> bool:
+    """A link's owner and the admins see its use and may revoke it."""
+    return user.is_authenticated and (link.owner_id == user.id or is_admin(user))
+
+
+def link_is_open(link: ShareLink, now) -> bool:
+    """A link answers while it is not revoked, expired or used up, and only while its owner
+    is active and still allowed to share (a deactivated partner's links stop at once)."""
+    return (
+        link.revoked_at is None
+        and link.expires_at > now
+        and link.downloads_left != 0
+        and link.owner.active
+        and may_share(link.owner)
+    )
+
+
+def link_item_filter(link: ShareLink) -> ColumnElement[bool]:
+    """SQL condition on `Item` for what a link shows now: the chosen items that its owner may
+    still share, so an item deleted, made staff-only or no longer granted drops out at once."""
+    chosen = select(share_link_items.c.item_id).where(share_link_items.c.link_id == link.id)
+    return and_(Item.id.in_(chosen), shareable_filter(link.owner))
+
+
+def may_bundle_for(user, org: Organisation) -> bool:
+    """Partners bundle what their own organisation sees; staff bundle for any organisation."""
+    if is_staff(user):
+        return True
+    return is_partner(user) and user.organisation_id == org.id
+
+
+def organisation_item_filter(org: Organisation) -> ColumnElement[bool]:
+    """SQL condition on `Item` for what the partners of `org` see (the same rule as
+    `item_filter` for a partner of that organisation)."""
+    granted = select(Grant.event_id).where(Grant.organisation_id == org.id)
+    return and_(
+        Item.visibility != Visibility.STAFF,
+        Item.status == ItemState.READY,
+        Item.event_id.in_(granted),
+    )
+
+
+def may_make_bundles(user) -> bool:
+    """Partners of an organisation download bundles of what it sees; staff make them for a
+    partner organisation."""
+    return is_staff(user) or (is_partner(user) and user.organisation_id is not None)
 
 
 def may_view_programme(user, event: Event) -> bool:

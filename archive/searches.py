@@ -1,7 +1,7 @@
 """A search as a request asks for it: the query string read once, for the search page and
 the API alike, and run within the user's permissions (`permissions.search_scope`).
 
-Both answer the same `q`, facet filters (`type`, `event`, `year`, `org`, `lang`, and
+Both answer the same `q`, facet filters (`type`, `event`, `year`, `speaker`, `org`, `lang`, and
 `session` within an event, repeatable), `sort`, `page` and `verbatim` (no automatic
 correction); the page shows PER_PAGE presentations, the API up to MAX_PER_PAGE. So a
 page and an API answer for the same query and user hold the same results, counts and facets.

@@ -8,17 +8,18 @@ their GPS position; each download of an original is recorded (`archive.downloads
 
 from __future__ import annotations
 
-import io
 import logging
 from functools import partial
+from typing import BinaryIO
 
 from flask import Response, abort, request, send_file, stream_with_context
+from flask_babel import gettext
 from flask_login import current_user
 
 from archive import downloads
 from archive.guards import refuse
-from archive.ingest.location import LocationError
-from archive.models import Event, Item
+from archive.ingest.photos import LocationNotRemoved
+from archive.models import Event, Item, ItemVersion
 from archive.services import current_storage
 from archive.storage import mime_of_derived
 from archive.zipstream import ZipMember, stream_zip
@@ -36,7 +37,7 @@ def send_original(item: Item) -> Response:
         abort(404)
     user = current_user._get_current_object()
     if downloads.strips_location(user, item):
-        source, etag = io.BytesIO(photo_without_location(item)), f"{item.sha256}-public"
+        source, etag = photo_without_location(item), f"{item.sha256}-public"
     else:
         source, etag = storage.open_original(item.sha256), item.sha256
     response = send_file(
@@ -49,16 +50,36 @@ def send_original(item: Item) -> Response:
         max_age=0,
     )
     response.headers["Cache-Control"] = PRIVATE
+    if response.status_code == 200 and response.content_length is None:
+        response.content_length = item.size  # the copy has the original's length
     if sends_whole_file(response):
         downloads.record_download(user, [item], request.endpoint, request.remote_addr)
     return response
 
 
-def photo_without_location(item: Item) -> bytes:
+def send_version_original(version: ItemVersion) -> Response:
+    """An earlier version's original, to staff only (as stored: staff get positions too);
+    the view records the download as a version download."""
+    if not current_storage().has_original(version.sha256):
+        abort(404)
+    response = send_file(
+        current_storage().open_original(version.sha256),
+        mimetype=version.mime,
+        as_attachment=True,
+        download_name=downloads.download_name(version.original_filename, version.mime),
+        etag=version.sha256,
+        conditional=True,
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = PRIVATE
+    return response
+
+
+def photo_without_location(item: Item) -> BinaryIO:
     """The GPS-free copy, or a refusal that says why (never the original with a position)."""
     try:
         return downloads.photo_without_location(item)
-    except LocationError as exc:
+    except LocationNotRemoved as exc:
         logger.warning("item %d: location not removable (%s); download refused", item.id, exc)
         refuse(
             409,
@@ -94,13 +115,16 @@ def send_derived(item: Item, name: str) -> Response:
     return response
 
 
-def send_event_zip(event: Event) -> Response:
-    """Every deck of the event this user may download, as one ZIP streamed while written."""
+def send_event_zip(event: Event, sort: str = "title") -> Response:
+    """Every deck of the event this user may download, as one ZIP streamed while written, in
+    the event page's order for `sort`."""
     storage = current_storage()
     user = current_user._get_current_object()
-    decks = [d for d in downloads.downloadable_decks(user, event) if storage.has_original(d.sha256)]
+    decks = [
+        d for d in downloads.downloadable_decks(user, event, sort) if storage.has_original(d.sha256)
+    ]
     if not decks:
-        abort(404, "This event has no presentations you may download.")
+        abort(404, gettext("This event has no presentations you may download."))
     members = [
         ZipMember(name, partial(storage.open_original, d.sha256), d.size, d.created_at)
         for name, d in zip(downloads.zip_member_names(decks), decks, strict=True)

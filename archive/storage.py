@@ -1,7 +1,10 @@
 """The only module that knows the layout of the upload folder.
 
     originals/ab/cd/<sha256>   every original, once per content, never named by the user
-    derived/<item id>/<name>   thumbnails and page images; rebuilt from the originals
+    derived/<item id>/<name>   thumbnails and page images of an item's current version;
+                               rebuilt from the originals
+    versions/<item id>/<n>/<name>   the same for earlier versions of the item (staff view
+                               them), moved here when a newer version becomes current
     tmp/                       partial writes, renamed into place only when complete
     quarantine/<sha256>        originals whose bytes no longer match their name, moved
                                aside by `flask check --repair` for inspection
@@ -53,7 +56,13 @@ def page_file(number: int, size: str) -> str:
 
 def mime_of_derived(name: str) -> str:
     """The content type of a derived file, from the extensions `DERIVED_NAME` allows."""
-    return {"webp": "image/webp", "jpg": "image/jpeg", "png": "image/png"}[name.rsplit(".", 1)[1]]
+    types = {
+        "webp": "image/webp",
+        "jpg": "image/jpeg",
+        "png": "image/png",
+        "json": "application/json",
+    }
+    return types[name.rsplit(".", 1)[1]]
 
 
 class StorageError(Exception):
@@ -86,12 +95,13 @@ class LocalStorage:
         self.root = Path(root)
         self.originals = self.root / "originals"
         self.derived = self.root / "derived"
+        self.versions = self.root / "versions"
         self.tmp = self.root / "tmp"
         self.quarantine = self.root / "quarantine"
 
     def ensure_layout(self) -> None:
         """Create the folders and prove they are writable, naming the path when not."""
-        for folder in (self.originals, self.derived, self.tmp):
+        for folder in (self.originals, self.derived, self.versions, self.tmp):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe-"):
@@ -190,10 +200,13 @@ class LocalStorage:
 
     def publish_derived(self, item_id: int, staged: Path) -> None:
         """Replace an item's derived files with the staged ones, all at once."""
+        self._publish(self._derived_dir(item_id), staged)
+
+    def _publish(self, target: Path, staged: Path) -> None:
         for child in staged.iterdir():
             if not DERIVED_NAME.match(child.name):
                 raise StorageError(f"derived file name not allowed: {child.name!r}")
-        target = self._derived_dir(item_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(dir=self.tmp, prefix="old-")) / "d"
@@ -210,7 +223,13 @@ class LocalStorage:
         return path if path.is_file() else None
 
     def delete_derived(self, item_id: int) -> None:
+        """Remove the derived files of an item's current version."""
         shutil.rmtree(self._derived_dir(item_id), ignore_errors=True)
+
+    def delete_all_derived(self, item_id: int) -> None:
+        """Remove every derived file of a deleted item, those of earlier versions included."""
+        self.delete_derived(item_id)
+        shutil.rmtree(self.versions / str(int(item_id)), ignore_errors=True)
 
     def iter_derived_item_ids(self) -> Iterator[int]:
         for path in self.derived.iterdir():
@@ -223,6 +242,57 @@ class LocalStorage:
             return {p.name for p in self._derived_dir(item_id).iterdir() if p.is_file()}
         except (FileNotFoundError, NotADirectoryError):
             return None
+
+    # derived files of earlier versions
+
+    def retire_derived(self, item_id: int, number: int) -> None:
+        """Keep the current derived files as those of version `number`, which a newer
+        version is about to replace (a rename: nothing is copied)."""
+        source = self._derived_dir(item_id)
+        if source.is_dir():
+            target = self._version_dir(item_id, number)
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+
+    def reinstate_derived(self, item_id: int, number: int) -> None:
+        """Undo `retire_derived`: version `number`'s files become the current ones again."""
+        source = self._version_dir(item_id, number)
+        if source.is_dir():
+            self.delete_derived(item_id)
+            os.replace(source, self._derived_dir(item_id))
+
+    def publish_version_derived(self, item_id: int, number: int, staged: Path) -> None:
+        """Replace the derived files of an earlier version with the staged ones."""
+        self._publish(self._version_dir(item_id, number), staged)
+
+    def version_derived_file(self, item_id: int, number: int, name: str) -> Path | None:
+        """Path of one derived file of an earlier version, or None (missing, or not our name)."""
+        if not DERIVED_NAME.match(name):
+            return None
+        path = self._version_dir(item_id, number) / name
+        return path if path.is_file() else None
+
+    def version_derived_names(self, item_id: int, number: int) -> set[str] | None:
+        """Names of an earlier version's derived files, or None when it has no folder."""
+        try:
+            return {p.name for p in self._version_dir(item_id, number).iterdir() if p.is_file()}
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def delete_version_derived(self, item_id: int, number: int) -> None:
+        shutil.rmtree(self._version_dir(item_id, number), ignore_errors=True)
+
+    def iter_version_folders(self) -> Iterator[tuple[int, int]]:
+        """(item id, version number) of every earlier version's derived folder."""
+        for item_dir in sorted(self.versions.glob("*")):
+            if item_dir.is_dir() and item_dir.name.isdigit():
+                for folder in sorted(item_dir.iterdir()):
+                    if folder.is_dir() and folder.name.isdigit():
+                        yield int(item_dir.name), int(folder.name)
+
+    def _version_dir(self, item_id: int, number: int) -> Path:
+        return self.versions / str(int(item_id)) / str(int(number))
 
     # temporary files
 
@@ -269,7 +339,7 @@ class LocalStorage:
         """Bytes used by originals and by derived files."""
         return {
             "originals": _folder_size(self.originals),
-            "derived": _folder_size(self.derived),
+            "derived": _folder_size(self.derived) + _folder_size(self.versions),
         }
 
 

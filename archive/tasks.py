@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     huey = build_queue(app)
     tasks = {
         "process_item": huey.task(name="process_item")(in_app(app, _process_item)),
+        "process_version": huey.task(name="process_version")(in_app(app, _process_version)),
         "index_ready": huey.task(name="index_ready", priority=INDEX_PRIORITY)(
             in_app(app, _index_ready)
         ),
@@ -110,6 +111,12 @@ def enqueue_processing(item_ids: int | Iterable[int]) -> None:
         task("process_item")(item_id)
 
 
+def enqueue_version_processing(version_ids: int | Iterable[int]) -> None:
+    """After the commit: process new versions of items in a worker (or right here)."""
+    for version_id in [version_ids] if isinstance(version_ids, int) else version_ids:
+        task("process_version")(version_id)
+
+
 def enqueue_recognition(item_ids: Iterable[int]) -> None:
     """After the commit: recognise text in these items, behind all other work."""
     if current_app.config["OCR"] == "auto":
@@ -135,6 +142,7 @@ def recover_and_enqueue(at_start: bool) -> pipeline.Recovery:
     queue_empty = not at_start and pending_count() == 0
     found = pipeline.recover(worker_host(), at_start=at_start, queue_empty=queue_empty)
     enqueue_processing(found.to_process)
+    enqueue_version_processing(found.versions_to_process)
     for item_id in found.to_index:
         enqueue_indexing(item_id)
     enqueue_recognition(found.to_recognise)
@@ -157,6 +165,16 @@ def _recognise_item(item_id: int) -> None:
         task("index_ready")()
     if state == OcrState.PENDING:
         task("recognise_item")(item_id)
+
+
+def _process_version(version_id: int) -> None:
+    """Extract a new version of an item beside its current one; when it became ready, ask
+    for the item to be indexed (which replaces the old version in search)."""
+    if pipeline.extract_version(version_id, worker_id()) == ItemState.READY:
+        task("index_ready")()
+        item_id = pipeline.version_item(version_id)
+        if item_id is not None:
+            enqueue_recognition([item_id])  # a no-op unless it became current
 
 
 def _index_ready() -> None:

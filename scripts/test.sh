@@ -4,7 +4,9 @@
 # queue, the database and the search backend, Tesseract with its English, Russian and
 # Azerbaijani data for text recognition; Python packages into .venv) and run the whole
 # test suite twice: on SQLite, then on PostgreSQL (the tests that touch a database; the
-# tests start a throwaway PostgreSQL server of their own). Extra arguments go to pytest.
+# tests start a throwaway PostgreSQL server of their own). Each session runs in two worker
+# processes (pytest-xdist; a test file stays in one worker, so its module fixtures are made
+# once). Extra arguments go to pytest (`-n 0`: one process).
 set -eu
 cd "$(dirname "$0")/.."
 need=""
@@ -29,7 +31,7 @@ fi
 make_venv requirements-dev.txt
 status=0
 echo "== the test suite on SQLite (search: Whoosh; full-text tests: both backends)"
-.venv/bin/python -m pytest "$@" || status=$?
+.venv/bin/python -m pytest -n 2 --dist loadfile "$@" || status=$?
 echo "== the database tests on PostgreSQL (search: PostgreSQL)"
-ARCHIVE_TEST_DATABASE=postgresql .venv/bin/python -m pytest "$@" || status=$?
+ARCHIVE_TEST_DATABASE=postgresql .venv/bin/python -m pytest -n 2 --dist loadfile "$@" || status=$?
 exit $status

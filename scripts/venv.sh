@@ -15,4 +15,6 @@ make_venv() {
         fi
     fi
     .venv/bin/python -m pip install -q --disable-pip-version-check -r "$requirements"
+    # The interface's message catalogues: .po in the repository, .mo built here.
+    .venv/bin/pybabel compile -d archive/translations
 }

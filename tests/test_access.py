@@ -15,6 +15,7 @@ import pytest
 from archive import accounts
 from archive.extensions import db
 from archive.programme.editing import SessionFields, TalkFields, create_session, create_talk
+from archive.services import current_storage
 from tests.conftest import publish_files
 
 ROLES = ("anonymous", "researcher", "partner", "partner_other", "staff", "admin")
@@ -62,6 +63,9 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("events.detail", "GET"): granted_only(200),
     ("events.presentations_zip", "GET"): granted_only(200),
     ("search.results", "GET"): everyone(200),
+    ("search.deck_matches", "GET"): granted_only(200),
+    # Anyone may switch the interface language, signed in or not; an empty POST is refused.
+    ("language.switch", "POST"): everyone(400, anonymous=400),
     ("presentations.view", "GET"): granted_only(200),
     ("items.view", "GET"): granted_only(302),
     ("items.download", "GET"): granted_only(200),
@@ -94,11 +98,51 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("upload.index", "POST"): staff_only(400),
     ("upload.results", "GET"): staff_only(200),
     ("upload.create_event", "POST"): staff_only(400),
+    # Versions are staff's: researchers and partners see only the current version, and the
+    # versions of an item answer them 404 as if there were none. Version 1
+    # is the current one, so viewing it redirects to the item and restoring it is refused
+    # with a message (302); an empty upload answers 400.
+    ("versions.index", "GET"): staff_object(200),
+    ("versions.upload", "POST"): staff_object(400),
+    ("versions.view", "GET"): staff_object(302),
+    ("versions.download", "GET"): staff_object(200),
+    ("versions.restore", "POST"): staff_object(302),
+    ("versions.page_image", "GET"): staff_object(200),
+    ("versions.photo_image", "GET"): staff_object(200),
+    ("api.upload_version", "POST"): staff_object(400, anonymous=API_401),
+    ("api.list_versions", "GET"): staff_object(200, anonymous=API_401),
+    # Share links: staff share; partners only when an admin allows it for their organisation
+    # (UNDP is not allowed here); researchers never. An empty form answers 400, a link that
+    # is not there 404.
+    ("shares.new", "GET"): staff_only(200),
+    ("shares.create", "POST"): staff_only(400),
+    ("shares.index", "GET"): staff_only(200),
+    ("shares.revoke", "POST"): staff_only(404),
+    ("api.create_share", "POST"): staff_only(400, anonymous=API_401),
+    ("api.list_shares", "GET"): staff_only(200, anonymous=API_401),
+    ("api.revoke_share", "DELETE"): staff_only(404, anonymous=API_401),
+    # What a link opens needs no account; a token that names no link is 404 for everyone,
+    # signed in or not (tests/test_share_holders.py tries every route with real links).
+    ("shared.page", "GET"): everyone(404, anonymous=404),
+    ("shared.unlock", "POST"): everyone(404, anonymous=404),
+    ("shared.item", "GET"): everyone(404, anonymous=404),
+    ("shared.page_image", "GET"): everyone(404, anonymous=404),
+    ("shared.photo_image", "GET"): everyone(404, anonymous=404),
+    ("shared.download", "GET"): everyone(404, anonymous=404),
+    ("shared.download_all", "GET"): everyone(404, anonymous=404),
+    ("shared.nothing", "GET"): everyone(404, anonymous=404),
+    ("shared.nothing", "POST"): everyone(404, anonymous=404),
+    # Bundles: partners bundle what their organisation sees, staff choose an organisation;
+    # an empty form answers 400.
+    ("bundles.index", "GET"): everyone(200) | {"researcher": 403},
+    ("bundles.download", "POST"): everyone(400) | {"researcher": 403},
     ("item_edit.edit", "GET"): staff_object(200),
     ("item_edit.edit", "POST"): staff_object(400),
     ("item_edit.delete", "GET"): staff_object(200),
     ("item_edit.delete", "POST"): staff_object(400),
     ("item_edit.bulk", "POST"): staff_object(400),
+    # Retrying an item that has not failed changes nothing and returns to the home page.
+    ("item_edit.retry", "POST"): staff_object(302),
     ("item_edit.bulk_delete", "POST"): staff_object(400),
     # The programme: everyone who sees the event sees it (API); staff build it. An empty
     # POST changes nothing (400); detaching a deck that is not attached is 404.
@@ -137,6 +181,7 @@ ACCESS: dict[tuple[str, str], dict] = {
     ("admin.organisations", "POST"): admin_only(400),
     ("admin.organisation", "GET"): admin_only(404),
     ("admin.grant_event", "POST"): admin_only(404),
+    ("admin.organisation_sharing", "POST"): admin_only(404),
     ("admin.events", "GET"): admin_only(200),
     ("admin.event_access", "GET"): admin_only(200),
     ("admin.grant_organisation", "POST"): admin_only(400),
@@ -159,6 +204,11 @@ def world(make_user, make_event, make_presentation, make_photo):
         photo = make_photo(event, f"Photo {name}")
         publish_files(deck.id, {"page-0001-thumb.webp": b"RIFF", "page-0001-preview.jpg": b"JPG"})
         publish_files(photo.id, {"grid.webp": b"RIFF", "lightbox.jpg": b"JPG"})
+        for item_id, files in ((deck.id, PAGE_FILES), (photo.id, PHOTO_FILES)):
+            with current_storage().staging_dir() as staged:
+                for file_name in files:
+                    (staged / file_name).write_bytes(b"old version")
+                current_storage().publish_version_derived(item_id, 1, staged)
         session = create_session(
             event, SessionFields("Opening", date(2023, 7, 25), time(9), time(10))
         )
@@ -177,6 +227,10 @@ def world(make_user, make_event, make_presentation, make_photo):
     return objects
 
 
+PAGE_FILES = ("page-0001-thumb.webp", "page-0001-preview.jpg")
+PHOTO_FILES = ("grid.webp", "lightbox.jpg")
+
+
 def url_values(rule, target: dict) -> dict:
     values = {}
     for name in rule.arguments:
@@ -184,12 +238,16 @@ def url_values(rule, target: dict) -> dict:
             values[name] = target["slug"]
         elif name == "item_id":
             values[name] = target["photo" if "photo" in rule.endpoint else "item"].id
-        elif name == "number":
+        elif name in ("number", "page"):
             values[name] = 1
         elif name == "size":
             values[name] = "grid" if "photo" in rule.endpoint else "thumb"
         elif name == "filename":
             values[name] = "css/app.css"
+        elif name == "token":
+            values[name] = "A" * 59  # well formed, names no link
+        elif name == "anything":
+            values[name] = "any/where"
         elif name in ("session_id", "talk_id"):
             values[name] = target[name]
         elif name.endswith("_id"):

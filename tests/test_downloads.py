@@ -79,7 +79,7 @@ def test_photos_reach_non_staff_without_their_position(client, login_as, gps_pho
     response = client.get(f"/items/{photo.id}/download")
     assert response.status_code == 200
     sent = response.data
-    assert gps_of(sent) == {}
+    assert set(gps_of(sent)) <= {0}  # at most GPSVersionID: no position
     exif = Image.open(io.BytesIO(sent)).getexif()
     assert exif.get(0x010F) == "Canon"  # the rest of the metadata stays
     assert len(sent) == len(original)

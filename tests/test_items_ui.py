@@ -447,10 +447,11 @@ def test_the_zip_holds_only_the_decks_a_partner_may_download(
 ):
     accounts.add_grant(event, accounts.find_or_create_organisation("UNDP"))
     db.session.commit()
-    make_presentation(event, "A", original_filename="slides.pdf", content=b"%PDF-1.4 a")
-    make_presentation(event, "B", original_filename="slides.pdf", content=b"%PDF-1.4 b")
-    make_presentation(event, "C", original_filename="../../etc/passwd", content=b"%PDF-1.4 c")
-    make_presentation(event, "D", original_filename="/abs/x.pdf", content=b"%PDF-1.4 d")
+    make_presentation(event, "Slides", speakers="Ann Lee", content=b"%PDF-1.4 a")
+    make_presentation(event, "slides", original_filename="b.pdf", content=b"%PDF-1.4 b")
+    make_presentation(event, "../../etc/passwd", content=b"%PDF-1.4 c")
+    make_presentation(event, "", original_filename="/abs/x.pdf", content=b"%PDF-1.4 d")
+    make_presentation(event, "Slides", speakers="Ann Lee", content=b"%PDF-1.4 e")
     make_presentation(event, "Secret", original_filename="secret.pdf", visibility="staff")
     make_presentation(event, "Failed", original_filename="failed.pdf", status="failed")
     other = make_event("oslo-2022", "Oslo")
@@ -465,14 +466,21 @@ def test_the_zip_holds_only_the_decks_a_partner_may_download(
         'attachment; filename="baku-2023-presentations.zip"'
     )
     names = zip_names(response)
-    assert sorted(names) == sorted(["slides.pdf", "slides (2).pdf", "etc_passwd.pdf", "abs_x.pdf"])
+    # named by title with the speakers, in the event page's order (titles A-Z, any case)
+    assert names == [
+        "etc_passwd.pdf",
+        "abs_x.pdf",
+        "Slides – Ann Lee.pdf",
+        "Slides – Ann Lee (2).pdf",
+        "slides.pdf",
+    ]
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:
-        assert {archive.read(n) for n in names} == {
-            b"%PDF-1.4 " + c for c in (b"a", b"b", b"c", b"d")
-        }
+        assert [archive.read(n) for n in names] == [
+            b"%PDF-1.4 " + c for c in (b"c", b"d", b"a", b"e", b"b")
+        ]
     assert partner.get("/events/oslo-2022/presentations.zip").status_code == 404
     staff = signed_in(app, make_user, "sam", "staff")
-    assert "secret.pdf" in zip_names(staff.get("/events/baku-2023/presentations.zip"))
+    assert "Secret.pdf" in zip_names(staff.get("/events/baku-2023/presentations.zip"))
 
 
 def test_no_downloadable_decks_no_zip(client, login_as, event, make_presentation):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import (
+    BooleanField,
     DateField,
     PasswordField,
     SearchField,
@@ -16,24 +18,27 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Validati
 
 from archive.accounts import MIN_PASSWORD
 from archive.extensions import db
-from archive.models import ROLES, Organisation
+from archive.models import ROLES, Organisation, Role
+from archive.web.labels import ROLE_NAMES
 
-ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, ROLE_NAMES[role]) for role in ROLES]
 
 
 def organisation_choices() -> list[SelectChoice]:
     names = db.session.scalars(select(Organisation.name).order_by(func.lower(Organisation.name)))
-    return [SelectChoice("", "None"), *(SelectChoice(name) for name in names)]
+    return [SelectChoice("", _l("None")), *(SelectChoice(name) for name in names)]
 
 
 class OrganisationFields(FlaskForm):
     """An existing organisation from a list, or a new one typed in; not both."""
 
-    organisation = SelectField("Organisation", choices=[SelectChoice("", "None")], default="")
+    organisation = SelectField(
+        _l("Organisation"), choices=[SelectChoice("", _l("None"))], default=""
+    )
     new_organisation = StringField(
-        "Or a new organisation",
+        _l("Or a new organisation"),
         validators=[Length(max=200)],
-        description="Created when the account is saved. Partners need an organisation.",
+        description=_l("Created when the account is saved. Partners need an organisation."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -42,7 +47,9 @@ class OrganisationFields(FlaskForm):
 
     def validate_new_organisation(self, field):
         if (field.data or "").strip() and self.organisation.data:
-            raise ValidationError("Choose an existing organisation or type a new one, not both.")
+            raise ValidationError(
+                _l("Choose an existing organisation or type a new one, not both.")
+            )
 
     def organisation_name(self) -> str | None:
         return (self.new_organisation.data or "").strip() or self.organisation.data or None
@@ -50,35 +57,42 @@ class OrganisationFields(FlaskForm):
 
 class NewPasswordFields(FlaskForm):
     password = PasswordField(
-        "Password",
+        _l("Password"),
         validators=[
             DataRequired(),
             Length(
                 min=MIN_PASSWORD,
                 max=200,
-                message=f"Passwords need at least {MIN_PASSWORD} characters (at most 200).",
+                message=_l(
+                    "Passwords need at least %(num)d characters (at most 200).", num=MIN_PASSWORD
+                ),
             ),
         ],
-        description=f"At least {MIN_PASSWORD} characters. Tell the person through another channel.",
+        description=_l(
+            "At least %(num)d characters. Tell the person through another channel.",
+            num=MIN_PASSWORD,
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
         render_kw={"autocomplete": "new-password"},
     )
 
 
 class UserForm(OrganisationFields):
-    display_name = StringField("Display name", validators=[Length(max=200)])
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    display_name = StringField(_l("Display name"), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES)
 
 
 class NewUserForm(UserForm, NewPasswordFields):
+    # The least powerful role unless the admin chooses another: never Admin by accident.
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.RESEARCHER)
     username = StringField(
-        "User name",
+        _l("User name"),
         validators=[DataRequired(), Length(min=2, max=80)],
-        description="Letters, digits and . _ @ -; used to sign in.",
+        description=_l("Letters, digits and . _ @ -; used to sign in."),
         render_kw={"autocomplete": "off"},
     )
 
@@ -91,20 +105,22 @@ class UserFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField("Name or organisation", validators=[Optional(), Length(max=200)])
-    role = SelectField("Role", choices=[SelectChoice("", "Any role"), *ROLE_CHOICES], default="")
+    q = SearchField(_l("Name or organisation"), validators=[Optional(), Length(max=200)])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice("", _l("Any role")), *ROLE_CHOICES], default=""
+    )
 
 
 class OrganisationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
 
 
 class GrantEventForm(FlaskForm):
-    event = SelectField("Event", validators=[DataRequired()], choices=[])
+    event = SelectField(_l("Event"), validators=[DataRequired()], choices=[])
 
 
 class GrantOrganisationForm(FlaskForm):
-    organisation = SelectField("Organisation", validators=[DataRequired()], choices=[])
+    organisation = SelectField(_l("Organisation"), validators=[DataRequired()], choices=[])
 
 
 class RevokeForm(FlaskForm):
@@ -119,16 +135,24 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    actor = SearchField("Actor", validators=[Optional(), Length(max=80)])
-    action = SelectField("Action", choices=[SelectChoice("", "Any action")], default="")
-    target_type = SelectField("Target type", choices=[SelectChoice("", "Any type")], default="")
-    organisation = SelectField(
-        "Organisation", choices=[SelectChoice("", "Any organisation")], default=""
+    actor = SearchField(_l("Actor"), validators=[Optional(), Length(max=80)])
+    action = SelectField(_l("Action"), choices=[SelectChoice("", _l("Any action"))], default="")
+    target_type = SelectField(
+        _l("Target type"), choices=[SelectChoice("", _l("Any type"))], default=""
     )
-    event = SelectField("Event", choices=[SelectChoice("", "Any event")], default="")
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    organisation = SelectField(
+        _l("Organisation"), choices=[SelectChoice("", _l("Any organisation"))], default=""
+    )
+    event = SelectField(_l("Event"), choices=[SelectChoice("", _l("Any event"))], default="")
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date is before the start date.")
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class SharingForm(FlaskForm):
+    """Whether an organisation's partners may make share links to what they see."""
+
+    may_share = BooleanField(_l("Its partners may make share links to what they see"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import SelectChoice
@@ -17,6 +18,7 @@ from archive.admin.forms import (
     GrantOrganisationForm,
     OrganisationForm,
     RevokeForm,
+    SharingForm,
 )
 from archive.extensions import db
 from archive.models import Event, Grant, Organisation, User
@@ -43,7 +45,10 @@ def organisations():
         else:
             audit.record(current_user, "organisation.create", org, org.name, ip=request.remote_addr)
             db.session.commit()
-            flash(f"Organisation {org.name} created. Now grant it events.", "success")
+            flash(
+                gettext("Organisation %(name)s created. Now grant it events.", name=org.name),
+                "success",
+            )
             return redirect(url_for("admin.organisation", org_id=org.id))
     return render_template(
         "admin/organisations.html", rows=organisation_rows(), form=form
@@ -75,7 +80,7 @@ def render_organisation(org: Organisation, form: GrantEventForm | None = None, s
     ).all()
     form = form or GrantEventForm(formdata=None)
     granted = {g.event_id for g in grants}
-    form.event.choices = [SelectChoice("", "Choose an event")] + [
+    form.event.choices = [SelectChoice("", gettext("Choose an event"))] + [
         SelectChoice(e.slug, event_label(e)) for e in all_events() if e.id not in granted
     ]
     members = sorted(org.users, key=lambda u: u.username.lower())
@@ -86,7 +91,26 @@ def render_organisation(org: Organisation, form: GrantEventForm | None = None, s
         members=members,
         form=form,
         revoke_form=RevokeForm(formdata=None),
+        sharing_form=SharingForm(formdata=None, may_share=org.may_share),
     ), status
+
+
+@bp.post("/organisations/<int:org_id>/sharing")
+def organisation_sharing(org_id: int):
+    """Allow or stop share links by the organisation's partners; stopping ends their open
+    links at once (a link answers only while its owner may share)."""
+    org = db.get_or_404(Organisation, org_id)
+    form = SharingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if org.may_share != form.may_share.data:
+        org.may_share = form.may_share.data
+        what = "may" if org.may_share else "may no longer"
+        summary = f"partners of {org.name} {what} make share links"
+        audit.record(current_user, "organisation.sharing", org, summary, ip=request.remote_addr)
+        db.session.commit()
+        flash(f"Partners of {org.name} {what} make share links.", "success")
+    return redirect(url_for("admin.organisation", org_id=org.id))
 
 
 @bp.post("/organisations/<int:org_id>/grants")
@@ -117,7 +141,7 @@ def render_event_access(event: Event, form: GrantOrganisationForm | None = None,
     granted = {g.organisation_id for g in grants}
     form = form or GrantOrganisationForm(formdata=None)
     orgs = db.session.scalars(select(Organisation).order_by(func.lower(Organisation.name)))
-    form.organisation.choices = [SelectChoice("", "Choose an organisation")] + [
+    form.organisation.choices = [SelectChoice("", gettext("Choose an organisation"))] + [
         SelectChoice(str(o.id), o.name) for o in orgs if o.id not in granted
     ]
     return render_template(
@@ -153,9 +177,15 @@ def revoke_grant(org_id: int, slug: str):
         audit.record(current_user, "grant.remove", event, summary, ip=request.remote_addr)
         db.session.commit()
         notify_grants_changed(event)
-        flash(f"{org.name} no longer sees “{event.title}”.", "success")
+        flash(
+            gettext("%(org)s no longer sees “%(event)s”.", org=org.name, event=event.title),
+            "success",
+        )
     else:
-        flash(f"{org.name} had no grant for “{event.title}”.", "info")
+        flash(
+            gettext("%(org)s had no grant for “%(event)s”.", org=org.name, event=event.title),
+            "info",
+        )
     if form.back.data == "event":
         return redirect(url_for("admin.event_access", slug=event.slug))
     return redirect(url_for("admin.organisation", org_id=org.id))
@@ -168,9 +198,9 @@ def add_grant(event: Event, org: Organisation) -> None:
         audit.record(current_user, "grant.add", event, summary, ip=request.remote_addr)
         db.session.commit()
         notify_grants_changed(event)
-        flash(f"{org.name} now sees “{event.title}”.", "success")
+        flash(gettext("%(org)s now sees “%(event)s”.", org=org.name, event=event.title), "success")
     else:
-        flash(f"{org.name} already saw “{event.title}”.", "info")
+        flash(gettext("%(org)s already saw “%(event)s”.", org=org.name, event=event.title), "info")
 
 
 def load_event(slug: str) -> Event:

@@ -44,10 +44,10 @@ def summarise() -> StorageSummary:
     ).all()
     return StorageSummary(
         counts={
-            "Events": count(Event),
-            "Presentations": count(Presentation),
-            "Pages": count(Page),
-            "Photos": count(Photo),
+            "events": count(Event),
+            "presentations": count(Presentation),
+            "pages": count(Page),
+            "photos": count(Photo),
         },
         states=states,
         original_bytes=db.session.scalar(select(func.coalesce(func.sum(Item.size), 0))),

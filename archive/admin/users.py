@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
@@ -62,7 +63,12 @@ def create_user():
     summary = f"{user.username} ({user.role}{org})"
     audit.record(current_user, "user.create", user, summary, ip=request.remote_addr)
     db.session.commit()
-    flash(f"Account {user.username} created. Give them their password in person.", "success")
+    flash(
+        gettext(
+            "Account %(name)s created. Give them their password in person.", name=user.username
+        ),
+        "success",
+    )
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -86,12 +92,15 @@ def edit_user(user_id: int):
         flash(sentence(exc), "error")
         return render_user(user, form=form, status=400)
     if not changes:
-        flash("Nothing to change.", "info")
+        flash(gettext("Nothing to change."), "info")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     action = "user.role" if any(c.startswith("role ") for c in changes) else "user.update"
     audit.record(current_user, action, user, "; ".join(changes), ip=request.remote_addr)
     db.session.commit()
-    flash(f"Saved {user.username}: {'; '.join(changes)}.", "success")
+    flash(
+        gettext("Saved %(name)s: %(changes)s.", name=user.username, changes="; ".join(changes)),
+        "success",
+    )
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -100,14 +109,17 @@ def reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = PasswordResetForm()
     if user.id == current_user.id:
-        flash("Change your own password on your profile page.", "error")
+        flash(gettext("Change your own password on your profile page."), "error")
         return render_user(user, status=400)
     if not form.validate_on_submit():
         return render_user(user, password_form=form, status=400)
     accounts.set_password(user, form.password.data)
     audit.record(current_user, "user.password", user, "password reset", ip=request.remote_addr)
     db.session.commit()
-    flash(f"New password set for {user.username}; their sessions have ended.", "success")
+    flash(
+        gettext("New password set for %(name)s; their sessions have ended.", name=user.username),
+        "success",
+    )
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -133,8 +145,13 @@ def change_active(user_id: int, active: bool):
     action = "user.activate" if active else "user.deactivate"
     audit.record(current_user, action, user, user.username, ip=request.remote_addr)
     db.session.commit()
-    state = "can sign in again" if active else "is deactivated and signed out everywhere"
-    flash(f"{user.username} {state}.", "success")
+    if active:
+        flash(gettext("%(name)s can sign in again.", name=user.username), "success")
+    else:
+        flash(
+            gettext("%(name)s is deactivated and signed out everywhere.", name=user.username),
+            "success",
+        )
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 

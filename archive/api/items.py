@@ -111,6 +111,7 @@ def item_json(item: Item) -> dict:
         "mime": item.mime,
         "visibility": item.visibility,
         "event": item.event.slug,
+        "version": item.version_number,
         "page_count": item.page_count if isinstance(item, Presentation) else None,
         # The OCR step after the item is ready: state None (off), pending, running, done,
         # failed or skipped, with pages done of pages to recognise.

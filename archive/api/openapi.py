@@ -9,38 +9,29 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from archive.api import openapi_sharing
 from archive.api.blueprint import bp
+from archive.api.schema import (
+    BOOLEAN,
+    INTEGER,
+    LINKS,
+    NULLABLE_INTEGER,
+    NULLABLE_STRING,
+    STRING,
+    URI,
+    array,
+    binary,
+    closed,
+    json_body,
+    operation,
+    param,
+    ref,
+)
 from archive.fulltext.results import FACETS, FACETS_WITHIN_EVENT, MAX_PER_PAGE, SORTS
 from archive.models import ROLES, STATES, VISIBILITIES, ItemKind
 from archive.storage import PAGE_FILES, PHOTO_FILES
 from archive.version import __version__
 from archive.vocabulary import OcrState
-
-STRING = {"type": "string"}
-INTEGER = {"type": "integer"}
-NULLABLE_STRING = {"type": ["string", "null"]}
-NULLABLE_INTEGER = {"type": ["integer", "null"]}
-BOOLEAN = {"type": "boolean"}
-URI = {"type": "string", "format": "uri"}
-LINKS = {"type": "object", "additionalProperties": URI}
-
-
-def ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def closed(properties: dict, required: list[str] | None = None) -> dict:
-    """An object schema with exactly these properties (all required unless listed)."""
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties) if required is None else required,
-        "additionalProperties": False,
-    }
-
-
-def array(items: dict) -> dict:
-    return {"type": "array", "items": items}
 
 
 def item_schema() -> dict:
@@ -58,6 +49,7 @@ def item_schema() -> dict:
         "mime": STRING,
         "visibility": {"enum": list(VISIBILITIES)},
         "event": STRING,
+        "version": {**INTEGER, "description": "the number of the current version, from 1"},
         "page_count": NULLABLE_INTEGER,
         "text_recognition": closed(
             {
@@ -242,33 +234,6 @@ def schemas() -> dict:
     }
 
 
-def json_body(schema: str, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": ref(schema)}}}
-
-
-def binary(media_types: list[str], description: str) -> dict:
-    # OpenAPI 3.1 describes raw bytes by their media type alone (no "format: binary").
-    content = {t: {"schema": {"contentMediaType": t}} for t in media_types}
-    return {"description": description, "content": content}
-
-
-ERRORS = {
-    "401": json_body("Error", "No valid token or session"),
-    "404": json_body("Error", "No such object, or not one this user may see (the same answer)"),
-}
-
-
-def operation(summary: str, responses: dict, parameters: list | None = None) -> dict:
-    return {"summary": summary, "parameters": parameters or [], "responses": responses | ERRORS}
-
-
-def param(name: str, where: str, schema: dict, description: str = "", **extra) -> dict:
-    found = {"name": name, "in": where, "schema": schema, "description": description, **extra}
-    if where == "path":
-        found["required"] = True
-    return found
-
-
 ITEM_ID = param("item_id", "path", INTEGER)
 SLUG = param("slug", "path", STRING, "The event's short name")
 NUMBER = param("number", "path", {"type": "integer", "minimum": 1}, "Page number, from 1")
@@ -390,9 +355,9 @@ def document() -> dict:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}, {"sessionCookie": []}],
-        "paths": paths(),
+        "paths": paths() | openapi_sharing.paths(),
         "components": {
-            "schemas": schemas(),
+            "schemas": schemas() | openapi_sharing.schemas(),
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer"},
                 "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},

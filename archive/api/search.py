@@ -1,6 +1,6 @@
 """`GET /api/v1/search`: the search page's results as JSON, from the same code and rules.
 
-Parameters as on the page (`q`, the facet filters `type`, `event`, `year`, `org`, `lang`,
+Parameters as on the page (`q`, the facet filters `type`, `event`, `year`, `speaker`, `org`, `lang`,
 `sort`, `page`) plus `per_page` (1-100). Results are grouped by presentation with the best
 page and more matching pages, photos come apart, and facets, totals, the "did you mean"
 suggestion and any notice are those the page shows. Snippets are HTML-escaped text with

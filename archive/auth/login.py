@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, redirect, request, url_for
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from archive.auth import signins
@@ -20,7 +21,7 @@ def init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = lazy_gettext("Please sign in to continue.")
     login_manager.login_message_category = "info"
 
 

@@ -8,6 +8,7 @@ from functools import cache
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -22,7 +23,7 @@ from archive.models.common import utcnow
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
-BAD_LOGIN = "Unknown user name or wrong password."
+BAD_LOGIN = lazy_gettext("Unknown user name or wrong password.")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -40,7 +41,7 @@ def login():
             limits.succeeded(admission, address, name)
             return sign_in(user, form.remember.data)
         logger.warning("failed sign-in for %r from %s", name, address)
-        flash(BAD_LOGIN, "error")
+        flash(str(BAD_LOGIN), "error")
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 401
 
 
@@ -56,8 +57,14 @@ def sign_in(user: User, remember: bool):
 
 def too_many_attempts(form: LoginForm, retry_after: int):
     minutes = max(1, round(retry_after / 60))
-    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
-    flash(f"Too many sign-in attempts. Try again in {wait}.", "error")
+    flash(
+        ngettext(
+            "Too many sign-in attempts. Try again in %(num)d minute.",
+            "Too many sign-in attempts. Try again in %(num)d minutes.",
+            minutes,
+        ),
+        "error",
+    )
     page = render_template("auth/login.html", form=form)
     return page, 429, {"Retry-After": str(retry_after)}
 
@@ -101,7 +108,7 @@ def logout():
     audit.record(current_user, "logout", current_user, ip=request.remote_addr)
     db.session.commit()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -128,13 +135,13 @@ def render_profile(new_token: str | None = None, status: int = 200):
 def create_token():
     form = TokenForm()
     if not form.validate_on_submit():
-        flash("Give the token a name (up to 100 characters).", "error")
+        flash(gettext("Give the token a name (up to 100 characters)."), "error")
         return render_profile(status=400)
     token, secret = ApiToken.issue(current_user, form.name.data.strip())
     db.session.add(token)
     audit.record(current_user, "token.create", token, summary=token.name, ip=request.remote_addr)
     db.session.commit()
-    flash("Token created. Copy it now: it is shown only once.", "success")
+    flash(gettext("Token created. Copy it now: it is shown only once."), "success")
     return render_profile(new_token=secret)
 
 
@@ -149,7 +156,7 @@ def revoke_token(token_id: int):
     token.revoked_at = utcnow()
     audit.record(current_user, "token.revoke", token, summary=token.name, ip=request.remote_addr)
     db.session.commit()
-    flash(f"Token “{token.name}” revoked.", "success")
+    flash(gettext("Token “%(name)s” revoked.", name=token.name), "success")
     return redirect(url_for("auth.profile"))
 
 
@@ -159,14 +166,17 @@ def change_password():
     form = PasswordForm()
     if not form.validate_on_submit() or not current_user.check_password(form.current.data):
         flash(
-            "Password not changed: check the current password and repeat the new one "
-            "(at least 10 characters).",
+            gettext(
+                "Password not changed: check the current password and repeat the new one "
+                "(at least 10 characters)."
+            ),
             "error",
         )
         return render_profile(status=400)
     current_user.set_password(form.new.data)
     audit.record(current_user, "password.change", current_user, ip=request.remote_addr)
     db.session.commit()
-    login_user(current_user)  # keep this session; every other one ends with the old nonce
-    flash("Password changed. Other sessions of this account are signed out.", "success")
+    # The user object, not the proxy: a proxy stored as the user would resolve to itself.
+    login_user(current_user._get_current_object())  # keep this session; others end
+    flash(gettext("Password changed. Other sessions of this account are signed out."), "success")
     return redirect(url_for("auth.profile"))

@@ -109,10 +109,15 @@ def dump_tables(connection: Connection, work: Path) -> Snapshot:
 
 
 def read_facts(connection: Connection) -> tuple[dict[str, int], dict[str, int], str | None]:
-    """(originals referred to, row counts, Alembic revision) of a database, any version."""
+    """(originals referred to by any item or version, row counts, Alembic revision) of a
+    database of any schema version."""
     items = table("items", column("id"), column("sha256"))
     rows = connection.execute(select(items.c.id, items.c.sha256))
     originals = {sha: item_id for item_id, sha in rows}
+    if inspect(connection).has_table("item_versions"):  # every version's file, not only current
+        versions = table("item_versions", column("item_id"), column("sha256"))
+        for item_id, sha in connection.execute(select(versions.c.item_id, versions.c.sha256)):
+            originals.setdefault(sha, item_id)
     counts = {
         name: connection.scalar(select(func.count()).select_from(table(name)))
         for name in ("users", "events", "items")

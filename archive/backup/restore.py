@@ -33,7 +33,7 @@ from archive.backup.format import (
 from archive.extensions import db
 from archive.fileio import atomic_write
 from archive.fulltext import FulltextError
-from archive.models import Event, Item, ItemState, User
+from archive.models import Event, Item, ItemState, ItemVersion, User
 from archive.services import current_storage
 
 
@@ -149,7 +149,8 @@ def restore_secret_key(source: Path, manifest: dict) -> str:
 
 
 def mark_lost_originals(report: RestoreReport) -> None:
-    """Items whose original was not in the backup are failed, as `check --repair` does."""
+    """Items and earlier versions whose original was not in the backup are failed, as
+    `check --repair` does."""
     storage = current_storage()
     rows = db.session.execute(
         select(Item.id, Item.sha256).where(Item.status != ItemState.FAILED)
@@ -158,15 +159,24 @@ def mark_lost_originals(report: RestoreReport) -> None:
         if not storage.has_original(sha):
             integrity.mark_lost(item_id, "original-missing")
             report.errors.append(f"item {item_id}: original {sha} is not in the backup")
+    earlier = select(ItemVersion).where(ItemVersion.status != ItemState.FAILED)
+    for version in db.session.scalars(earlier).all():
+        if not version.is_current and not storage.has_original(version.sha256):
+            integrity.mark_version_lost(version.id, "original-missing")
+            report.errors.append(
+                f"item {version.item_id} version {version.number}: original "
+                f"{version.sha256} is not in the backup"
+            )
 
 
 def requeue_claimed() -> None:
-    """Items a backup caught mid-processing belong to no worker here."""
-    db.session.execute(
-        update(Item)
-        .where(Item.status == ItemState.PROCESSING)
-        .values(status=ItemState.QUEUED, claimed_by=None, lease_until=None)
-    )
+    """Items and versions a backup caught mid-processing belong to no worker here."""
+    for model in (Item, ItemVersion):
+        db.session.execute(
+            update(model)
+            .where(model.status == ItemState.PROCESSING)
+            .values(status=ItemState.QUEUED, claimed_by=None, lease_until=None)
+        )
     db.session.commit()
 
 
@@ -196,8 +206,23 @@ def reprocess_all(report: RestoreReport, stage: Stage) -> None:
             advance(1)
 
         pipeline.process_items(ids, f"restore:{os.getpid()}", progress=done)
+    restore_versions(report, stage)
     indexed = Item.status == ItemState.READY, Item.indexed_at.is_not(None)
     report.indexed = db.session.scalar(select(func.count()).select_from(Item).where(*indexed))
+
+
+def restore_versions(report: RestoreReport, stage: Stage) -> None:
+    """The page images of earlier versions (staff view them), and versions that were still
+    being processed when the backup was made (they become current when ready)."""
+    queued = select(ItemVersion.id).where(ItemVersion.status == ItemState.QUEUED)
+    ids = sorted(set(pipeline.earlier_versions()) | set(db.session.scalars(queued)))
+    with stage("Making earlier versions' files", len(ids)) as advance:
+        results = pipeline.reprocess_versions(ids, f"restore:{os.getpid()}")
+        advance(len(results))
+    for version_id, status in results:
+        if status != ItemState.READY:
+            error = db.session.scalar(select(ItemVersion.error).where(ItemVersion.id == version_id))
+            report.errors.append(f"version {version_id}: reprocessing {status}: {error}")
 
 
 def rebuild_index(report: RestoreReport, stage: Stage) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -23,7 +24,13 @@ from archive.ingest.bulk import (
     list_files,
 )
 from archive.models import VISIBILITIES, Item, ItemState, Visibility
-from archive.pipeline import import_folder, reindex_event, reprocess_item
+from archive.pipeline import (
+    earlier_versions,
+    import_folder,
+    reindex_event,
+    reprocess_item,
+    reprocess_versions,
+)
 from archive.programme.applying import apply_draft
 from archive.programme.drafts import ProgrammeError
 
@@ -116,7 +123,8 @@ def print_summary(report: ImportReport) -> None:
 @click.option("--failed", "failed_only", is_flag=True, help="Only items that failed.")
 @click.argument("item_ids", nargs=-1, type=int)
 def reprocess(slug, failed_only, item_ids):
-    """Rebuild derived files and extracted text from the stored originals."""
+    """Rebuild derived files and extracted text from the stored originals (and the page
+    images of the items' earlier versions)."""
     query = select(Item.id).order_by(Item.id)
     if slug:
         try:
@@ -133,9 +141,12 @@ def reprocess(slug, failed_only, item_ids):
         for item_id in bar:
             status, error = reprocess_item(item_id)
             if status != ItemState.READY:
-                failed.append((item_id, error))
-    click.echo(f"Reprocessed {len(ids)} item(s); {len(failed)} failed.")
-    for item_id, error in failed:
-        click.echo(f"  item {item_id}: {error}")
+                failed.append((f"item {item_id}", error))
+    for version_id, status in reprocess_versions(earlier_versions(ids), f"reprocess:{os.getpid()}"):
+        if status != ItemState.READY:
+            failed.append((f"version {version_id}", status))
+    click.echo(f"Reprocessed {len(ids)} item(s) and their earlier versions; {len(failed)} failed.")
+    for what, error in failed:
+        click.echo(f"  {what}: {error}")
     if failed:
         sys.exit(1)

@@ -17,6 +17,7 @@ Engine-neutral modules, importable without any search engine's library:
 - `parser`: the search-box language -> syntax tree, `SYNTAX_HELP`, filter values.
 - `analysis`: tokenising, accent folding and stemming, shared by indexing and queries.
 - `snippets`: highlighted snippets and page text (`highlight_text`).
+- `messages`: `Message`, sentences for people that the application can translate.
 - `overlays`: Beamer overlay runs found from page texts, shown as one hit.
 - `errors`: the typed errors, each with a message a person can act on.
 
@@ -44,10 +45,12 @@ from archive.fulltext.errors import (
     UnknownBackendError,
     UnsupportedWhooshVersion,
 )
+from archive.fulltext.messages import Message
 from archive.fulltext.parser import SYNTAX_HELP
 from archive.fulltext.results import (
     FacetValue,
     PageHit,
+    PageMatches,
     PhotoHit,
     ResultGroup,
     SearchPage,
@@ -70,7 +73,9 @@ __all__ = [
     "IndexedAccess",
     "ItemDoc",
     "ItemPages",
+    "Message",
     "PageHit",
+    "PageMatches",
     "PageText",
     "PhotoHit",
     "RebuildError",

@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from archive.fulltext.documents import ItemDoc, PageText
 from archive.fulltext.errors import UnknownBackendError
-from archive.fulltext.results import SearchPage, SearchRequest
+from archive.fulltext.results import PageMatches, SearchPage, SearchRequest
 from archive.fulltext.scope import AccessScope
 
 ItemPages = tuple[ItemDoc, Sequence[PageText]]
@@ -107,6 +107,9 @@ class SearchBackend(Protocol):
 
     def search(self, request: SearchRequest) -> SearchPage:
         """Search within `request.scope`; never raises for malformed query text."""
+
+    def match_pages(self, request: SearchRequest, item_id: int) -> PageMatches:
+        """Every page of presentation `item_id` that `request` matches within its scope."""
 
     def suggest(self, text: str, scope: AccessScope) -> str | None:
         """A spelling correction of `text` that finds something within `scope`, or None."""

@@ -36,21 +36,25 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from archive.fulltext.documents import PHOTO, PRESENTATION
+from archive.fulltext.messages import Message, first_message
 
-SYNTAX_HELP: list[tuple[str, str]] = [
-    ("digital divide", "pages containing all of the words, in any form (governments = government)"),
-    ('"digital divide"', "the exact phrase"),
-    ("egov OR e-government", "either word (OR in capitals)"),
-    ("budget -draft", "leave out pages with a word (also: budget NOT draft)"),
-    ("(tax OR budget) reform", "parentheses group alternatives"),
-    ("govern*", "words starting with govern (at least 3 letters before *)"),
-    ("event:baku-2023", 'an event by its short name or title words: event:"digital week"'),
-    ("speaker:aliyev", "presentations by a speaker"),
-    ("org:undp", "presentations by speakers from an organisation"),
-    ("year:2023", "a year, or a range: year:2019..2023"),
-    ("date:2023-07-01..2023-07-31", "a date range; open ends allowed: date:2023-07.."),
-    ("type:photo", "only photos (type:presentation: only slides)"),
-    ("lang:ru", "pages in a language: en, ru, az, ..."),
+SYNTAX_HELP: list[tuple[str, Message]] = [
+    (
+        "digital divide",
+        Message("pages containing all of the words, in any form (governments = government)"),
+    ),
+    ('"digital divide"', Message("the exact phrase")),
+    ("egov OR e-government", Message("either word (OR in capitals)")),
+    ("budget -draft", Message("leave out pages with a word (also: budget NOT draft)")),
+    ("(tax OR budget) reform", Message("parentheses group alternatives")),
+    ("govern*", Message("words starting with govern (at least 3 letters before *)")),
+    ("event:baku-2023", Message('an event by its short name or title words: event:"digital week"')),
+    ("speaker:aliyev", Message("presentations by a speaker")),
+    ("org:undp", Message("presentations by speakers from an organisation")),
+    ("year:2023", Message("a year, or a range: year:2019..2023")),
+    ("date:2023-07-01..2023-07-31", Message("a date range; open ends allowed: date:2023-07..")),
+    ("type:photo", Message("only photos (type:presentation: only slides)")),
+    ("lang:ru", Message("pages in a language: en, ru, az, ...")),
 ]
 
 MIN_PREFIX = 3  # letters before "*"
@@ -141,14 +145,14 @@ def _lex(text: str) -> list[tuple]:
         elif c == '"':
             end = text.find('"', i + 1)
             if end < 0:
-                raise MalformedQuery("The query has an unmatched quotation mark")
+                raise MalformedQuery(Message("The query has an unmatched quotation mark"))
             tokens.append(("PHRASE", text[i + 1 : end]))
             i = end + 1
         elif c in "()":
             tokens.append(("LP" if c == "(" else "RP",))
             i += 1
         elif c == "-" and (i + 1 >= n or text[i + 1].isspace()):
-            raise MalformedQuery("A “-” must be followed by a word to leave out")
+            raise MalformedQuery(Message("A “-” must be followed by a word to leave out"))
         elif c == "-":
             tokens.append(("NEG",))
             i += 1
@@ -174,11 +178,11 @@ def _lex_run(text: str, i: int, j: int, tokens: list[tuple]) -> int:
         if not value and j < len(text) and text[j] == '"':
             end = text.find('"', j + 1)
             if end < 0:
-                raise MalformedQuery("The query has an unmatched quotation mark")
+                raise MalformedQuery(Message("The query has an unmatched quotation mark"))
             tokens.append(("FIELD", name.lower(), text[j + 1 : end], True))
             return end + 1
         if not value:
-            raise MalformedQuery(f"“{run}” needs a value after the colon")
+            raise MalformedQuery(Message("“%(filter)s” needs a value after the colon", filter=run))
         tokens.append(("FIELD", name.lower(), value, False))
     else:
         prefix = run.endswith("*")
@@ -210,7 +214,7 @@ class _Parser:
             return And(())
         node = self.or_expr()
         if self.peek() is not None:
-            raise MalformedQuery("The query has an unmatched parenthesis")
+            raise MalformedQuery(Message("The query has an unmatched parenthesis"))
         return node
 
     def or_expr(self):
@@ -218,7 +222,7 @@ class _Parser:
         while self.peek() == "OR":
             self.i += 1
             if self.peek() in (None, "RP", "OR"):
-                raise MalformedQuery("“OR” needs something to search for on both sides")
+                raise MalformedQuery(Message("“OR” needs something to search for on both sides"))
             children.append(self.and_expr())
         return children[0] if len(children) == 1 else Or(tuple(children))
 
@@ -231,9 +235,9 @@ class _Parser:
             children.append(self.unary())
         if not children:
             raise MalformedQuery(
-                "“OR” needs something to search for on both sides"
+                Message("“OR” needs something to search for on both sides")
                 if self.peek() == "OR"
-                else "The query has an unmatched or empty parenthesis"
+                else Message("The query has an unmatched or empty parenthesis")
             )
         return children[0] if len(children) == 1 else And(tuple(children))
 
@@ -243,7 +247,9 @@ class _Parser:
             self.i += 1
             if self.peek() in (None, "RP", "OR", "AND"):
                 sign = "-" if kind == "NEG" else "NOT"
-                raise MalformedQuery(f"A “{sign}” must be followed by a word to leave out")
+                raise MalformedQuery(
+                    Message("A “%(sign)s” must be followed by a word to leave out", sign=sign)
+                )
             self.descend()
             node = Not(self.unary())
             self.depth -= 1
@@ -258,12 +264,12 @@ class _Parser:
             self.descend()
             node = self.or_expr()
             if self.peek() != "RP":
-                raise MalformedQuery("The query has an unmatched parenthesis")
+                raise MalformedQuery(Message("The query has an unmatched parenthesis"))
             self.i += 1
             self.depth -= 1
             return node
         if kind == "RP":
-            raise MalformedQuery("The query has an unmatched parenthesis")
+            raise MalformedQuery(Message("The query has an unmatched parenthesis"))
         if kind == "PHRASE":
             return Quoted(token[1])
         if kind == "FIELD":
@@ -293,7 +299,7 @@ class ParsedQuery:
 
     tree: object
     text: str
-    notices: list[str] = field(default_factory=list)
+    notices: list[Message] = field(default_factory=list)
 
 
 def read_query(text: str) -> ParsedQuery:
@@ -302,7 +308,9 @@ def read_query(text: str) -> ParsedQuery:
     try:
         return ParsedQuery(parse(text), text)
     except MalformedQuery as error:
-        notice = f"{error}, so the query was searched as plain words."
+        notice = Message(
+            "%(reason)s, so the query was searched as plain words.", reason=first_message(error)
+        )
         return ParsedQuery(_plain_words(text), text, [notice])
 
 
@@ -320,12 +328,12 @@ def has_filters(tree) -> bool:
 
 def year_range(value: str) -> tuple[int | None, int | None]:
     """`2023`, `2019..2023`, `2019..` or `..2023` as (low, high); ValueError with the reason."""
-    return _parse_range(value, _parse_year, "is not a valid year (try year:2023)")
+    return _parse_range(value, _parse_year, Message("is not a valid year (try year:2023)"))
 
 
 def date_range(value: str) -> tuple[date | None, date | None]:
     """The first and last day a date range stands for (None for an open end)."""
-    low, high = _parse_range(value, _parse_date, "is not a valid date (try 2023-07-01)")
+    low, high = _parse_range(value, _parse_date, Message("is not a valid date (try 2023-07-01)"))
     return (low[0] if low else None, high[1] if high else None)
 
 
@@ -333,7 +341,7 @@ def item_kind(value: str) -> str:
     """The item kind a `type:` value names (photo, slides, decks, ...)."""
     kind = TYPE_VALUES.get(value.lower())
     if kind is None:
-        raise ValueError("is not a type (use type:photo or type:presentation)")
+        raise ValueError(Message("is not a type (use type:photo or type:presentation)"))
     return kind
 
 
@@ -341,7 +349,7 @@ def language_code(value: str) -> str:
     """A `lang:` value as a lowercase ISO code."""
     code = value.lower()
     if not _LANG_RE.match(code):
-        raise ValueError("is not a language code (try lang:en or lang:ru)")
+        raise ValueError(Message("is not a language code (try lang:en or lang:ru)"))
     return code
 
 

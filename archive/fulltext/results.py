@@ -8,10 +8,12 @@ hides: everything on the page comes from one set of matches that already carries
   `pages_per_group` is how many hits a group shows, the best one included; `more_count`
   is how many matching hits the presentation has besides the best one. A hit is a page, or
   the matching pages of one overlay run shown on its complete page (`PageHit.first_page`).
-- Photos come separately as a strip, `photos_per_page` per results page.
-- Facet counts are matching documents (pages and photos), like `total_hits`. Selections
-  combine with AND across facets and OR within one; each facet's counts ignore that facet's
-  own selection so that more values of it can be added.
+- Photos come separately, `photos_per_page` per results page.
+- Facet counts are matching items (a presentation counts once however many of its pages
+  match; a photo once). Selections combine with AND across facets and OR within one; each
+  facet's counts ignore that facet's own selection so that more values of it can be added.
+  The year is the event's year (a photo's camera date does not move it to another year).
+- `match_pages` answers which pages of one presentation match, for the viewer.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from dataclasses import dataclass, field, replace
 from markupsafe import Markup
 
 from archive.fulltext.documents import PHOTO, PRESENTATION
+from archive.fulltext.messages import Message
 from archive.fulltext.scope import AccessScope
 
 SORTS = ("relevance", "newest", "oldest")
-FACETS = ("type", "event", "year", "org", "lang", "session")
+FACETS = ("type", "event", "year", "speaker", "org", "lang", "session")
 # Facets only computed when the request filters by event: sessions belong to one event.
 FACETS_WITHIN_EVENT = ("session",)
 FACET_LIMIT = 20
@@ -50,16 +53,16 @@ LANGUAGE_NAMES = {
     "ja": "Japanese",
     "ko": "Korean",
 }
-TYPE_LABELS = {PRESENTATION: "Presentations", PHOTO: "Photos"}
+TYPE_LABELS = {PRESENTATION: Message("Presentations"), PHOTO: Message("Photos")}
 
 
 @dataclass(frozen=True)
 class SearchRequest:
     """One search: query text (see SYNTAX_HELP), the user's scope and the page wanted.
 
-    `filters` are facet selections by facet name ("event", "year", "org", "lang", "type",
-    "session"), with values as in `FacetValue.value`; the "session" facet (session ids) is
-    returned only when "event" is among the filters. `pages_per_group` counts the best page too.
+    `filters` are facet selections by facet name (see FACETS), with values as in
+    `FacetValue.value`; the "session" facet (session ids) is returned only when "event" is
+    among the filters. `pages_per_group` counts the best page too.
     """
 
     text: str
@@ -141,11 +144,12 @@ class SearchPage:
     per_page: int
     facets: dict[str, list[FacetValue]]
     suggestion: str | None
-    notice: str | None
+    notice: str | None  # the notices below in one English string
     terms: tuple[str, ...]  # words to highlight in the viewer (see highlight_text)
     total_photos: int = 0
     sort: str = "relevance"
     photos_per_page: int = 12
+    notices: tuple[Message, ...] = ()  # each a sentence the application may translate
     # Set when the results are those of the suggestion because the text typed found nothing
     # (`SearchRequest.autocorrect`): the text typed; `query_text` is then the correction.
     corrected_from: str | None = None
@@ -156,6 +160,15 @@ class SearchPage:
         groups = -(-self.total_groups // self.per_page)
         photos = -(-self.total_photos // self.photos_per_page) if self.photos_per_page else 0
         return max(groups, photos, 1)
+
+
+@dataclass(frozen=True)
+class PageMatches:
+    """Which pages of one presentation a search matches (ascending), and the words to mark."""
+
+    item_id: int
+    pages: tuple[int, ...]
+    terms: tuple[str, ...]
 
 
 def autocorrected(run: Callable[[SearchRequest], SearchPage], request: SearchRequest) -> SearchPage:

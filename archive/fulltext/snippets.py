@@ -11,6 +11,7 @@ the only markup added.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from markupsafe import Markup, escape
@@ -26,8 +27,11 @@ from archive.fulltext.analysis import (
     word_pieces,
 )
 
-SNIPPET_CHARS = 240
+SNIPPET_CHARS = 200  # two or three lines of a results column
 CONTEXT_CHARS = 50
+# Dot leaders of a table of contents (". . . . 12", "……", "____"): one ellipsis in a snippet.
+_LEADERS = re.compile(r"(?:[.·•…_]\s*){3,}")
+_SPACE = re.compile(r"\s+")
 _ELLIPSIS = "…"
 _MARK, _END_MARK = Markup("<mark>"), Markup("</mark>")
 
@@ -118,7 +122,9 @@ class Highlighter:
         return _render(text, self.spans(text), 0, len(text))
 
     def snippet(self, text: str, width: int = SNIPPET_CHARS) -> Markup:
-        """About `width` characters of `text` around the densest group of hits, escaped."""
+        """About `width` characters of `text` around the densest group of hits, escaped, as
+        one flowing line: the PDF's line breaks and a contents page's dot leaders collapse."""
+        text = flowing(text)
         spans = self.spans(text)
         if not spans:
             start, end = 0, min(len(text), width)
@@ -132,6 +138,17 @@ class Highlighter:
         lead = _ELLIPSIS if start > 0 else ""
         tail = _ELLIPSIS if end < len(text) else ""
         return Markup("{}{}{}").format(lead, out, tail)
+
+
+def flowing(text: str) -> str:
+    """Text as one paragraph: runs of white space (line breaks included) become one space,
+    runs of leader dots one "…"."""
+    return collapsed(text).strip()
+
+
+def collapsed(text: str) -> str:
+    """`flowing` without the trim, for a piece of a snippet (the part between two marks)."""
+    return _SPACE.sub(" ", _LEADERS.sub(" … ", text))
 
 
 def _best_window(spans: list[tuple[int, int]], width: int) -> tuple[int, int]:

@@ -188,7 +188,8 @@ def assemble(info: PdfInfo, rendered: list[RenderedPage]) -> PresentationExtract
 
 
 def page_extract(info: PdfInfo, page: RenderedPage, language: str | None) -> PageExtract:
-    """Label the page and give it its language."""
+    """Label the page and give it its language where the model is sure; the parent decides
+    the rest with the deck's and the event's language (`processing.settle_languages`)."""
     labels = info.page_labels
     label = labels[page.number - 1] if page.number <= len(labels) else str(page.number)
     return PageExtract(

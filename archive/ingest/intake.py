@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import audit
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.ingest.errors import UnsupportedType
 from archive.ingest.sniff import sniff_file
 from archive.models import (
@@ -23,6 +24,7 @@ from archive.models import (
     Item,
     ItemKind,
     ItemState,
+    ItemVersion,
     Photo,
     Presentation,
     User,
@@ -81,11 +83,13 @@ def clean_filename(name: str | None) -> str:
 
 def check_fields(fields: ItemFields) -> None:
     if fields.visibility not in VISIBILITIES:
-        raise FieldError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+        raise FieldError(
+            Message("visibility must be one of %(choices)s", choices=", ".join(VISIBILITIES))
+        )
     if len(fields.title) > 500:
-        raise FieldError("title is longer than 500 characters")
+        raise FieldError(Message("title is longer than 500 characters"))
     if len(fields.language) > 10:
-        raise FieldError("language is a short code such as en, ru or az")
+        raise FieldError(Message("language is a short code such as en, ru or az"))
 
 
 def accept_file(
@@ -147,7 +151,13 @@ def insert_item(item: Item) -> Accepted:
 
 
 def find_by_sha(sha256: str) -> Item | None:
-    return db.session.scalar(select(Item).where(Item.sha256 == sha256))
+    """The item whose current file, or any earlier version, has these bytes."""
+    item = db.session.scalar(select(Item).where(Item.sha256 == sha256))
+    if item is None:
+        item = db.session.scalar(
+            select(Item).join(Item.versions).where(ItemVersion.sha256 == sha256).limit(1)
+        )
+    return item
 
 
 def accept_uploads(

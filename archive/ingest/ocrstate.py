@@ -136,7 +136,7 @@ def save_page(item: Presentation, page: Page, result: Recognition | None, error:
     page.ocr_unsure = " ".join(result.unsure) if result else None
     page.ocr_confidence = result.confidence if result else None
     if result and result.text and (page.ocr_reason != OcrReason.THIN or not page.language):
-        page.language = detect_language(result.text)
+        page.language = detect_language(result.text, item.language or item.event.language)
     item.ocr_pages_done = (item.ocr_pages_done or 0) + 1
     if error:
         item.ocr_error = append_error(item.ocr_error, f"page {page.number}: {error}")

@@ -29,7 +29,9 @@ from typing import Any
 import pillow_heif
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from archive.ingest.bytepatch import NotUnderstood, Patch, PatchedReader
 from archive.ingest.errors import DamagedFile, IngestError, TooLarge, describe_error
+from archive.ingest.gpsstrip import location_patches
 from archive.storage import page_file, photo_file
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,9 @@ JPEG_FORMATS = {"JPEG", "MPO"}
 NEAREST_ONLY_MODES = {"1", "P", "PA"}  # Pillow resizes these with NEAREST: convert first
 
 TAG_MAKE, TAG_MODEL, TAG_DATETIME = 0x010F, 0x0110, 0x0132
+TAG_ARTIST, TAG_COPYRIGHT = 0x013B, 0x8298
+# What precedes a name in a Copyright tag: ©, (c), the word, a year, "by".
+COPYRIGHT_RE = re.compile(r"^(?:\s*(?:©|\(c\)|copyright\b|\d{4}(?:-\d{4})?|by\b)[\s,.:]*)+", re.I)
 IFD_EXIF, IFD_GPS = 0x8769, 0x8825
 TAG_DATETIME_ORIGINAL, TAG_OFFSET_TIME_ORIGINAL = 0x9003, 0x9011
 TAG_BODY_SERIAL, TAG_CAMERA_SERIAL = 0xA431, 0xC62F  # Exif IFD; IFD0 (DNG, older cameras)
@@ -72,9 +77,14 @@ class PhotoInfo:
     camera_make: str | None = None
     camera_model: str | None = None
     has_gps: bool = False
+    photographer: str | None = None
     camera_serial: str | None = None
     grid: str = GRID_NAME
     lightbox: str = LIGHTBOX_NAME
+
+
+class LocationNotRemoved(Exception):
+    """A photo's GPS position could not be removed with certainty: do not send the original."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +112,7 @@ class ExifFacts:
     camera_make: str | None = None
     camera_model: str | None = None
     has_gps: bool = False
+    photographer: str | None = None
     camera_serial: str | None = None
 
 
@@ -275,8 +286,18 @@ def read_exif_facts(im: Image.Image) -> ExifFacts:
         camera_make=exif_field(lambda e: exif_text(e.get(TAG_MAKE)), exif),
         camera_model=exif_field(lambda e: exif_text(e.get(TAG_MODEL)), exif),
         has_gps=bool(exif_field(read_has_gps, exif)),
+        photographer=exif_field(read_photographer, exif),
         camera_serial=exif_field(read_serial, exif),
     )
+
+
+def read_photographer(exif: Image.Exif) -> str | None:
+    """The Artist tag, else the name in the Copyright tag ("© 2023 Ann Lee" -> "Ann Lee")."""
+    artist = exif_text(exif.get(TAG_ARTIST))
+    if artist:
+        return artist
+    holder = COPYRIGHT_RE.sub("", exif_text(exif.get(TAG_COPYRIGHT)) or "").strip(" .,;")
+    return holder or None
 
 
 def read_photo_facts(path: Path | str, filename: str) -> ExifFacts:
@@ -323,6 +344,40 @@ def parse_exif_date(text: str | None) -> datetime | None:
         return datetime(*(int(part) for part in match.groups()))
     except ValueError:
         return None
+
+
+def open_without_gps(path: Path | str, mime: str) -> PatchedReader:
+    """The original photo as a read-only file without its GPS position (nor XMP naming one),
+    every other byte kept, streamed from the original. `LocationNotRemoved` when that
+    cannot be made sure of."""
+    patches = location_free_patches(path, mime)
+    return PatchedReader(open(path, "rb"), patches)  # the reader owns the file and closes it
+
+
+def location_free_patches(path: Path | str, mime: str) -> list[Patch]:
+    """The patches (see `gpsstrip`) that remove a photo's position, checked by reading the
+    patched copy back with Pillow; `LocationNotRemoved` when any doubt remains. Kept by
+    callers that open the copy later (a ZIP names and sizes its members first)."""
+    with open(path, "rb") as fh:
+        try:
+            patches = location_patches(fh, mime)
+        except NotUnderstood as exc:
+            raise LocationNotRemoved(f"{Path(path).name}: {exc}") from exc
+        if (doubt := remaining_location(PatchedReader(fh, patches))) is not None:
+            raise LocationNotRemoved(f"{Path(path).name}: {doubt}")
+    return patches
+
+
+def remaining_location(copy: PatchedReader) -> str | None:
+    """Why the copy may still give a position away (Pillow reads its EXIF as most viewers
+    do), or None; a copy whose metadata cannot be read back is not trusted either."""
+    try:  # buffered: Pillow reads headers a few bytes at a time
+        with Image.open(io.BufferedReader(copy)) as im:
+            return "the GPS position is still readable" if read_has_gps(im.getexif()) else None
+    except Exception as exc:  # noqa: BLE001 - any doubt means the original is not sent
+        return f"its metadata could not be read back ({describe_error(exc)})"
+    finally:
+        copy.seek(0)
 
 
 def read_has_gps(exif: Image.Exif) -> bool:

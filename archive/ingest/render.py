@@ -12,8 +12,10 @@ pypdf cannot open.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +37,9 @@ MAX_PAGE_CHARS = 200_000  # a page beyond this is not prose; keep the index sane
 MAX_ASPECT = 4  # a page image is at most 4x as tall as wide (receipt-like pages are clipped)
 MAX_OUTLINE_ENTRIES = 500
 MAX_OUTLINE_DEPTH = 6
+MAX_BOXES = 500  # marks on one page image
+WORD = re.compile(r"[^\W_]+")  # letters and digits, matched like the index matches words
+DEVICE = 10_000  # page coordinates are mapped onto a 10,000 x 10,000 grid, then to fractions
 REOPEN_GROWTH_MB = 32  # see render_pages
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
@@ -186,6 +191,105 @@ def page_text(page: pdfium.PdfPage) -> str:
         return normalise_text(text)
     finally:
         textpage.close()
+
+
+def word_boxes(path: Path | str, number: int, wanted: Callable[[str], bool]) -> list:
+    """Where the words of page `number` for which `wanted(word)` is true sit on the rendered
+    page: boxes [left, top, right, bottom] as fractions from the top-left corner, one per
+    line a word spans. For the viewer's marks on the page image.
+
+    Computed when a page is viewed, for its matches only: boxes of every word at extraction
+    cost 45 ms a page (pdfium's character boxes are slow), 3-4x the text itself. The file is
+    one that extraction already read without trouble (the item is ready)."""
+    doc = pdfium.PdfDocument(str(path), password="")
+    try:
+        page = doc[number - 1]
+        try:
+            textpage = page.get_textpage()
+            try:
+                return page_words(page, textpage, textpage.get_text_range(), wanted)
+            finally:
+                textpage.close()
+        finally:
+            page.close()
+    finally:
+        doc.close()
+
+
+def page_words(page: pdfium.PdfPage, textpage, raw: str, wanted: Callable[[str], bool]) -> list:
+    """The wanted words' boxes (see `word_boxes`). pdfium's text indices are its character
+    indices; a word's box joins its first and last character's, unless they are on two
+    lines (a hyphenated word), which are then boxed separately."""
+    to_page = page_transform(page)
+    values = [ctypes.c_double() for _ in range(4)]  # left, right, bottom, top
+    refs = [ctypes.byref(v) for v in values]
+    box_of = pdfium_c.FPDFText_GetCharBox
+
+    def char_box(index: int) -> list[float] | None:
+        if not box_of(textpage, index, *refs):
+            return None
+        left, right, bottom, top = (v.value for v in values)
+        x0, y0 = to_page(left, top)
+        x1, y1 = to_page(right, bottom)
+        return [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+
+    boxes: list[list[float]] = []
+    for match in WORD.finditer(raw[:MAX_PAGE_CHARS]):
+        if not wanted(match.group()):
+            continue
+        first, last = char_box(match.start()), char_box(match.end() - 1)
+        if first and last and same_line(first, last):
+            lines = [union(first, last)]  # the usual case: two look-ups a word
+        else:
+            lines = word_lines(char_box, match.start(), match.end())
+        boxes += [[round(v, 4) for v in box] for box in lines]
+        if len(boxes) >= MAX_BOXES:
+            break
+    return boxes
+
+
+def word_lines(char_box, start: int, end: int) -> list[list[float]]:
+    """A word broken across lines (a hyphenated one): one box per line, char by char."""
+    lines: list[list[float]] = []
+    for index in range(start, end):
+        box = char_box(index)
+        if box is None:
+            continue
+        if lines and same_line(lines[-1], box):
+            lines[-1] = union(lines[-1], box)
+        else:
+            lines.append(box)
+    return lines
+
+
+def union(a: list[float], b: list[float]) -> list[float]:
+    return [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+
+
+def same_line(a: list[float], b: list[float]) -> bool:
+    """Whether two character boxes overlap vertically and horizontally follow each other (a
+    hyphenated word continues on the next line as another box)."""
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap > 0.5 * min(a[3] - a[1], b[3] - b[1]) or (a[3] - a[1] == 0)
+
+
+def page_transform(page: pdfium.PdfPage):
+    """A function from page coordinates to fractions of the rendered image: the affine map
+    pdfium uses when rendering (crop box and /Rotate included), found from three points."""
+    device_x, device_y = ctypes.c_int(), ctypes.c_int()
+
+    def device(x: float, y: float) -> tuple[float, float]:
+        pdfium_c.FPDF_PageToDevice(
+            page, 0, 0, DEVICE, DEVICE, 0, x, y, ctypes.byref(device_x), ctypes.byref(device_y)
+        )
+        return device_x.value / DEVICE, device_y.value / DEVICE
+
+    ox, oy = device(0, 0)
+    ax, ay = device(1000, 0)
+    bx, by = device(0, 1000)
+    a, b = (ax - ox) / 1000, (ay - oy) / 1000
+    c, d = (bx - ox) / 1000, (by - oy) / 1000
+    return lambda x, y: (ox + a * x + c * y, oy + b * x + d * y)
 
 
 def rtl_text(textpage: pdfium.PdfTextPage) -> str:

@@ -6,11 +6,13 @@ originals, the derived files, the search index and the queue; and the repairs fo
 - `report`: `CheckReport` (one list per kind of problem, and notes) and `RepairAction`
 - `checks`: `check_archive` and one check per part of the archive, all read-only
 - `repairs`: `repair` and one repair per kind of problem, each looking again before it acts
+- `versions`: the same for earlier versions of items (originals, derived files, queue)
 """
 
 from archive.integrity.checks import check_archive, count_originals
 from archive.integrity.repairs import mark_lost, repair
 from archive.integrity.report import CheckReport, RepairAction
+from archive.integrity.versions import mark_version_lost
 
 __all__ = [
     "CheckReport",
@@ -18,5 +20,6 @@ __all__ = [
     "check_archive",
     "count_originals",
     "mark_lost",
+    "mark_version_lost",
     "repair",
 ]

@@ -20,6 +20,7 @@ from archive.extensions import db
 from archive.fulltext import FulltextError, IndexedAccess
 from archive.fulltext.documents import SHARED
 from archive.integrity.report import LOST_CODES, TEMP_MAX_AGE, CheckReport
+from archive.integrity.versions import check_versions, load_versions, referenced_originals
 from archive.models import Grant, Item, ItemKind, ItemState
 from archive.models.common import utcnow
 from archive.pipeline import extraction_seconds
@@ -47,9 +48,10 @@ def check_archive(
     # item (left alone by age), not an index entry without a row.
     indexed = read_index_ids(report)
     access = read_index_access(report) if indexed is not None else None
-    items = load_items()
+    items, versions = load_items(), load_versions()
     report.items_checked = len(items)
-    on_disk = check_originals(report, items, verify_hashes, progress)
+    extra = referenced_originals(versions)
+    on_disk = check_originals(report, items, verify_hashes, progress, extra)
     check_lost_originals(report, items, on_disk)
     if indexed is not None:
         check_index(report, items, indexed)
@@ -57,7 +59,8 @@ def check_archive(
         check_index_access(report, items, access)
     check_derived(report, items)
     check_temp(report)
-    check_queue(report, items)
+    queue_empty = check_queue(report, items)
+    check_versions(report, versions, on_disk, queue_empty)
     return report
 
 
@@ -135,10 +138,11 @@ def access_differences(row, found: IndexedAccess, granted: set[int]) -> list[str
     return differences
 
 
-def check_originals(report, items, verify_hashes, progress) -> set[str]:
-    """Hash every stored original and find those that no item refers to."""
+def check_originals(report, items, verify_hashes, progress, extra=None) -> set[str]:
+    """Hash every stored original and find those that no item (nor, in `extra`, any of
+    their versions) refers to."""
     storage = current_storage()
-    referenced = {row.sha256: row.id for row in items.values()}
+    referenced = {**(extra or {}), **{row.sha256: row.id for row in items.values()}}
     on_disk = set()
     for n, sha in enumerate(storage.iter_originals(), start=1):
         try:
@@ -225,8 +229,9 @@ def check_temp(report: CheckReport) -> None:
     report.stale_temp = [entry.name for entry in current_storage().stale_temp_entries(age)]
 
 
-def check_queue(report: CheckReport, items) -> None:
-    """Items whose worker died or whose lease ran out, and queued items the queue lost."""
+def check_queue(report: CheckReport, items) -> bool | None:
+    """Items whose worker died or whose lease ran out, and queued items the queue lost;
+    returns whether the queue is empty (None: it could not be asked)."""
     now, host = utcnow(), tasks.worker_host()
     for row in items.values():
         if row.status != ItemState.PROCESSING:
@@ -239,7 +244,7 @@ def check_queue(report: CheckReport, items) -> None:
         queue_empty = tasks.pending_count() == 0
     except Exception as exc:  # any broker error means the same here: cannot tell
         report.queue_error = f"{type(exc).__name__}: {exc}"
-        return
+        return None
     if queue_empty:
         cutoff = now - recovery.STALE_QUEUED
         report.stuck_queued = sorted(
@@ -247,6 +252,7 @@ def check_queue(report: CheckReport, items) -> None:
             for row in items.values()
             if row.status == ItemState.QUEUED and row.updated_at < cutoff
         )
+    return queue_empty
 
 
 def absent_items(item_ids: set[int]) -> set[int]:

@@ -12,11 +12,12 @@ import logging
 
 from sqlalchemy import select
 
-from archive import pipeline, tasks
+from archive import materials, pipeline, tasks
 from archive.extensions import db
 from archive.fulltext import FulltextError
 from archive.integrity.checks import absent_items
 from archive.integrity.report import LOST_CODES, CheckReport, RepairAction
+from archive.integrity.versions import repair_versions
 from archive.models import Item, ItemState
 from archive.pipeline import reprocess_item
 from archive.services import current_storage
@@ -32,6 +33,7 @@ def repair(report: CheckReport) -> list[RepairAction]:
         repair_stuck,
         repair_derived,
         repair_index,
+        repair_versions,
         remove_orphans,
         remove_stale_temp,
     ):
@@ -151,12 +153,14 @@ def remove_orphans(report: CheckReport) -> list[RepairAction]:
     storage = current_storage()
     actions = []
     for sha in report.orphan_originals:
+        if not materials.unused_originals([sha]):
+            continue
         if db.session.scalar(select(Item.id).where(Item.sha256 == sha)) is None:
             storage.delete_original(sha)
             logger.info("removed orphan original %s", sha)
             actions.append(RepairAction(f"original {sha}", "removed (no item refers to it)"))
     for item_id in absent_items(set(report.orphan_derived)):
-        storage.delete_derived(item_id)
+        storage.delete_all_derived(item_id)
         logger.info("removed derived files of deleted item %d", item_id)
         actions.append(RepairAction(f"derived/{item_id}", "removed (the item no longer exists)"))
     return actions

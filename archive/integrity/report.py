@@ -34,9 +34,16 @@ class CheckReport:
     stale_temp: list[str] = field(default_factory=list)
     stuck_processing: dict[int, str] = field(default_factory=dict)  # item id -> why
     stuck_queued: list[int] = field(default_factory=list)
+    # Earlier versions of items (version id -> ...); current versions are the items above.
+    versions_checked: int = 0
+    lost_version_originals: dict[int, str] = field(default_factory=dict)  # -> sha
+    missing_version_derived: dict[int, list[str]] = field(default_factory=dict)
+    orphan_version_derived: list[str] = field(default_factory=list)  # "<item>/<number>"
+    stuck_versions: dict[int, str] = field(default_factory=dict)  # -> why
     # Notes, not problems: a clean archive can have them.
     unrendered_pages: dict[int, list[int]] = field(default_factory=dict)
     recorded_losses: dict[int, str] = field(default_factory=dict)  # item id -> error code
+    recorded_version_losses: dict[int, str] = field(default_factory=dict)  # version id -> code
     queue_error: str | None = None
 
     def problem_groups(self) -> list[tuple[str, list[str]]]:
@@ -91,8 +98,32 @@ class CheckReport:
                 "Items queued for long while the queue is empty",
                 [f"item {i}" for i in self.stuck_queued],
             ),
+            *self.version_problem_groups(),
         ]
         return [(heading, lines) for heading, lines in groups if lines]
+
+    def version_problem_groups(self) -> list[tuple[str, list[str]]]:
+        return [
+            (
+                "Versions whose original is missing (lost!)",
+                [f"version {v}: original {sha}" for v, sha in self.lost_version_originals.items()],
+            ),
+            (
+                "Earlier versions with missing derived files",
+                [
+                    f"version {v}: {', '.join(names)}"
+                    for v, names in self.missing_version_derived.items()
+                ],
+            ),
+            (
+                "Derived folders of versions that are not earlier versions",
+                [f"versions/{folder}" for folder in self.orphan_version_derived],
+            ),
+            (
+                "Versions stuck in processing or queued for long",
+                [f"version {v}: {why}" for v, why in self.stuck_versions.items()],
+            ),
+        ]
 
     def notes(self) -> list[str]:
         """Facts worth knowing that are not problems (they do not fail the check)."""
@@ -105,6 +136,10 @@ class CheckReport:
             f"item {i} is failed because its original {LOST_CODES[code]}; restore the file "
             f"and run `flask --app archive reprocess {i}`"
             for i, code in self.recorded_losses.items()
+        ]
+        notes += [
+            f"version {v} is failed because its original {LOST_CODES[code]}"
+            for v, code in self.recorded_version_losses.items()
         ]
         if self.queue_error:
             notes.append(f"queue not checked for lost items: {self.queue_error}")

@@ -19,8 +19,10 @@ from archive.models.programme import (
     TalkDeck,
     TalkSpeaker,
 )
+from archive.models.shares import ShareLink, ShareMiss, share_link_items
 from archive.models.signins import SignIn, SignInAttempt
 from archive.models.users import ROLES, ApiToken, Organisation, User
+from archive.models.versions import ItemVersion
 from archive.vocabulary import ItemKind, ItemState, OcrReason, OcrState, Role, Visibility
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "Grant",
     "Item",
     "ItemKind",
+    "ItemVersion",
     "ItemState",
     "OcrReason",
     "OcrState",
@@ -45,6 +48,8 @@ __all__ = [
     "Presentation",
     "ProgrammeSession",
     "Role",
+    "ShareLink",
+    "ShareMiss",
     "Talk",
     "TalkDeck",
     "TalkSpeaker",
@@ -52,4 +57,5 @@ __all__ = [
     "SignInAttempt",
     "User",
     "Visibility",
+    "share_link_items",
 ]

@@ -6,6 +6,7 @@ upload, the API and the audit log can refer to "item 42" without saying which ki
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -56,6 +57,8 @@ class Item(db.Model):
     processed_at: Mapped[datetime | None]
     # Set when the search index holds this item's current documents; None means "to index".
     indexed_at: Mapped[datetime | None]
+    # The number of the version whose file the columns above describe (see ItemVersion).
+    version_number: Mapped[int] = mapped_column(default=1)
 
     # Text recognition (archive.ingest.recognition), a step after the item is ready.
     ocr_state: Mapped[str | None] = mapped_column(String(20), index=True)
@@ -67,10 +70,22 @@ class Item(db.Model):
 
     event: Mapped[Event] = relationship()
     uploaded_by: Mapped[User | None] = relationship()
+    # ItemVersion (models/versions.py) imports this module; SQLAlchemy resolves the name.
+    versions: Mapped[list[ItemVersion]] = relationship(  # noqa: F821
+        back_populates="item",
+        cascade="all, delete-orphan",
+        order_by="ItemVersion.number",
+        passive_deletes=True,
+    )
 
     @property
     def display_title(self) -> str:
         return self.title or self.original_filename
+
+    @property
+    def current_version(self) -> ItemVersion | None:  # noqa: F821
+        """The version row of the file the item shows now."""
+        return next((v for v in self.versions if v.number == self.version_number), None)
 
 
 class Presentation(Item):
@@ -118,6 +133,25 @@ class Photo(Item):
     ocr_text: Mapped[str | None] = mapped_column(Text)
     # Words recognised with low confidence: searchable, never offered as "did you mean".
     ocr_unsure: Mapped[str | None] = mapped_column(Text)
+    photographer: Mapped[str | None] = mapped_column(String(200))  # from EXIF
+
+    @property
+    def credit(self) -> str | None:
+        """Who took the photo: EXIF's photographer, else a credit in the caption
+        ("Photo: Ann Lee", "Фото: А. Иванов", "© Ann Lee")."""
+        return self.photographer or photographer_in_caption(self.title)
+
+
+CAPTION_CREDIT = re.compile(
+    r"(?:photo(?:graph)?\s*(?:by\b|:)|фото(?:граф)?\s*:|foto(?:qraf)?\s*:|©)\s*"
+    r"(?P<name>[^()\[\]|,;:]{2,80}?)\s*(?:[)\]|,;]|\.?\s*$)",
+    re.IGNORECASE,
+)
+
+
+def photographer_in_caption(caption: str | None) -> str | None:
+    match = CAPTION_CREDIT.search(caption or "")
+    return match.group("name").strip() if match else None
 
 
 class Page(db.Model):

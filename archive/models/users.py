@@ -27,6 +27,8 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Whether its partners may make share links to what they see (an admin decides).
+    may_share: Mapped[bool] = mapped_column(default=False)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
@@ -54,6 +56,8 @@ class User(UserMixin, db.Model):
     session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The interface language chosen by the person (None: follow the browser).
+    locale: Mapped[str | None] = mapped_column(String(10))
 
     organisation: Mapped[Organisation | None] = relationship(back_populates="users")
     tokens: Mapped[list[ApiToken]] = relationship(

@@ -4,6 +4,11 @@
       -> extract_item(id, worker)   claim with a lease, extract and save: ready | failed
       -> index_pending()            every ready item whose documents are not written yet,
                                     in batches, one run at a time
+    new version of an item (queued, committed)                ingest.versions
+      -> extract_version(id, worker)  extracted beside the current one; when ready it
+                                    becomes current, and index_pending replaces the item's
+                                    documents in one commit (the old version is found
+                                    until then)
       -> recognise_item(id, worker) text recognition of scanned pages, unreadable text
                                     layers and photos of slides, after the item is ready,
                                     in slices of time; re-indexed when text is added
@@ -16,8 +21,8 @@ and deletions bring the index up to date with `reindex_items` and `remove_items`
 
 The pipeline knows nothing of the queue: `tasks.py` calls it, never the reverse. Its steps
 live in the modules of this package: `claims` (claims and leases), `processing`,
-`recognition`, `index` (the index writes) and `recovery` (what dead workers left behind);
-this module names the whole of it.
+`versions` (new versions of items), `recognition`, `index` (the index writes) and
+`recovery` (what dead workers left behind); this module names the whole of it.
 """
 
 from archive.pipeline.claims import (
@@ -45,6 +50,7 @@ from archive.pipeline.processing import (
     process_item,
     process_items,
     reprocess_item,
+    requeue_failed,
 )
 from archive.pipeline.recognition import (
     recognise_item,
@@ -66,8 +72,20 @@ from archive.pipeline.recovery import (
     unindexed_items,
     worker_dead,
 )
+from archive.pipeline.versions import (
+    earlier_versions,
+    extract_version,
+    process_version,
+    reprocess_versions,
+    version_item,
+)
 
 __all__ = [
+    "earlier_versions",
+    "extract_version",
+    "process_version",
+    "reprocess_versions",
+    "version_item",
     "extraction_seconds",
     "keep_claim",
     "INDEX_BATCH",
@@ -101,6 +119,7 @@ __all__ = [
     "remove_stale_temp",
     "reprocess_item",
     "request_recognition",
+    "requeue_failed",
     "requeue_unfinished",
     "unindexed_items",
     "worker_dead",

@@ -1,5 +1,5 @@
-"""Claims and leases: an item is processed by one worker at a time, and a claim whose
-worker died or whose lease ran out can be taken again."""
+"""Claims and leases: an item (or a new version of one) is processed by one worker at a
+time, and a claim whose worker died or whose lease ran out can be taken again."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ from flask import current_app
 from sqlalchemy import or_, update
 
 from archive.extensions import db
-from archive.models import Item, ItemState
+from archive.models import Item, ItemState, ItemVersion
 from archive.models.common import utcnow
 
 logger = logging.getLogger(__name__)
 
 LEASE_GRACE_S = 120
 MAX_ATTEMPTS = 3
+
+# What a worker claims: an item's file, or a new version of an item (processed beside it).
+Claimable = type[Item] | type[ItemVersion]
 
 
 def lease_seconds() -> int:
@@ -33,22 +36,22 @@ def extraction_seconds() -> int:
     return current_app.config["EXTRACT_TIMEOUT_S"] + LEASE_GRACE_S
 
 
-def claim(item_id: int, worker: str) -> bool:
-    """Atomically take a queued item (or one whose lease ran out) for this worker.
+def claim(item_id: int, worker: str, model: Claimable = Item) -> bool:
+    """Atomically take a queued item or version (or one whose lease ran out) for this worker.
 
     An atomic `queued -> processing` update means two deliveries of the same task, or two
-    workers, never process one item at once.
+    workers, never process one file at once.
     """
     now = utcnow()
-    expired = (Item.status == ItemState.PROCESSING) & (Item.lease_until < now)
+    expired = (model.status == ItemState.PROCESSING) & (model.lease_until < now)
     result = db.session.execute(
-        update(Item)
-        .where(Item.id == item_id, or_(Item.status == ItemState.QUEUED, expired))
+        update(model)
+        .where(model.id == item_id, or_(model.status == ItemState.QUEUED, expired))
         .values(
             status=ItemState.PROCESSING,
             claimed_by=worker,
             lease_until=now + timedelta(seconds=lease_seconds()),
-            attempts=Item.attempts + 1,
+            attempts=model.attempts + 1,
         )
         .execution_options(synchronize_session=False)
     )
@@ -57,9 +60,10 @@ def claim(item_id: int, worker: str) -> bool:
 
 
 @contextmanager
-def keep_claim(item_id: int, worker: str) -> Iterator[None]:
-    """Renew this worker's lease on the item every third of a lease while the block runs,
-    from a thread with its own session; a renewal that fails is logged and tried again."""
+def keep_claim(item_id: int, worker: str, model: Claimable = Item) -> Iterator[None]:
+    """Renew this worker's lease on the item (or version) every third of a lease while the
+    block runs, from a thread with its own session; a renewal that fails is logged and tried
+    again."""
     app = current_app._get_current_object()
     period = lease_seconds() / 3
     stop = threading.Event()
@@ -69,15 +73,17 @@ def keep_claim(item_id: int, worker: str) -> Iterator[None]:
             while not stop.wait(period):
                 try:
                     db.session.execute(
-                        update(Item)
-                        .where(Item.id == item_id, Item.claimed_by == worker)
-                        .where(Item.status == ItemState.PROCESSING)
+                        update(model)
+                        .where(model.id == item_id, model.claimed_by == worker)
+                        .where(model.status == ItemState.PROCESSING)
                         .values(lease_until=utcnow() + timedelta(seconds=lease_seconds()))
                         .execution_options(synchronize_session=False)
                     )
                     db.session.commit()
                 except Exception:
-                    logger.exception("could not renew the claim on item %d", item_id)
+                    logger.exception(
+                        "could not renew the claim on %s %d", model.__tablename__, item_id
+                    )
                     db.session.rollback()
             db.session.remove()
 

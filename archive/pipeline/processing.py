@@ -32,23 +32,26 @@ def extract_item(item_id: int, worker: str) -> str | None:
     if not claim(item_id, worker):
         return None
     item = db.session.get(Item, item_id)
-    filename = item.original_filename  # read now: after a database error the row is unusable
+    # Read now: after a database error the row is unusable.
+    filename, sha = item.original_filename, item.sha256
     try:
         with keep_claim(item_id, worker):
             extract_and_save(item)
     except IngestError as exc:
-        return fail(item_id, exc.code, str(exc))
+        return fail(item_id, exc.code, str(exc), sha)
     except Exception as exc:  # a bug must fail this item, not the worker
         logger.exception("processing item %d failed unexpectedly", item_id)
-        return fail(item_id, "internal", f"{filename}: internal error ({type(exc).__name__})")
+        return fail(item_id, "internal", f"{filename}: internal error ({type(exc).__name__})", sha)
     return ItemState.READY
 
 
-def fail(item_id: int, code: str, message: str) -> str:
-    """Mark the item failed and take any earlier version of it out of search."""
-    mark_failed(item_id, code, message)
-    remove_items([item_id])
-    return ItemState.FAILED
+def fail(item_id: int, code: str, message: str, sha256: str | None = None) -> str:
+    """Mark the item failed and take its stale pages out of search; nothing is recorded
+    when a newer version became current while this file was extracted."""
+    if mark_failed(item_id, code, message, sha256):
+        remove_items([item_id])
+        return ItemState.FAILED
+    return ItemState.READY
 
 
 def process_item(item_id: int, worker: str) -> str | None:
@@ -103,6 +106,17 @@ def reprocess_item(item_id: int) -> tuple[str, str | None]:
     item = db.session.get(Item, item_id)
     db.session.refresh(item)
     return item.status, item.error
+
+
+def requeue_failed(item_id: int) -> bool:
+    """Queue a failed item for another try (the caller commits, then enqueues it); False when
+    the item is not failed (it was retried meanwhile, or succeeded)."""
+    result = db.session.execute(
+        update(Item)
+        .where(Item.id == item_id, Item.status == ItemState.FAILED)
+        .values(status=ItemState.QUEUED, error=None, error_code=None, attempts=0)
+    )
+    return result.rowcount == 1
 
 
 def import_folder(

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from archive.extensions import db
 from archive.ingest import ocrstate
-from archive.models import Item, ItemState
+from archive.models import Item, ItemState, ItemVersion
 from archive.models.common import utcnow
-from archive.pipeline.claims import MAX_ATTEMPTS, extraction_seconds
+from archive.pipeline.claims import MAX_ATTEMPTS, Claimable, extraction_seconds
 from archive.services import current_storage
 
 logger = logging.getLogger(__name__)
@@ -30,14 +30,15 @@ class Recovery:
     to_index: list[int] = field(default_factory=list)
     to_recognise: list[int] = field(default_factory=list)
     removed_temp: list[str] = field(default_factory=list)
+    versions_to_process: list[int] = field(default_factory=list)
 
 
 def recover(host: str, at_start: bool, queue_empty: bool = False) -> Recovery:
     """Find what to hand to the queue again; the one routine for worker start and sweeps.
 
-    At a worker's start every queued item is sent again (the claim makes copies no-ops) and
-    every unindexed item is indexed at once; a periodic sweep only takes items that the
-    queue seems to have lost and those that finished long enough ago.
+    At a worker's start every queued item and version is sent again (the claim makes copies
+    no-ops) and every unindexed item is indexed at once; a periodic sweep only takes work
+    that the queue seems to have lost and items that finished long enough ago.
     """
     if at_start:
         return Recovery(
@@ -45,12 +46,14 @@ def recover(host: str, at_start: bool, queue_empty: bool = False) -> Recovery:
             unindexed_items(timedelta(0)),
             recognitions_to_resume(host, True),
             remove_stale_temp(),
+            requeue_unfinished(host, ItemVersion),
         )
     return Recovery(
         recoverable_items(host, queue_empty),
         unindexed_items(STALE_QUEUED),
         recognitions_to_resume(host, queue_empty),
         remove_stale_temp(),
+        recoverable_items(host, queue_empty, ItemVersion),
     )
 
 
@@ -63,43 +66,47 @@ def recognitions_to_resume(host: str, all_pending: bool) -> list[int]:
     return sorted(ids)
 
 
-def requeue_unfinished(host: str) -> list[int]:
-    """At worker start: every queued item, plus abandoned ones, to be (re-)enqueued."""
-    abandoned = release_abandoned(host)
-    queued = db.session.scalars(select(Item.id).where(Item.status == ItemState.QUEUED)).all()
+def requeue_unfinished(host: str, model: Claimable = Item) -> list[int]:
+    """At worker start: every queued item (or version), plus abandoned ones, to be
+    (re-)enqueued."""
+    abandoned = release_abandoned(host, model)
+    queued = db.session.scalars(select(model.id).where(model.status == ItemState.QUEUED)).all()
     return sorted(set(queued) | set(abandoned))
 
 
-def recoverable_items(host: str, queue_empty: bool = False) -> list[int]:
-    """Periodic sweep: abandoned items, and queued items the queue seems to have lost."""
-    ids = set(release_abandoned(host))
+def recoverable_items(host: str, queue_empty: bool = False, model: Claimable = Item) -> list[int]:
+    """Periodic sweep: abandoned items (or versions), and queued ones the queue seems to
+    have lost (a version is queued when it is created)."""
+    ids = set(release_abandoned(host, model))
     if queue_empty:
         cutoff = utcnow() - STALE_QUEUED
-        lost = Item.status == ItemState.QUEUED, Item.updated_at < cutoff
-        ids |= set(db.session.scalars(select(Item.id).where(*lost)))
+        queued_at = model.updated_at if model is Item else model.created_at
+        lost = model.status == ItemState.QUEUED, queued_at < cutoff
+        ids |= set(db.session.scalars(select(model.id).where(*lost)))
     return sorted(ids)
 
 
-def release_abandoned(host: str) -> list[int]:
-    """Put items back in the queue whose worker died (on this host) or whose lease ran out;
-    an item that keeps killing its worker fails after MAX_ATTEMPTS."""
+def release_abandoned(host: str, model: Claimable = Item) -> list[int]:
+    """Put items (or versions) back in the queue whose worker died (on this host) or whose
+    lease ran out; one that keeps killing its worker fails after MAX_ATTEMPTS."""
     now = utcnow()
     released = []
-    processing = select(Item).where(Item.status == ItemState.PROCESSING)
-    for item in db.session.scalars(processing):
-        if not (lease_expired(item, now) or worker_dead(item, host)):
+    processing = select(model).where(model.status == ItemState.PROCESSING)
+    for row in db.session.scalars(processing):
+        if not (lease_expired(row, now) or worker_dead(row, host)):
             continue
-        if item.attempts >= MAX_ATTEMPTS:
-            item.status, item.error_code = ItemState.FAILED, "interrupted"
-            item.error = (
-                f"{item.original_filename}: processing was interrupted {item.attempts} times "
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status, row.error_code = ItemState.FAILED, "interrupted"
+            row.error = (
+                f"{row.original_filename}: processing was interrupted {row.attempts} times "
                 "(the worker stopped while working on it)"
             )
         else:
-            item.status = ItemState.QUEUED
-            released.append(item.id)
-        logger.warning("item %d abandoned by %s: now %s", item.id, item.claimed_by, item.status)
-        item.claimed_by = item.lease_until = None
+            row.status = ItemState.QUEUED
+            released.append(row.id)
+        name = model.__tablename__
+        logger.warning("%s %d abandoned by %s: now %s", name, row.id, row.claimed_by, row.status)
+        row.claimed_by = row.lease_until = None
     db.session.commit()
     return released
 

@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from archive.extensions import db
+from archive.fulltext.messages import Message, first_message
 from archive.models import Event, Presentation, ProgrammeSession, Talk, TalkDeck, TalkSpeaker
 from archive.programme.clock import check_zone
 from archive.programme.drafts import Problems, ProgrammeDraft, SessionDraft, TalkDraft
@@ -38,6 +39,17 @@ class ImportSummary:
     def __str__(self) -> str:
         return f"{self.sessions} sessions, {self.talks} talks, {self.decks} decks attached"
 
+    @property
+    def sentence(self) -> Message:
+        """What a page says after the import (counts as values: no plural forms needed)."""
+        return Message(
+            "Programme imported. Sessions: %(sessions)s, talks: %(talks)s, decks attached: "
+            "%(decks)s.",
+            sessions=self.sessions,
+            talks=self.talks,
+            decks=self.decks,
+        )
+
 
 def decks_by_file_name(event: Event) -> DeckResolver:
     """Resolve a `file` by the original file name of one of the event's presentations."""
@@ -55,11 +67,20 @@ def decks_by_file_name(event: Event) -> DeckResolver:
         found = by_name.get(name, [])
         if not found:
             raise ValueError(
-                f"this event has no presentation named {file!r}: upload it first, "
-                "or leave the column empty and attach the deck later"
+                Message(
+                    "this event has no presentation named %(file)s: upload it first, "
+                    "or leave the column empty and attach the deck later",
+                    file=repr(file),
+                )
             )
         if len(found) > 1:
-            raise ValueError(f"{len(found)} presentations of this event are named {file!r}")
+            raise ValueError(
+                Message(
+                    "%(count)s presentations of this event are named %(file)s",
+                    count=len(found),
+                    file=repr(file),
+                )
+            )
         return found[0]
 
     return resolve
@@ -77,24 +98,30 @@ def check_draft(event: Event, draft: ProgrammeDraft, resolve: DeckResolver, sour
             problems.add(
                 session.where,
                 "day" if session.where.startswith("row") else "start",
-                f"{day:%-d %B %Y} is outside the event's dates "
-                f"({first:%-d %B %Y} to {last:%-d %B %Y})",
+                Message(
+                    "%(day)s is outside the event's dates (%(first)s to %(last)s)",
+                    day=day,
+                    first=first,
+                    last=last,
+                ),
             )
         if session.ends_at - session.starts_at > timedelta(days=1):
-            problems.add(session.where, "end", "a session lasts at most a day")
+            problems.add(session.where, "end", Message("a session lasts at most a day"))
         for t_index, talk in enumerate(session.talks):
             check_talk(session, talk, problems)
             if talk.file:
                 try:
                     decks[(s_index, t_index)] = resolve(talk.file)
                 except ValueError as exc:
-                    problems.add(talk.where, "file", str(exc))
+                    problems.add(talk.where, "file", first_message(exc))
     seen: dict[int, str] = {}
     for key, item_id in decks.items():
         talk = draft.sessions[key[0]].talks[key[1]]
         if item_id in seen:
             problems.add(
-                talk.where, "file", f"the same deck is already the file of {seen[item_id]}"
+                talk.where,
+                "file",
+                Message("the same deck is already the file of %(where)s", where=seen[item_id]),
             )
         seen[item_id] = talk.where
     problems.check()
@@ -108,8 +135,12 @@ def check_talk(session: SessionDraft, talk: TalkDraft, problems: Problems) -> No
         problems.add(
             talk.where,
             "start",
-            f"{talk.starts_at:%H:%M} is outside its session "
-            f"({session.starts_at:%H:%M}–{session.ends_at:%H:%M})",
+            Message(
+                "%(time)s is outside its session (%(start)s–%(end)s)",
+                time=f"{talk.starts_at:%H:%M}",
+                start=f"{session.starts_at:%H:%M}",
+                end=f"{session.ends_at:%H:%M}",
+            ),
         )
 
 

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from archive.fulltext.messages import Message
+
 FALLBACK_ZONE = "UTC"
 ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 DOTTED_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
@@ -20,8 +22,6 @@ NUMBERED_DAY = re.compile(r"(?:day\s*)?(\d{1,2})", re.IGNORECASE)
 CLOCK = re.compile(r"(\d{1,2})(?:[:.h](\d{2})(?::(\d{2}))?)?\s*([ap]\.?m\.?)?", re.IGNORECASE)
 OFFSET = re.compile(r"([+-])?\s*(\d{1,3})(?::(\d{2}))?(?::(\d{2}))?")
 MAX_OFFSET = timedelta(days=2)  # a clock set to the wrong day is fixed in two steps at most
-DAY_FORMS = "a date (2023-07-25 or 25.07.2023) or a day number (Day 2)"
-TIME_FORMS = "a time such as 09:30, 9.30 or 2:15 pm"
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +37,9 @@ def check_zone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"{name!r} is not a time zone (use a name such as Asia/Baku)") from None
+        raise ValueError(
+            Message("%(name)s is not a time zone (use a name such as Asia/Baku)", name=repr(name))
+        ) from None
     return name
 
 
@@ -80,15 +82,24 @@ def parse_day(text: str, first_day: date | None) -> date:
             day, month, year = (int(g) for g in match.groups())
             return date(year, month, day)
     except ValueError:
-        raise ValueError(f"{text!r} is not a real date") from None
+        raise ValueError(Message("%(text)s is not a real date", text=repr(text))) from None
     if match := NUMBERED_DAY.fullmatch(text):
         if first_day is None:
-            raise ValueError(f"{text!r} counts from the event's first day, which is not set")
+            raise ValueError(
+                Message(
+                    "%(text)s counts from the event's first day, which is not set", text=repr(text)
+                )
+            )
         number = int(match.group(1))
         if number < 1:
-            raise ValueError("days are counted from 1")
+            raise ValueError(Message("days are counted from 1"))
         return first_day + timedelta(days=number - 1)
-    raise ValueError(f"{text!r} is not {DAY_FORMS}")
+    raise ValueError(
+        Message(
+            "%(text)s is not a date (2023-07-25 or 25.07.2023) or a day number (Day 2)",
+            text=repr(text),
+        )
+    )
 
 
 def parse_time(text: str) -> time:
@@ -96,16 +107,18 @@ def parse_time(text: str) -> time:
     text = (text or "").strip()
     match = CLOCK.fullmatch(text)
     if not match:
-        raise ValueError(f"{text!r} is not {TIME_FORMS}")
+        raise ValueError(
+            Message("%(text)s is not a time such as 09:30, 9.30 or 2:15 pm", text=repr(text))
+        )
     hour, minute, second = (int(match.group(n) or 0) for n in (1, 2, 3))
     if meridiem := match.group(4):
         if not 1 <= hour <= 12:
-            raise ValueError(f"{text!r}: with am/pm the hour is 1 to 12")
+            raise ValueError(Message("%(text)s: with am/pm the hour is 1 to 12", text=repr(text)))
         hour = hour % 12 + (12 if meridiem.lower().startswith("p") else 0)
     try:
         return time(hour, minute, second)
     except ValueError:
-        raise ValueError(f"{text!r} is not a time of day") from None
+        raise ValueError(Message("%(text)s is not a time of day", text=repr(text))) from None
 
 
 def parse_local_datetime(value: object, zone: ZoneInfo) -> datetime:
@@ -115,11 +128,17 @@ def parse_local_datetime(value: object, zone: ZoneInfo) -> datetime:
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"{value!r} is not a date and time (2023-07-25T09:30)") from None
+            raise ValueError(
+                Message("%(value)s is not a date and time (2023-07-25T09:30)", value=repr(value))
+            ) from None
     if isinstance(value, date) and not isinstance(value, datetime):
-        raise ValueError(f"{value} is a date without a time (write 2023-07-25T09:30)")
+        raise ValueError(
+            Message("%(value)s is a date without a time (write 2023-07-25T09:30)", value=str(value))
+        )
     if not isinstance(value, datetime):
-        raise ValueError(f"{value!r} is not a date and time (2023-07-25T09:30)")
+        raise ValueError(
+            Message("%(value)s is not a date and time (2023-07-25T09:30)", value=repr(value))
+        )
     if value.tzinfo is not None:
         value = value.astimezone(zone).replace(tzinfo=None)
     return value.replace(microsecond=0)
@@ -131,7 +150,10 @@ def parse_offset(text: str) -> int:
     match = OFFSET.fullmatch(cleaned)
     if not match or not cleaned:
         raise ValueError(
-            f"{cleaned!r} is not a correction: write +H:MM or -H:MM (or minutes, e.g. -45)"
+            Message(
+                "%(text)s is not a correction: write +H:MM or -H:MM (or minutes, e.g. -45)",
+                text=repr(cleaned),
+            )
         )
     sign, first, minutes, seconds = match.groups()
     if minutes is None:  # a bare number counts minutes
@@ -139,9 +161,11 @@ def parse_offset(text: str) -> int:
     else:
         total = timedelta(hours=int(first), minutes=int(minutes), seconds=int(seconds or 0))
         if int(minutes) > 59 or int(seconds or 0) > 59:
-            raise ValueError(f"{cleaned!r}: minutes and seconds go up to 59")
+            raise ValueError(
+                Message("%(text)s: minutes and seconds go up to 59", text=repr(cleaned))
+            )
     if total > MAX_OFFSET:
-        raise ValueError(f"{cleaned!r} is more than two days")
+        raise ValueError(Message("%(text)s is more than two days", text=repr(cleaned)))
     return int(total.total_seconds()) * (-1 if sign == "-" else 1)
 
 

@@ -25,6 +25,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from archive.fulltext.messages import Message, first_message
 from archive.programme.clock import parse_day, parse_time
 from archive.programme.drafts import (
     MAX_ROOM,
@@ -37,6 +38,12 @@ from archive.programme.drafts import (
     parse_speakers,
     split_names,
 )
+
+
+def row_label(number: int) -> Message:
+    """Where a problem is in a CSV file: "row 4"."""
+    return Message("row %(number)s", number=number)
+
 
 COLUMNS = (
     "day",
@@ -97,12 +104,18 @@ def read_csv(data: bytes, first_day: date | None, source: str = "the CSV file") 
     reader = csv.reader(io.StringIO(text), dialect=sniff_dialect(text))
     records = [r for r in reader if any(cell.strip() for cell in r)]
     if not records:
-        problems.add("row 1", "day", "the file is empty; the first row names the columns")
+        problems.add(
+            row_label(1), "day", Message("the file is empty; the first row names the columns")
+        )
         problems.check()
     columns = read_header(records[0], problems)
     problems.check()
     if len(records) - 1 > MAX_ROWS:
-        problems.add(f"row {MAX_ROWS + 2}", "day", f"a programme has at most {MAX_ROWS} rows")
+        problems.add(
+            row_label(MAX_ROWS + 2),
+            "day",
+            Message("a programme has at most %(limit)s rows", limit=MAX_ROWS),
+        )
         problems.check()
     rows = []
     for number, record in enumerate(records[1:], start=2):
@@ -111,7 +124,9 @@ def read_csv(data: bytes, first_day: date | None, source: str = "the CSV file") 
         if row is not None:
             rows.append(row)
     if not rows and not problems.found:
-        problems.add("row 2", "session", "the file has a header but no programme rows")
+        problems.add(
+            row_label(2), "session", Message("the file has a header but no programme rows")
+        )
     sessions = [build_session(group, problems) for group in group_rows(rows)]
     problems.check()
     return ProgrammeDraft(sessions=[s for s in sessions if s is not None])
@@ -122,7 +137,9 @@ def decode(data: bytes, problems: Problems) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         problems.add(
-            "row 1", "day", "the file is not UTF-8 text: in the spreadsheet, save as “CSV UTF-8”"
+            row_label(1),
+            "day",
+            Message("the file is not UTF-8 text: in the spreadsheet, save as “CSV UTF-8”"),
         )
         problems.check()
         raise  # not reached: check() raised
@@ -150,21 +167,25 @@ def read_header(header: list[str], problems: Problems) -> list[tuple[int, str]]:
             continue
         if name not in COLUMNS:
             known = ", ".join(COLUMNS)
-            problems.add("row 1", cell.strip(), f"unknown column; the columns are: {known}")
+            problems.add(
+                row_label(1),
+                cell.strip(),
+                Message("unknown column; the columns are: %(columns)s", columns=known),
+            )
         elif name in seen:
-            problems.add("row 1", cell.strip(), "this column appears twice")
+            problems.add(row_label(1), cell.strip(), Message("this column appears twice"))
         else:
             seen.add(name)
             columns.append((index, name))
     for name in REQUIRED:
         if name not in seen:
-            problems.add("row 1", name, "this column is required")
+            problems.add(row_label(1), name, Message("this column is required"))
     return columns
 
 
 def read_row(number: int, cells: dict[str, str], first_day, problems: Problems) -> Row | None:
     """One row's values, or None after recording what is wrong with it."""
-    where = f"row {number}"
+    where = row_label(number)
     before = len(problems.found)
     values: dict = {}
     for column, parse in (
@@ -174,27 +195,35 @@ def read_row(number: int, cells: dict[str, str], first_day, problems: Problems) 
     ):
         try:
             if column != "end" and not cells.get(column):
-                raise ValueError("this column must be filled in")
+                raise ValueError(Message("this column must be filled in"))
             values[column] = parse(cells.get(column, ""))
         except ValueError as exc:
-            problems.add(where, column, str(exc))
+            problems.add(where, column, first_message(exc))
     for column, limit in (("session", MAX_TITLE), ("talk", MAX_TITLE), ("room", MAX_ROOM)):
         if len(cells.get(column, "")) > limit:
-            problems.add(where, column, f"longer than {limit} characters")
+            problems.add(where, column, Message("longer than %(limit)s characters", limit=limit))
     if not cells.get("session"):
-        problems.add(where, "session", "every row needs the title of its session")
+        problems.add(where, "session", Message("every row needs the title of its session"))
     try:
         speakers = parse_speakers(cells.get("speakers", ""), cells.get("organisation", ""))
     except ValueError as exc:
-        problems.add(where, "speakers", str(exc))
+        problems.add(where, "speakers", first_message(exc))
         speakers = []
     if speakers and not cells.get("talk"):
-        problems.add(where, "talk", "speakers are given, so the talk needs a title")
+        problems.add(where, "talk", Message("speakers are given, so the talk needs a title"))
     if cells.get("file") and not cells.get("talk"):
-        problems.add(where, "talk", "a file is given, so the talk needs a title")
+        problems.add(where, "talk", Message("a file is given, so the talk needs a title"))
     start, end = values.get("start"), values.get("end")
     if start is not None and end is not None and end <= start:
-        problems.add(where, "end", f"{end:%H:%M} is not after the start {start:%H:%M}")
+        problems.add(
+            where,
+            "end",
+            Message(
+                "%(end)s is not after the start %(start)s",
+                end=f"{end:%H:%M}",
+                start=f"{start:%H:%M}",
+            ),
+        )
     if len(problems.found) > before:
         return None
     return Row(
@@ -227,16 +256,19 @@ def build_session(group: Group, problems: Problems) -> SessionDraft | None:
     ends = [r.end for r in rows if r.end is not None]
     if not ends:
         problems.add(
-            f"row {first.number}",
+            row_label(first.number),
             "end",
-            f"session “{first.session}” needs an end time on at least one of its rows",
+            Message(
+                "session “%(title)s” needs an end time on at least one of its rows",
+                title=first.session,
+            ),
         )
         return None
     start, end = min(r.start for r in rows), max(ends)
     talk_rows = [r for r in rows if r.talk]
     shared = len(talk_rows) > 1 and len({r.start for r in talk_rows}) == 1
     if end <= start:
-        problems.add(f"row {first.number}", "end", "the session ends before it starts")
+        problems.add(row_label(first.number), "end", Message("the session ends before it starts"))
         return None
     return SessionDraft(
         title=first.session,
@@ -251,9 +283,9 @@ def build_session(group: Group, problems: Problems) -> SessionDraft | None:
                 starts_at=None if shared else datetime.combine(r.day, r.start),
                 speakers=r.speakers,
                 file=r.file,
-                where=f"row {r.number}",
+                where=row_label(r.number),
             )
             for r in talk_rows
         ],
-        where=f"row {first.number}",
+        where=row_label(first.number),
     )

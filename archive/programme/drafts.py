@@ -12,12 +12,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from archive.fulltext.messages import Message
+
 SPEAKER_WITH_ORG = re.compile(r"^(?P<name>[^()]*?)\s*\((?P<org>[^()]*)\)\s*$")
 LIST_SEPARATORS = re.compile(r"\s*[;\n]\s*")
 MAX_TITLE = 500
 MAX_NAME = 200
 MAX_ORG = 300
 MAX_ROOM = 200
+THE_FILE = Message("the file")  # where a problem of the whole file is
 
 
 class ProgrammeError(ValueError):
@@ -28,14 +31,27 @@ class ProgrammeError(ValueError):
 class Problem:
     """One thing wrong in an imported file: where (row or entry), which column, what."""
 
-    where: str  # "row 4", or "session 2, talk 1"
+    where: str  # "row 4", or "session 2, talk 1" (a Message, in English as a str)
     column: str
-    message: str
+    message: str  # a Message too, so that pages show it in the reader's language
 
     def __str__(self) -> str:
+        return str(self.sentence)
+
+    @property
+    def sentence(self) -> Message:
         # Rows of a CSV have columns; entries of an event.toml have fields.
-        word = "column" if self.where.startswith("row") else "field"
-        return f"{self.where}, {word} {self.column}: {self.message}"
+        where, column, message = self.where, self.column, self.message
+        if where.startswith("row"):
+            return Message(
+                "%(where)s, column %(column)s: %(message)s",
+                where=where,
+                column=column,
+                message=message,
+            )
+        return Message(
+            "%(where)s, field %(column)s: %(message)s", where=where, column=column, message=message
+        )
 
 
 class ProgrammeImportError(ProgrammeError):
@@ -117,12 +133,17 @@ def parse_speakers(speakers: str | list, organisation: str = "") -> list[Speaker
             draft.organisation = org
     elif orgs:
         raise ValueError(
-            f"{len(orgs)} organisations for {len(drafts)} speakers: give one for all, or one "
-            "per speaker in the same order (separated by ;), or write “Name (Organisation)”"
+            Message(
+                "%(organisations)s organisations for %(speakers)s speakers: give one for all, "
+                "or one per speaker in the same order (separated by ;), or write "
+                "“Name (Organisation)”",
+                organisations=len(orgs),
+                speakers=len(drafts),
+            )
         )
     for draft in drafts:
-        check_length(draft.name, MAX_NAME, "a speaker's name")
-        check_length(draft.organisation, MAX_ORG, "an organisation")
+        check_length(draft.name, MAX_NAME, Message("a speaker's name"))
+        check_length(draft.organisation, MAX_ORG, Message("an organisation"))
     return drafts
 
 
@@ -131,19 +152,23 @@ def speaker_draft(entry) -> SpeakerDraft:
     if isinstance(entry, dict):
         name = str(entry.get("name", "")).strip()
         if not name:
-            raise ValueError("a speaker table needs a name")
+            raise ValueError(Message("a speaker table needs a name"))
         return SpeakerDraft(name, str(entry.get("organisation", "")).strip())
     text = str(entry).strip()
     if match := SPEAKER_WITH_ORG.match(text):
         return SpeakerDraft(match.group("name").strip(), match.group("org").strip())
     if "(" in text or ")" in text:
-        raise ValueError(f"{text!r}: write a speaker as Name (Organisation)")
+        raise ValueError(
+            Message("%(text)s: write a speaker as Name (Organisation)", text=repr(text))
+        )
     return SpeakerDraft(text)
 
 
-def check_length(text: str, limit: int, what: str) -> str:
+def check_length(text: str, limit: int, what: Message) -> str:
     if len(text) > limit:
-        raise ValueError(f"{what} is longer than {limit} characters")
+        raise ValueError(
+            Message("%(what)s is longer than %(limit)s characters", what=what, limit=limit)
+        )
     return text
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from archive.extensions import db
+from archive.fulltext.messages import Message, first_message
 from archive.models import Event, Presentation, ProgrammeSession, Talk, TalkDeck, TalkSpeaker
 from archive.programme.drafts import (
     MAX_ROOM,
@@ -45,17 +46,23 @@ class TalkFields:
 def check_session_fields(event: Event, fields: SessionFields) -> tuple[datetime, datetime]:
     """The session's local start and end; ProgrammeError says what is wrong."""
     if not fields.title.strip():
-        raise ProgrammeError("a session needs a title")
+        raise ProgrammeError(Message("a session needs a title"))
     if len(fields.title.strip()) > MAX_TITLE or len(fields.room.strip()) > MAX_ROOM:
-        raise ProgrammeError(f"the title or room is too long (at most {MAX_TITLE} characters)")
+        raise ProgrammeError(
+            Message("the title or room is too long (at most %(limit)s characters)", limit=MAX_TITLE)
+        )
     first, last = event.start_date, event.end_date or event.start_date
     if first and last and not first <= fields.day <= last:
         raise ProgrammeError(
-            f"{fields.day:%-d %B %Y} is outside the event's dates "
-            f"({first:%-d %B %Y} to {last:%-d %B %Y})"
+            Message(
+                "%(day)s is outside the event's dates (%(first)s to %(last)s)",
+                day=fields.day,
+                first=first,
+                last=last,
+            )
         )
     if fields.end <= fields.start:
-        raise ProgrammeError("the session must end after it starts")
+        raise ProgrammeError(Message("the session must end after it starts"))
     return datetime.combine(fields.day, fields.start), datetime.combine(fields.day, fields.end)
 
 
@@ -108,8 +115,12 @@ def check_talks_inside(session: ProgrammeSession) -> None:
             session.starts_at <= talk.starts_at < session.ends_at
         ):
             raise ProgrammeError(
-                f"the talk “{talk.title}” at {talk.starts_at:%H:%M} would fall outside the "
-                "session: change its time first"
+                Message(
+                    "the talk “%(title)s” at %(time)s would fall outside the session: "
+                    "change its time first",
+                    title=talk.title,
+                    time=f"{talk.starts_at:%H:%M}",
+                )
             )
 
 
@@ -164,16 +175,22 @@ def move_session(session: ProgrammeSession, direction: str) -> bool:
 
 def check_talk_fields(session: ProgrammeSession, fields: TalkFields) -> datetime | None:
     if not fields.title.strip():
-        raise ProgrammeError("a talk needs a title")
+        raise ProgrammeError(Message("a talk needs a title"))
     if len(fields.title.strip()) > MAX_TITLE:
-        raise ProgrammeError(f"the title is longer than {MAX_TITLE} characters")
+        raise ProgrammeError(
+            Message("the title is longer than %(limit)s characters", limit=MAX_TITLE)
+        )
     if fields.start is None:
         return None
     starts_at = datetime.combine(session.starts_at.date(), fields.start)
     if not session.starts_at <= starts_at < session.ends_at:
         raise ProgrammeError(
-            f"{fields.start:%H:%M} is outside the session "
-            f"({session.starts_at:%H:%M}–{session.ends_at:%H:%M})"
+            Message(
+                "%(time)s is outside the session (%(start)s–%(end)s)",
+                time=f"{fields.start:%H:%M}",
+                start=f"{session.starts_at:%H:%M}",
+                end=f"{session.ends_at:%H:%M}",
+            )
         )
     return starts_at
 
@@ -182,7 +199,7 @@ def speakers_from(text: str) -> list[TalkSpeaker]:
     try:
         drafts = parse_speakers(text)
     except ValueError as exc:
-        raise ProgrammeError(f"speakers: {exc}") from None
+        raise ProgrammeError(Message("speakers: %(reason)s", reason=first_message(exc))) from None
     return [
         TalkSpeaker(position=n, name=d.name, organisation=d.organisation)
         for n, d in enumerate(drafts)
@@ -270,7 +287,7 @@ def attachable_decks(event: Event, talk: Talk) -> list[tuple[Presentation, Talk 
 def attach_deck(talk: Talk, deck: Presentation) -> None:
     """Attach a deck of the talk's event to it (taking it from another talk if needed)."""
     if deck.event_id != talk.session.event_id:
-        raise ProgrammeError("that presentation belongs to another event")
+        raise ProgrammeError(Message("that presentation belongs to another event"))
     link = db.session.get(TalkDeck, deck.id)
     if link is not None and link.talk_id == talk.id:
         return

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import tomllib
 
+from archive.fulltext.messages import Message
 from archive.models import Event
 from archive.programme.applying import DeckResolver, ImportSummary, apply_draft, decks_by_file_name
 from archive.programme.csvformat import read_csv
-from archive.programme.drafts import Problem, ProgrammeDraft, ProgrammeImportError
+from archive.programme.drafts import THE_FILE, Problem, ProgrammeDraft, ProgrammeImportError
 from archive.programme.tomlformat import has_sessions, read_toml
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -27,17 +28,21 @@ def import_programme(
 
 def read_programme(event: Event, data: bytes, filename: str, source: str) -> ProgrammeDraft:
     if len(data) > MAX_BYTES:
-        fail(source, "size", f"a programme file is at most {MAX_BYTES // (1024 * 1024)} MB")
+        fail(
+            source,
+            "size",
+            Message("a programme file is at most %(size)s MB", size=MAX_BYTES // (1024 * 1024)),
+        )
     if not looks_like_toml(filename, data):
         return read_csv(data, event.start_date, source)
     try:
         parsed = tomllib.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        fail(source, "encoding", "the file is not UTF-8 text")
+        fail(source, "encoding", Message("the file is not UTF-8 text"))
     except tomllib.TOMLDecodeError as exc:
-        fail(source, "syntax", f"not valid TOML ({exc})")
+        fail(source, "syntax", Message("not valid TOML (%(reason)s)", reason=str(exc)))
     if not has_sessions(parsed):
-        fail(source, "sessions", "the file has no [[sessions]]")
+        fail(source, "sessions", Message("the file has no [[sessions]]"))
     return read_toml(parsed, event.timezone, source)
 
 
@@ -51,5 +56,5 @@ def looks_like_toml(filename: str, data: bytes) -> bool:
     return b"[[sessions]]" in data
 
 
-def fail(source: str, column: str, message: str):
-    raise ProgrammeImportError([Problem("the file", column, message)], source)
+def fail(source: str, column: str, message: Message):
+    raise ProgrammeImportError([Problem(THE_FILE, column, message)], source)

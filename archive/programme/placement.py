@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.models import CameraOffset, Event, Photo, PhotoPlacement, ProgrammeSession, User
 from archive.programme.clock import local_to_utc, utc_to_local, zone_of
 from archive.programme.drafts import ProgrammeError
@@ -30,10 +31,10 @@ from archive.programme.drafts import ProgrammeError
 IN_SESSION, BEFORE, BETWEEN, AFTER, UNDATED = "session", "before", "between", "after", "undated"
 UNPLACED_GROUPS = (BEFORE, BETWEEN, AFTER, UNDATED)
 GROUP_LABELS = {
-    BEFORE: "Before the sessions",
-    BETWEEN: "Between sessions",
-    AFTER: "After the sessions",
-    UNDATED: "Without a capture time",
+    BEFORE: Message("Before the sessions"),
+    BETWEEN: Message("Between sessions"),
+    AFTER: Message("After the sessions"),
+    UNDATED: Message("Without a capture time"),
 }
 
 
@@ -47,8 +48,11 @@ class CameraKey:
 
     @property
     def label(self) -> str:
-        name = " ".join(p for p in (self.make, self.model) if p) or "Unknown camera"
-        return f"{name} (serial {self.serial})" if self.serial else name
+        """The camera's name (a `Message` where words are the archive's, to translate)."""
+        name = " ".join(p for p in (self.make, self.model) if p) or Message("Unknown camera")
+        if self.serial:
+            return Message("%(camera)s (serial %(serial)s)", camera=name, serial=self.serial)
+        return name
 
 
 def camera_key(photo: Photo) -> CameraKey:
@@ -304,7 +308,7 @@ def move_photos(event: Event, photo_ids: list[int], session_id: int | None, user
     if session_id is not None:
         target = db.session.get(ProgrammeSession, session_id)
         if target is None or target.event_id != event.id:
-            raise ProgrammeError("that session is not part of this event's programme")
+            raise ProgrammeError(Message("that session is not part of this event's programme"))
     db.session.execute(delete(PhotoPlacement).where(PhotoPlacement.item_id.in_(photos)))
     if session_id is not None:
         placed_by = user.id if getattr(user, "id", None) else None

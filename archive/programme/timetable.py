@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.models import Event, Photo, Presentation, ProgrammeSession, Talk
 from archive.programme.clock import utc_offset_label, utc_to_local, zone_of
 from archive.programme.placement import (
@@ -186,8 +187,14 @@ def arrange_days(event, sessions, views, unplaced, between) -> list[DayView]:
 def session_label(
     session: ProgrammeSession, numbers: dict[date, int], talk: Talk | None = None
 ) -> str:
-    """How a hit names its place in the programme: "Day 2, 10:30, Panel: digital identity"."""
+    """How a hit names its place in the programme: "Day 2, 10:30, Panel: digital identity"
+    (a `Message`: English in the index, the reader's language on a page)."""
     start = (talk.starts_at if talk is not None else None) or session.starts_at
     number = numbers.get(session.starts_at.date())
-    day = f"Day {number}, " if number else f"{session.starts_at:%-d %B %Y}, "
-    return f"{day}{start:%H:%M}, {session.title}"
+    time = f"{start:%H:%M}"
+    if number:
+        return Message(
+            "Day %(number)s, %(time)s, %(title)s", number=number, time=time, title=session.title
+        )
+    day = session.starts_at.date()
+    return Message("%(day)s, %(time)s, %(title)s", day=day, time=time, title=session.title)

@@ -24,10 +24,12 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from pathlib import PurePosixPath
 
+from archive.fulltext.messages import Message, first_message
 from archive.programme.clock import check_zone, parse_local_datetime, parse_time, zone_of
 from archive.programme.drafts import (
     MAX_ROOM,
     MAX_TITLE,
+    THE_FILE,
     Problems,
     ProgrammeDraft,
     SessionDraft,
@@ -53,11 +55,11 @@ def read_toml(data: dict, zone_name: str, source: str = "event.toml") -> Program
         try:
             timezone = check_zone(str(data["timezone"]))
         except ValueError as exc:
-            problems.add("the file", "timezone", str(exc))
+            problems.add(THE_FILE, "timezone", first_message(exc))
     zone = zone_of(timezone or zone_name)
     entries = data.get("sessions", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        problems.add("the file", "sessions", "write each session as a [[sessions]] table")
+        problems.add(THE_FILE, "sessions", Message("write each session as a [[sessions]] table"))
         problems.check()
     sessions = [read_session(n, e, zone, problems) for n, e in enumerate(entries, start=1)]
     problems.check()
@@ -65,31 +67,39 @@ def read_toml(data: dict, zone_name: str, source: str = "event.toml") -> Program
 
 
 def read_session(number: int, entry: dict, zone, problems: Problems) -> SessionDraft | None:
-    where = f"session {number}"
+    where = Message("session %(number)s", number=number)
     before = len(problems.found)
     for name in sorted(set(entry) - SESSION_FIELDS):
         problems.add(
-            where, name, f"unknown field; a session has {', '.join(sorted(SESSION_FIELDS))}"
+            where,
+            name,
+            Message(
+                "unknown field; a session has %(fields)s", fields=", ".join(sorted(SESSION_FIELDS))
+            ),
         )
     title = text_field(entry, "title", where, problems, required=True, limit=MAX_TITLE)
     times = {}
     for name in ("start", "end"):
         if name not in entry:
-            problems.add(where, name, "required (a local date-time such as 2023-07-25T09:00)")
+            problems.add(
+                where, name, Message("required (a local date-time such as 2023-07-25T09:00)")
+            )
             continue
         try:
             times[name] = parse_local_datetime(entry[name], zone)
         except ValueError as exc:
-            problems.add(where, name, str(exc))
+            problems.add(where, name, first_message(exc))
     if len(times) == 2 and times["end"] <= times["start"]:
-        problems.add(where, "end", "the session ends before it starts")
+        problems.add(where, "end", Message("the session ends before it starts"))
     talks_data = entry.get("talks", [])
     if not isinstance(talks_data, list) or not all(isinstance(t, dict) for t in talks_data):
-        problems.add(where, "talks", "write each talk as a [[sessions.talks]] table")
+        problems.add(where, "talks", Message("write each talk as a [[sessions.talks]] table"))
         talks_data = []
     day = times["start"].date() if "start" in times else None
     talks = [
-        read_talk(f"{where}, talk {n}", t, day, zone, problems)
+        read_talk(
+            Message("%(session)s, talk %(number)s", session=where, number=n), t, day, zone, problems
+        )
         for n, t in enumerate(talks_data, start=1)
     ]
     session = SessionDraft(
@@ -108,27 +118,35 @@ def read_session(number: int, entry: dict, zone, problems: Problems) -> SessionD
 def read_talk(where: str, entry: dict, day: date | None, zone, problems) -> TalkDraft | None:
     before = len(problems.found)
     for name in sorted(set(entry) - TALK_FIELDS):
-        problems.add(where, name, f"unknown field; a talk has {', '.join(sorted(TALK_FIELDS))}")
+        problems.add(
+            where,
+            name,
+            Message("unknown field; a talk has %(fields)s", fields=", ".join(sorted(TALK_FIELDS))),
+        )
     title = text_field(entry, "title", where, problems, required=True, limit=MAX_TITLE)
     starts_at = None
     if "start" in entry:
         try:
             starts_at = talk_start(entry["start"], day, zone)
         except ValueError as exc:
-            problems.add(where, "start", str(exc))
+            problems.add(where, "start", first_message(exc))
     speakers_value = entry.get("speakers", "")
     if not isinstance(speakers_value, str | list):
-        problems.add(where, "speakers", "a string, or a list of names or tables")
+        problems.add(where, "speakers", Message("a string, or a list of names or tables"))
         speakers_value = ""
     try:
         speakers = parse_speakers(speakers_value, str(entry.get("organisation", "")))
     except ValueError as exc:
-        problems.add(where, "speakers", str(exc))
+        problems.add(where, "speakers", first_message(exc))
         speakers = []
     file = text_field(entry, "file", where, problems)
     path = PurePosixPath(file)
     if file and (path.is_absolute() or ".." in path.parts or "\\" in file):
-        problems.add(where, "file", f"{file!r} must be a path inside the event's folder")
+        problems.add(
+            where,
+            "file",
+            Message("%(file)s must be a path inside the event's folder", file=repr(file)),
+        )
     if len(problems.found) > before:
         return None
     return TalkDraft(title, starts_at, speakers, file, where)
@@ -143,20 +161,20 @@ def talk_start(value: object, day: date | None, zone) -> datetime:
     else:
         return parse_local_datetime(value, zone)
     if day is None:
-        raise ValueError("the session's start is needed to read a time of day")
+        raise ValueError(Message("the session's start is needed to read a time of day"))
     return datetime.combine(day, clock.replace(tzinfo=None, microsecond=0))
 
 
 def text_field(entry, name, where, problems, required=False, limit=500) -> str:
     value = entry.get(name, "")
     if not isinstance(value, str):
-        problems.add(where, name, "must be a string in quotes")
+        problems.add(where, name, Message("must be a string in quotes"))
         return ""
     value = value.strip()
     if required and not value:
-        problems.add(where, name, "required")
+        problems.add(where, name, Message("required"))
     elif len(value) > limit:
-        problems.add(where, name, f"longer than {limit} characters")
+        problems.add(where, name, Message("longer than %(limit)s characters", limit=limit))
     return value
 
 
@@ -167,5 +185,5 @@ def names_field(entry, name, where, problems, separators: str = ";") -> list[str
         return [p.strip() for p in parts if p.strip()]
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return [v.strip() for v in value if v.strip()]
-    problems.add(where, name, "a string, or a list of strings")
+    problems.add(where, name, Message("a string, or a list of strings"))
     return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from archive import audit, catalogue, materials, permissions, tasks
@@ -35,7 +36,7 @@ def create():
         return render_template("events/form.html", form=form, event=None), 400
     audit.record(current_user, "event.create", event, summary=event.title, ip=request.remote_addr)
     db.session.commit()
-    flash(f"Event “{event.title}” created.", "success")
+    flash(gettext("Event “%(title)s” created.", title=event.title), "success")
     return redirect(url_for("events.detail", slug=event.slug))
 
 
@@ -55,7 +56,7 @@ def edit(slug: str):
     audit.record(current_user, "event.update", event, summary=event.title, ip=request.remote_addr)
     db.session.commit()
     tasks.enqueue_event_reindex(event.id)  # event fields are copied into every page document
-    flash(f"Event “{event.title}” saved.", "success")
+    flash(gettext("Event “%(title)s” saved.", title=event.title), "success")
     return redirect(url_for("events.detail", slug=event.slug))
 
 
@@ -76,8 +77,12 @@ def delete(slug: str):
     db.session.commit()
     materials.purge(materials.Removed(contents.item_ids, contents.sha256s))
     flash(
-        f"Event “{title}” deleted with {contents.presentations} presentations "
-        f"and {contents.photos} photos.",
+        gettext(
+            "Event “%(title)s” deleted with %(presentations)s presentations and %(photos)s photos.",
+            title=title,
+            presentations=contents.presentations,
+            photos=contents.photos,
+        ),
         "success",
     )
     return redirect(url_for("events.index"))

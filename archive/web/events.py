@@ -7,14 +7,17 @@ from functools import partial
 from itertools import groupby
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from archive import downloads, permissions, sending
 from archive.extensions import db
 from archive.guards import load_event_or_404, require_login
-from archive.models import Event, Photo, Presentation
+from archive.models import Event, Item, Photo, Presentation
+from archive.ordering import sort_items
 from archive.programme.timetable import build_timetable, has_programme
 from archive.web.forms import BulkEditForm, EventFilterForm
 
@@ -75,17 +78,25 @@ def detail(slug: str):
     return render_detail(load_event(slug))
 
 
+SORTS = {
+    "title": lazy_gettext("Title"),
+    "speaker": lazy_gettext("Speaker"),
+    "uploaded": lazy_gettext("Upload date, newest first"),
+}
+VIEWS = {"list": lazy_gettext("List"), "grid": lazy_gettext("Grid")}
+
+
 def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: int = 200):
     """The event page: its programme as a timetable when it has one, else (or with
     ?view=list, or with the selection form's errors) the lists of decks and photos."""
     staff = permissions.may_edit(current_user, event)
-    presentations = event_items(Presentation, event).order_by(Presentation.title)
-    photos = event_items(Photo, event).order_by(Photo.taken_at.nulls_last(), Photo.id)
-    presentations = db.session.scalars(presentations).all()
-    photos = db.session.scalars(photos).all()
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "title"
+    view = request.args.get("view") if request.args.get("view") in VIEWS else "list"
+    presentations = sort_items(db.session.scalars(event_items(Presentation, event)).all(), sort)
+    photos = sort_items(db.session.scalars(event_items(Photo, event)).all(), sort)
     programme = has_programme(event)
     timetable = None
-    if programme and bulk_form is None and request.args.get("view") != "list":
+    if programme and bulk_form is None and request.args.get("view") not in VIEWS:
         timetable = build_timetable(event, presentations, photos)
     if staff and bulk_form is None:
         bulk_form = BulkEditForm(formdata=None)
@@ -94,6 +105,11 @@ def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: i
         event=event,
         presentations=presentations,
         photos=photos,
+        sort=sort,
+        sorts=SORTS,
+        view=view,
+        views=VIEWS,
+        repeated_titles=repeated_titles(presentations),
         timetable=timetable,
         has_programme=programme,
         may_edit_programme=permissions.may_edit_programme(current_user, event),
@@ -106,20 +122,34 @@ def render_detail(event: Event, bulk_form: BulkEditForm | None = None, status: i
     ), status
 
 
+def repeated_titles(items: list[Item]) -> set[str]:
+    """Titles that more than one item carries (case-insensitive): those show their file name."""
+    seen: dict[str, int] = {}
+    for item in items:
+        key = item.display_title.casefold()
+        seen[key] = seen.get(key, 0) + 1
+    return {key for key, count in seen.items() if count > 1}
+
+
 def event_items(kind, event: Event):
-    """An event's items of one kind that this user may see (unfinished ones: staff only)."""
-    return select(kind).where(kind.event_id == event.id, permissions.item_filter(current_user))
+    """An event's items of one kind that this user may see (unfinished ones: staff only);
+    staff also see each item's versions, loaded here in one query."""
+    query = select(kind).where(kind.event_id == event.id, permissions.item_filter(current_user))
+    if permissions.may_manage_versions(current_user):
+        query = query.options(selectinload(kind.versions))
+    return query
 
 
 def downloadable_decks(event: Event) -> list[Presentation]:
-    """The ready decks of an event this user may download (what the ZIP contains)."""
-    return downloads.downloadable_decks(current_user, event)
+    """The ready decks of an event this user may download (what the ZIP contains), in the
+    event page's order."""
+    return downloads.downloadable_decks(current_user, event, request.args.get("sort", "title"))
 
 
 @bp.get("/<slug>/presentations.zip")
 def presentations_zip(slug: str):
     """Every deck of the event this user may download, as one ZIP streamed while written."""
-    return sending.send_event_zip(load_event(slug))
+    return sending.send_event_zip(load_event(slug), request.args.get("sort", "title"))
 
 
 def load_event(slug: str) -> Event:

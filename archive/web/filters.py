@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import gettext
+
+from archive.i18n import local_number
+from archive.web import labels
 
 UNITS = ("KB", "MB", "GB", "TB", "PB")
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(filesize)
+    labels.init_app(app)
 
 
 def filesize(size: int | None) -> str:
@@ -16,10 +21,22 @@ def filesize(size: int | None) -> str:
     if size is None:
         return "–"
     if size < 1024:
-        return f"{size} B"
+        return gettext("%(num)s B", num=size)
     value = float(size)
     for unit in UNITS:
         value /= 1024
         if value < 1024 or unit == UNITS[-1]:
             break
-    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    number = local_number(value, "#,##0.0" if value < 100 else "#,##0")
+    return f"{number} {unit_name(unit)}"
+
+
+def unit_name(unit: str) -> str:
+    names = {
+        "KB": gettext("KB"),
+        "MB": gettext("MB"),
+        "GB": gettext("GB"),
+        "TB": gettext("TB"),
+        "PB": gettext("PB"),
+    }
+    return names[unit]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileRequired, MultipleFileField
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import (
     DateField,
     HiddenField,
+    IntegerField,
+    PasswordField,
     SearchField,
     SelectChoice,
     SelectField,
@@ -15,11 +18,20 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from archive.catalogue import EventDetails
-from archive.models import VISIBILITIES, VISIBILITY_LABELS, ItemKind, Visibility
+from archive.fulltext.messages import first_message
+from archive.models import VISIBILITIES, ItemKind, Visibility
 from archive.programme.clock import zone_names
+from archive.web.labels import VISIBILITY_NAMES, translate
 
 
 def form_status() -> int:
@@ -28,50 +40,57 @@ def form_status() -> int:
 
 
 def sentence(message) -> str:
-    """Service errors are lower-case clauses; flash them as sentences."""
-    text = str(message)
+    """Service errors are lower-case clauses (a `Message` to translate); flash them as
+    sentences in the request's language."""
+    if isinstance(message, Exception):
+        message = first_message(message)
+    text = str(translate(message))
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "?", "!")) else ".")
 
 
 LANGUAGE_CODE = Regexp(
-    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", message="Use a short code such as en, ru or az."
+    r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", message=_l("Use a short code such as en, ru or az.")
 )
 
 
 class EventForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
-    start_date = DateField("First day", validators=[Optional()])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
+    start_date = DateField(_l("First day"), validators=[Optional()])
     end_date = DateField(
-        "Last day", validators=[Optional()], description="Leave empty for a one-day event."
+        _l("Last day"), validators=[Optional()], description=_l("Leave empty for a one-day event.")
     )
-    city = StringField("City", validators=[Length(max=120)])
-    country = StringField("Country", validators=[Length(max=120)])
-    venue = StringField("Venue", validators=[Length(max=300)])
+    city = StringField(_l("City"), validators=[Length(max=120)])
+    country = StringField(_l("Country"), validators=[Length(max=120)])
+    venue = StringField(_l("Venue"), validators=[Length(max=300)])
     organisers = TextAreaField(
-        "Organisers", validators=[Length(max=5000)], description="One per line, or separated by ;"
+        _l("Organisers"),
+        validators=[Length(max=5000)],
+        description=_l("One per line, or separated by ;"),
     )
     description = TextAreaField(
-        "Description",
+        _l("Description"),
         validators=[Length(max=50_000)],
-        description="Blank lines separate paragraphs.",
+        description=_l("Blank lines separate paragraphs."),
     )
     tags = StringField(
-        "Areas of activity",
+        _l("Areas of activity"),
         validators=[Length(max=2000)],
-        description="Separated by commas, e.g. e-government, open data",
+        description=_l("Separated by commas, e.g. e-government, open data"),
     )
     language = StringField(
-        "Main language of the materials",
+        _l("Main language of the materials"),
         validators=[Optional(), Length(max=10), LANGUAGE_CODE],
-        description="A short code such as en, ru or az: scans and photos are read in it "
-        "(and in English).",
+        description=_l(
+            "A short code such as en, ru or az: scans and photos are read in it "
+            "(and in English), and it decides the language of short pages."
+        ),
     )
     # Optional: a POST without it keeps the event's zone (catalogue.apply_details).
     timezone = SelectField(
-        "Time zone",
+        _l("Time zone"),
         choices=[],
         validators=[Optional()],
-        description="Where the event took place: its programme's times are local times there.",
+        description=_l("Where the event took place: its programme's times are local times there."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -98,10 +117,12 @@ class EventForm(FlaskForm):
 
 class NewEventForm(EventForm):
     slug = StringField(
-        "Short name in addresses",
+        _l("Short name in addresses"),
         validators=[Optional(), Length(max=120)],
-        description="Lower-case letters, digits and hyphens, e.g. baku-2023. "
-        "Leave empty to derive it from the title. It cannot be changed later.",
+        description=_l(
+            "Lower-case letters, digits and hyphens, e.g. baku-2023. "
+            "Leave empty to derive it from the title. It cannot be changed later."
+        ),
     )
 
 
@@ -115,15 +136,15 @@ class EventFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    q = SearchField("Title or place", validators=[Optional(), Length(max=200)])
+    q = SearchField(_l("Title or place"), validators=[Optional(), Length(max=200)])
     # default="": an absent filter is "any", not an invalid choice
-    year = SelectField("Year", choices=[SelectChoice("", "Any year")], default="")
-    country = SelectField("Country", choices=[SelectChoice("", "Any country")], default="")
+    year = SelectField(_l("Year"), choices=[SelectChoice("", _l("Any year"))], default="")
+    country = SelectField(_l("Country"), choices=[SelectChoice("", _l("Any country"))], default="")
 
 
 # items: upload, edit, bulk edit, delete
 
-VISIBILITY_CHOICES = [SelectChoice(v, VISIBILITY_LABELS[v]) for v in VISIBILITIES]
+VISIBILITY_CHOICES = [SelectChoice(v, VISIBILITY_NAMES[v]) for v in VISIBILITIES]
 ITEM_FIELDS = ("title", "speakers", "organisation", "language", "visibility")
 DECK_ONLY = ("speakers", "organisation", "language")
 
@@ -131,17 +152,19 @@ DECK_ONLY = ("speakers", "organisation", "language")
 class DescriptionFields(FlaskForm):
     """The descriptive fields of an item; a photo's title is its caption."""
 
-    title = StringField("Title", validators=[Length(max=500)])
+    title = StringField(_l("Title"), validators=[Length(max=500)])
     speakers = StringField(
-        "Speakers", validators=[Length(max=2000)], description="Separated by ; or commas."
+        _l("Speakers"), validators=[Length(max=2000)], description=_l("Separated by ; or commas.")
     )
-    organisation = StringField("Organisation", validators=[Length(max=300)])
+    organisation = StringField(_l("Organisation"), validators=[Length(max=300)])
     language = StringField(
-        "Language",
+        _l("Language"),
         validators=[Optional(), Length(max=10), LANGUAGE_CODE],
-        description="A short code such as en, ru or az; empty: detected from the text.",
+        description=_l("A short code such as en, ru or az; empty: detected from the text."),
     )
-    visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, default=Visibility.SHARED)
+    visibility = SelectField(
+        _l("Visibility"), choices=VISIBILITY_CHOICES, default=Visibility.SHARED
+    )
 
     def values(self) -> dict[str, str]:
         """The fields this form has, as plain strings (what `materials.update_item` takes)."""
@@ -152,38 +175,42 @@ class ItemForm(DescriptionFields):
     """Editing one item; photos have a caption and a visibility only."""
 
     # No default: a POST without the field is refused rather than read as "clear everything".
-    visibility = SelectField("Visibility", choices=VISIBILITY_CHOICES, validators=[InputRequired()])
+    visibility = SelectField(
+        _l("Visibility"), choices=VISIBILITY_CHOICES, validators=[InputRequired()]
+    )
 
     def __init__(self, *args, kind: str = ItemKind.PRESENTATION, **kwargs):
         super().__init__(*args, **kwargs)
         if kind == ItemKind.PHOTO:
-            self.title.label.text = "Caption"
-            self.title.description = "Also the photo's text for screen readers and search."
+            self.title.label.text = _l("Caption")
+            self.title.description = _l("Also the photo's text for screen readers and search.")
             for name in DECK_ONLY:
                 delattr(self, name)
         else:
-            self.title.description = "Leave empty to show the file name."
-            self.language.description = "A short code such as en, ru or az."
+            self.title.description = _l("Leave empty to show the file name.")
+            self.language.description = _l("A short code such as en, ru or az.")
 
 
 class UploadForm(DescriptionFields):
     """The upload page without JavaScript: one multipart POST with every file."""
 
-    event = SelectField("Event", choices=[], validators=[DataRequired("Choose an event.")])
-    files = MultipleFileField("Files", validators=[FileRequired("Choose at least one file.")])
+    event = SelectField(_l("Event"), choices=[], validators=[DataRequired(_l("Choose an event."))])
+    files = MultipleFileField(
+        _l("Files"), validators=[FileRequired(_l("Choose at least one file."))]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.title.description = "Only used when you upload a single file."
+        self.title.description = _l("Only used when you upload a single file.")
 
 
 class QuickEventForm(FlaskForm):
     """A new event from the upload page: the essentials, the rest on its edit page."""
 
-    title = StringField("Title of the new event", validators=[DataRequired(), Length(max=500)])
-    start_date = DateField("First day", validators=[Optional()])
-    city = StringField("City", validators=[Length(max=120)])
-    country = StringField("Country", validators=[Length(max=120)])
+    title = StringField(_l("Title of the new event"), validators=[DataRequired(), Length(max=500)])
+    start_date = DateField(_l("First day"), validators=[Optional()])
+    city = StringField(_l("City"), validators=[Length(max=120)])
+    country = StringField(_l("Country"), validators=[Length(max=120)])
 
     def details(self) -> EventDetails:
         return EventDetails(
@@ -198,11 +225,11 @@ class SelectionForm(FlaskForm):
     """Items ticked on an event page; the view sets the choices to the event's items."""
 
     items = SelectMultipleField(
-        "Items",
+        _l("Items"),
         coerce=int,
         choices=[],
-        validators=[DataRequired("Select at least one item.")],
-        invalid_choice_message="Some selected items are gone from this event; reload the page.",
+        validators=[DataRequired(_l("Select at least one item."))],
+        invalid_choice_message=_l("Some selected items are gone from this event; reload the page."),
     )
 
 
@@ -210,15 +237,17 @@ class BulkEditForm(SelectionForm):
     """Set fields of several items at once; an empty field leaves the items' values alone."""
 
     speakers = StringField(
-        "Speakers", validators=[Length(max=2000)], description="Separated by ; or commas."
+        _l("Speakers"), validators=[Length(max=2000)], description=_l("Separated by ; or commas.")
     )
-    organisation = StringField("Organisation", validators=[Length(max=300)])
+    organisation = StringField(_l("Organisation"), validators=[Length(max=300)])
     language = StringField(
-        "Language", validators=[Optional(), Length(max=10), LANGUAGE_CODE], description="e.g. en"
+        _l("Language"),
+        validators=[Optional(), Length(max=10), LANGUAGE_CODE],
+        description=_l("e.g. en"),
     )
     visibility = SelectField(
-        "Visibility",
-        choices=[SelectChoice("", "Leave unchanged"), *VISIBILITY_CHOICES],
+        _l("Visibility"),
+        choices=[SelectChoice("", _l("Leave unchanged")), *VISIBILITY_CHOICES],
         default="",
     )
 
@@ -232,3 +261,72 @@ class DeleteItemsForm(SelectionForm):
     """The confirmation page sends the ids back with `confirm`, so a stray POST deletes nothing."""
 
     confirm = HiddenField(validators=[DataRequired()])
+
+
+# versions
+
+
+class VersionUploadForm(FlaskForm):
+    """A corrected file for an existing presentation or photo, with a note on what changed."""
+
+    file = FileField("New file", validators=[FileRequired("Choose the corrected file.")])
+    note = TextAreaField(
+        "What changed",
+        validators=[Length(max=2000)],
+        description="Shown in the list of versions, e.g. “typo on slide 4 corrected”.",
+    )
+
+
+class RestoreVersionForm(FlaskForm):
+    """ "Make current again" on the list of versions."""
+
+    note = HiddenField(validators=[Length(max=2000)])
+
+
+# share links and bundles
+
+
+class ShareLinkForm(FlaskForm):
+    """A share link: the chosen items (choices set by the view), recipient and safeguards."""
+
+    items = SelectMultipleField(
+        "Materials",
+        coerce=int,
+        choices=[],
+        validators=[DataRequired("Choose at least one presentation or photo.")],
+        invalid_choice_message="Some chosen items cannot be shared; reload the page.",
+    )
+    recipient = StringField(
+        "Recipient",
+        validators=[DataRequired("Say who the link is for."), Length(max=200)],
+        description="A name and, if you like, an organisation: shown on the page the link "
+        "opens and recorded with every visit.",
+    )
+    expires_on = DateField(
+        "Works until (inclusive)", validators=[DataRequired("Give the last day.")]
+    )
+    password = PasswordField(
+        "Password (optional)",
+        validators=[Optional(), Length(min=8, max=200)],
+        description="At least 8 characters; send it through another channel.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    max_downloads = IntegerField(
+        "Download limit (optional)",
+        validators=[Optional(), NumberRange(min=1, max=100_000)],
+        description="Each file and each ZIP counts as one download; the link stops after.",
+    )
+    message = TextAreaField("Message to the recipient (optional)", validators=[Length(max=2000)])
+
+
+class BundleForm(FlaskForm):
+    """Decks and photos ticked across events, for one ZIP; choices set by the view."""
+
+    items = SelectMultipleField(
+        "Materials",
+        coerce=int,
+        choices=[],
+        validators=[DataRequired("Tick at least one presentation or photo.")],
+        invalid_choice_message="Some ticked items are no longer available; reload the page.",
+    )
+    org = HiddenField()

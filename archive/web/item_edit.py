@@ -8,11 +8,14 @@ the commit (see `archive.materials`).
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from archive import audit, materials, permissions
+from archive import audit, materials, permissions, pipeline, tasks
+from archive.auth.forms import EmptyForm
+from archive.auth.views import safe_next
 from archive.extensions import db
 from archive.guards import load_event_or_404, load_or_404, require_login
 from archive.ingest import FieldError
@@ -48,7 +51,10 @@ def edit(item_id: int):
         return render_template("items/edit.html", item=item, form=form), 400
     db.session.commit()
     materials.reindex_after_commit([item.id] if changed else [])
-    flash(f"Saved “{item.display_title}”." if changed else "Nothing to change.", "success")
+    if changed:
+        flash(gettext("Saved “%(title)s”.", title=item.display_title), "success")
+    else:
+        flash(gettext("Nothing to change."), "success")
     return redirect(item_page(item))
 
 
@@ -63,18 +69,42 @@ def delete(item_id: int):
     return delete_and_report(item.event, [item])
 
 
+@bp.post("/items/<int:item_id>/retry")
+def retry(item_id: int):
+    """Process a failed item again from its original (after a fix, or a passing fault)."""
+    item = load_editable_item(item_id)
+    if not EmptyForm().validate_on_submit():
+        return redirect(request.referrer or item_page(item)), 400
+    if pipeline.requeue_failed(item.id):
+        audit.record(current_user, "item.retry", item, item.display_title, ip=request.remote_addr)
+        db.session.commit()
+        tasks.enqueue_processing([item.id])
+        flash(
+            gettext("“%(title)s” is queued to be processed again.", title=item.display_title),
+            "success",
+        )
+    else:
+        flash(
+            gettext("“%(title)s” had not failed; nothing to retry.", title=item.display_title),
+            "info",
+        )
+    return redirect(safe_next(request.form.get("next")))
+
+
 @bp.post("/events/<slug>/items/bulk")
 def bulk(slug: str):
     """The event page's selection form: apply the filled-in fields, or confirm a deletion."""
     event = load_editable_event(slug)
     form = BulkEditForm()
     form.items.choices = event_item_ids(event)
+    if request.form.get("action") == "share":  # on to the share-link form with the selection
+        return redirect(url_for("shares.new", items=request.form.getlist("items", type=int)))
     if request.form.get("action") == "delete":
         return confirm_bulk_delete(event, form)
     if not form.validate_on_submit():
         return render_detail(event, bulk_form=form, status=400)
     if not (changes := form.changes()):
-        form.form_errors.append("Fill in at least one field to change.")
+        form.form_errors.append(gettext("Fill in at least one field to change."))
         return render_detail(event, bulk_form=form, status=400)
     items = selected_items(event, form.items.data)
     try:
@@ -85,7 +115,15 @@ def bulk(slug: str):
         return render_detail(event, bulk_form=form, status=400)
     db.session.commit()
     materials.reindex_after_commit(changed)
-    flash(f"Changed {plural(len(changed), 'item')} of {len(items)} selected.", "success")
+    flash(
+        ngettext(
+            "Changed %(num)d item of %(selected)d selected.",
+            "Changed %(num)d items of %(selected)d selected.",
+            len(changed),
+            selected=len(items),
+        ),
+        "success",
+    )
     return redirect(url_for("events.detail", slug=event.slug))
 
 
@@ -109,7 +147,7 @@ def bulk_delete(slug: str):
     if not form.validate_on_submit() or form.confirm.data != "yes":
         items = selected_items(event, [i for i in form.items.data or [] if isinstance(i, int)])
         if not items:
-            flash("Select at least one item to delete.", "error")
+            flash(gettext("Select at least one item to delete."), "error")
             return render_detail(event, status=400)
         action = url_for("item_edit.bulk_delete", slug=event.slug)
         return render_confirmation(event, items, action, 400)
@@ -136,8 +174,10 @@ def delete_and_report(event: Event, items: list[Item]):
     removed = materials.delete_items(items)
     db.session.commit()
     materials.purge(removed)
-    what = f"“{titles[0]}”" if len(titles) == 1 else plural(len(titles), "item")
-    flash(f"Deleted {what}.", "success")
+    if len(titles) == 1:
+        flash(gettext("Deleted “%(title)s”.", title=titles[0]), "success")
+    else:
+        flash(ngettext("Deleted %(num)d item.", "Deleted %(num)d items.", len(titles)), "success")
     return redirect(url_for("events.detail", slug=event.slug))
 
 

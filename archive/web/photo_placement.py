@@ -6,19 +6,23 @@ once, on the event page and in search, since placement is computed from what is 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from archive import audit, permissions, tasks
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.guards import load_event_or_404, require_login
+from archive.i18n import local_skeleton
 from archive.models import Event, Photo, ProgrammeSession
 from archive.programme import placement
 from archive.programme.clock import format_offset, parse_offset, utc_to_local, zone_of
 from archive.programme.drafts import ProgrammeError
 from archive.programme.timetable import load_sessions
 from archive.web.forms import form_status, sentence
+from archive.web.labels import translate
 from archive.web.programme_forms import CameraOffsetForm, MovePhotosForm
 
 bp = Blueprint("placement", __name__, url_prefix="/events/<slug>/programme")
@@ -58,8 +62,14 @@ def apply_offset(event: Event, key: placement.CameraKey, seconds: int, preview):
     db.session.commit()
     tasks.enqueue_event_reindex(event.id)
     flash(
-        f"Clock correction for {key.label} set to {format_offset(seconds)}: "
-        f"{preview.moved} of {preview.photos} photos moved.",
+        ngettext(
+            "Clock correction for %(camera)s set to %(offset)s: %(moved)s of %(num)d photo moved.",
+            "Clock correction for %(camera)s set to %(offset)s: %(moved)s of %(num)d photos moved.",
+            preview.photos,
+            camera=translate(key.label),
+            offset=format_offset(seconds),
+            moved=preview.moved,
+        ),
         "success",
     )
     return redirect(url_for("placement.cameras", slug=event.slug))
@@ -73,8 +83,10 @@ def photos(slug: str):
     form = MovePhotosForm()
     form.items.choices = [SelectChoice(str(p.id)) for p in all_photos]
     sessions = load_sessions(event)
-    form.target.choices = [SelectChoice(AUTOMATIC, "Back to placement by capture time")] + [
-        SelectChoice(str(s.id), f"{s.starts_at:%a %-d %b %H:%M} · {s.title}") for s in sessions
+    form.target.choices = [SelectChoice(AUTOMATIC, gettext("Back to placement by capture time"))]
+    form.target.choices += [
+        SelectChoice(str(s.id), f"{local_skeleton(s.starts_at)} {s.starts_at:%H:%M} · {s.title}")
+        for s in sessions
     ]
     if not form.validate_on_submit():
         return render_photos(event, all_photos, sessions, form), form_status()
@@ -94,7 +106,25 @@ def photos(slug: str):
     )
     db.session.commit()
     tasks.enqueue_event_reindex(event.id)
-    flash(f"Moved {moved} photo{'' if moved == 1 else 's'} to {where}.", "success")
+    if target is None:
+        flash(
+            ngettext(
+                "Moved %(num)d photo back to placement by capture time.",
+                "Moved %(num)d photos back to placement by capture time.",
+                moved,
+            ),
+            "success",
+        )
+    else:
+        flash(
+            ngettext(
+                "Moved %(num)d photo to %(where)s.",
+                "Moved %(num)d photos to %(where)s.",
+                moved,
+                where=where,
+            ),
+            "success",
+        )
     return redirect(url_for("placement.photos", slug=event.slug))
 
 
@@ -111,7 +141,7 @@ def session_title(session_id: int) -> str:
 
 def spot_label(spot: placement.Spot, titles: dict[int, str]) -> str:
     if spot.group == placement.IN_SESSION:
-        return titles.get(spot.session_id, "a session")
+        return titles.get(spot.session_id) or Message("a session")
     return placement.GROUP_LABELS[spot.group]
 
 

@@ -6,10 +6,12 @@ imported from a CSV or an event.toml. Every change is audited and re-indexes the
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from archive import audit, ingest, permissions, tasks
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.guards import load_event_or_404, load_or_404, require_login
 from archive.ingest import ItemFields
 from archive.models import Event, Presentation, ProgrammeSession, Talk
@@ -18,6 +20,7 @@ from archive.programme.drafts import ProgrammeError, speakers_text
 from archive.programme.importing import import_programme
 from archive.programme.timetable import load_sessions
 from archive.web.forms import form_status, sentence
+from archive.web.labels import translate
 from archive.web.programme_forms import (
     AttachDeckForm,
     ConfirmForm,
@@ -48,7 +51,12 @@ def create_session(slug: str):
         session = editing.create_session(event, form.fields())
     except ProgrammeError as exc:
         return refuse(exc, render_editor, event, form)
-    return done(event, "programme.session.create", session, f"Session “{session.title}” added.")
+    return done(
+        event,
+        "programme.session.create",
+        session,
+        Message("Session “%(title)s” added.", title=session.title),
+    )
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -65,18 +73,28 @@ def edit_session(slug: str, session_id: int):
         editing.update_session(session, form.fields())
     except ProgrammeError as exc:
         return refuse(exc, lambda *_: (render_session(event, session, form), 400))
-    return done(event, "programme.session.update", session, f"Session “{session.title}” saved.")
+    return done(
+        event,
+        "programme.session.update",
+        session,
+        Message("Session “%(title)s” saved.", title=session.title),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/delete")
 def delete_session(slug: str, session_id: int):
     event, session = load_session(slug, session_id)
     if not ConfirmForm().validate_on_submit():
-        abort(400, "Confirm the deletion with its button.")
+        abort(400, gettext("Confirm the deletion with its button."))
     title = session.title
     audit.record(current_user, "programme.session.delete", session, title, request.remote_addr)
     editing.delete_session(session)
-    return done(event, None, None, f"Session “{title}” deleted; its decks stay in the event.")
+    return done(
+        event,
+        None,
+        None,
+        Message("Session “%(title)s” deleted; its decks stay in the event.", title=title),
+    )
 
 
 @bp.post("/sessions/<int:session_id>/move")
@@ -84,12 +102,15 @@ def move_session(slug: str, session_id: int):
     event, session = load_session(slug, session_id)
     form = MoveForm()
     if not form.validate_on_submit():
-        abort(400, "Move up or down.")
+        abort(400, gettext("Move up or down."))
     try:
         moved = editing.move_session(session, form.direction.data)
     except ProgrammeError as exc:
         return refuse(exc, lambda *_: redirect(editor_url(event)))
-    message = f"Session “{session.title}” moved {form.direction.data}."
+    if form.direction.data == editing.UP:
+        message = Message("Session “%(title)s” moved up.", title=session.title)
+    else:
+        message = Message("Session “%(title)s” moved down.", title=session.title)
     return done(event, "programme.session.move", session, message if moved else "")
 
 
@@ -104,7 +125,9 @@ def create_talk(slug: str, session_id: int):
     except ProgrammeError as exc:
         form.title.errors = [sentence(exc)]
         return render_editor(event, SessionForm(formdata=None), 400, talk_forms={session.id: form})
-    return done(event, "programme.talk.create", talk, f"Talk “{talk.title}” added.")
+    return done(
+        event, "programme.talk.create", talk, Message("Talk “%(title)s” added.", title=talk.title)
+    )
 
 
 @bp.route("/talks/<int:talk_id>/edit", methods=["GET", "POST"])
@@ -121,17 +144,24 @@ def edit_talk(slug: str, talk_id: int):
         editing.update_talk(talk, form.fields())
     except ProgrammeError as exc:
         return refuse(exc, lambda *_: (render_talk(event, talk, form), 400))
-    return done(event, "programme.talk.update", talk, f"Talk “{talk.title}” saved.")
+    return done(
+        event, "programme.talk.update", talk, Message("Talk “%(title)s” saved.", title=talk.title)
+    )
 
 
 @bp.post("/talks/<int:talk_id>/delete")
 def delete_talk(slug: str, talk_id: int):
     event, talk = load_talk(slug, talk_id)
     if not ConfirmForm().validate_on_submit():
-        abort(400, "Confirm the deletion with its button.")
+        abort(400, gettext("Confirm the deletion with its button."))
     audit.record(current_user, "programme.talk.delete", talk, talk.title, request.remote_addr)
     editing.delete_talk(talk)
-    return done(event, None, None, f"Talk “{talk.title}” deleted; its decks stay in the event.")
+    return done(
+        event,
+        None,
+        None,
+        Message("Talk “%(title)s” deleted; its decks stay in the event.", title=talk.title),
+    )
 
 
 @bp.post("/talks/<int:talk_id>/move")
@@ -139,10 +169,13 @@ def move_talk(slug: str, talk_id: int):
     event, talk = load_talk(slug, talk_id)
     form = MoveForm()
     if not form.validate_on_submit():
-        abort(400, "Move up or down.")
+        abort(400, gettext("Move up or down."))
     moved = editing.move_talk(talk, form.direction.data)
-    message = f"Talk “{talk.title}” moved {form.direction.data}." if moved else ""
-    return done(event, "programme.talk.move", talk, message)
+    if form.direction.data == editing.UP:
+        message = Message("Talk “%(title)s” moved up.", title=talk.title)
+    else:
+        message = Message("Talk “%(title)s” moved down.", title=talk.title)
+    return done(event, "programme.talk.move", talk, message if moved else "")
 
 
 @bp.post("/talks/<int:talk_id>/decks")
@@ -156,7 +189,12 @@ def attach_deck(slug: str, talk_id: int):
         return render_talk(event, talk, TalkForm(formdata=None, obj=talk), attach=form), 400
     deck = db.session.get(Presentation, form.deck.data)
     editing.attach_deck(talk, deck)
-    return done(event, "programme.deck.attach", talk, f"Attached “{deck.display_title}”.")
+    return done(
+        event,
+        "programme.deck.attach",
+        talk,
+        Message("Attached “%(title)s”.", title=deck.display_title),
+    )
 
 
 def upload_deck(event: Event, talk: Talk):
@@ -182,13 +220,18 @@ def upload_deck(event: Event, talk: Talk):
     deck = outcome.item or outcome.duplicate_of
     if not isinstance(deck, Presentation) or deck.event_id != event.id:
         db.session.rollback()
-        form.file.errors = [outcome.error or "That file is not a presentation of this event."]
+        form.file.errors = [
+            sentence(outcome.error or Message("that file is not a presentation of this event"))
+        ]
         return render_talk(event, talk, TalkForm(formdata=None, obj=talk), upload=form), 400
     editing.attach_deck(talk, deck)
     db.session.commit()
     tasks.enqueue_processing(ingest.accepted_ids([outcome]))
     return done(
-        event, "programme.deck.attach", talk, f"Uploaded and attached “{deck.display_title}”."
+        event,
+        "programme.deck.attach",
+        talk,
+        Message("Uploaded and attached “%(title)s”.", title=deck.display_title),
     )
 
 
@@ -198,7 +241,10 @@ def detach_deck(slug: str, talk_id: int, item_id: int):
     if not editing.detach_deck(talk, item_id):
         abort(404)
     return done(
-        event, "programme.deck.detach", talk, "The deck was detached; it stays in the event."
+        event,
+        "programme.deck.detach",
+        talk,
+        Message("The deck was detached; it stays in the event."),
     )
 
 
@@ -214,12 +260,13 @@ def import_file(slug: str):
         summary = import_programme(event, upload.read(), upload.filename or "")
     except ProgrammeError as exc:
         db.session.rollback()
-        problems = getattr(exc, "problems", None) or [sentence(exc)]
+        found = getattr(exc, "problems", None)
+        problems = [translate(p.sentence) for p in found] if found else [sentence(exc)]
         return render_template(
             "programme/import.html", event=event, form=form, problems=problems
         ), 400
     audit.record(current_user, "programme.import", event, str(summary), request.remote_addr)
-    return done(event, None, None, f"Programme imported: {summary}.")
+    return done(event, None, None, summary.sentence)
 
 
 # helpers
@@ -245,15 +292,15 @@ def load_talk(slug: str, talk_id: int) -> tuple[Event, Talk]:
     return event, talk
 
 
-def done(event: Event, action: str | None, target, message: str):
-    """Audit, commit, re-index the event (sessions and placements are in its documents),
-    and go back to the editor."""
+def done(event: Event, action: str | None, target, message: Message | str):
+    """Audit (in English), commit, re-index the event (sessions and placements are in its
+    documents), and go back to the editor saying what was done, in the reader's language."""
     if action:
-        audit.record(current_user, action, target, message, request.remote_addr)
+        audit.record(current_user, action, target, str(message), request.remote_addr)
     db.session.commit()
     tasks.enqueue_event_reindex(event.id)
     if message:
-        flash(message, "success")
+        flash(sentence(message), "success")
     return redirect(editor_url(event))
 
 
@@ -270,7 +317,12 @@ def editor_url(event: Event) -> str:
 def deck_form(event: Event, talk: Talk) -> AttachDeckForm:
     form = AttachDeckForm(prefix="attach")
     form.deck.choices = [
-        (deck.id, deck.display_title + (f" (now with “{other.title}”)" if other else ""))
+        (
+            deck.id,
+            gettext("%(title)s (now with “%(talk)s”)", title=deck.display_title, talk=other.title)
+            if other
+            else deck.display_title,
+        )
         for deck, other in editing.attachable_decks(event, talk)
     ]
     return form

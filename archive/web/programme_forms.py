@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -19,15 +20,17 @@ from archive.programme.editing import DOWN, UP, SessionFields, TalkFields
 
 
 class SessionForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
-    day = DateField("Day", validators=[InputRequired("Give the day of the session.")])
-    start = TimeField("Starts", validators=[InputRequired("Give the start time.")])
-    end = TimeField("Ends", validators=[InputRequired("Give the end time.")])
-    room = StringField("Room", validators=[Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
+    day = DateField(_l("Day"), validators=[InputRequired(_l("Give the day of the session."))])
+    start = TimeField(_l("Starts"), validators=[InputRequired(_l("Give the start time."))])
+    end = TimeField(_l("Ends"), validators=[InputRequired(_l("Give the end time."))])
+    room = StringField(_l("Room"), validators=[Length(max=200)])
     chairs = StringField(
-        "Chairs", validators=[Length(max=2000)], description="Separated by semicolons."
+        _l("Chairs"), validators=[Length(max=2000)], description=_l("Separated by semicolons.")
     )
-    tags = StringField("Tags", validators=[Length(max=2000)], description="Separated by commas.")
+    tags = StringField(
+        _l("Tags"), validators=[Length(max=2000)], description=_l("Separated by commas.")
+    )
 
     def fields(self) -> SessionFields:
         return SessionFields(
@@ -42,14 +45,14 @@ class SessionForm(FlaskForm):
 
 
 class TalkForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=500)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=500)])
     start = TimeField(
-        "Starts", validators=[Optional()], description="Leave empty to follow the order."
+        _l("Starts"), validators=[Optional()], description=_l("Leave empty to follow the order.")
     )
     speakers = TextAreaField(
-        "Speakers",
+        _l("Speakers"),
         validators=[Length(max=5000)],
-        description="Separated by semicolons or one per line, each as Name (Organisation).",
+        description=_l("Separated by semicolons or one per line, each as Name (Organisation)."),
     )
 
     def fields(self) -> TalkFields:
@@ -68,18 +71,18 @@ class ConfirmForm(FlaskForm):
 
 
 class AttachDeckForm(FlaskForm):
-    deck = SelectField("Presentation", coerce=int, choices=[], validate_choice=True)
+    deck = SelectField(_l("Presentation"), coerce=int, choices=[], validate_choice=True)
 
 
 class UploadDeckForm(FlaskForm):
-    file = FileField("PDF", validators=[FileRequired("Choose a PDF to upload.")])
+    file = FileField(_l("PDF"), validators=[FileRequired(_l("Choose a PDF to upload."))])
 
 
 class ImportForm(FlaskForm):
     file = FileField(
-        "Programme file",
-        validators=[FileRequired("Choose a CSV file or an event.toml.")],
-        description="A CSV (one row per talk) or an event.toml with [[sessions]].",
+        _l("Programme file"),
+        validators=[FileRequired(_l("Choose a CSV file or an event.toml."))],
+        description=_l("A CSV (one row per talk) or an event.toml with [[sessions]]."),
     )
 
 
@@ -88,18 +91,20 @@ class CameraOffsetForm(FlaskForm):
     model = HiddenField()
     serial = HiddenField()
     offset = StringField(
-        "Correction",
-        validators=[DataRequired("Give a correction such as +1:00 or -0:12.")],
-        description="Added to this camera's times: -0:15 when its clock ran 15 minutes fast.",
+        _l("Correction"),
+        validators=[DataRequired(_l("Give a correction such as +1:00 or -0:12."))],
+        description=_l("Added to this camera's times: -0:15 when its clock ran 15 minutes fast."),
     )
 
 
 class MovePhotosForm(FlaskForm):
     items = SelectMultipleField(
-        "Photos",
+        _l("Photos"),
         coerce=int,
         choices=[],
-        validators=[DataRequired("Select at least one photo.")],
-        invalid_choice_message="Some selected photos are gone from this event; reload the page.",
+        validators=[DataRequired(_l("Select at least one photo."))],
+        invalid_choice_message=_l(
+            "Some selected photos are gone from this event; reload the page."
+        ),
     )
-    target = SelectField("Move to", choices=[], validators=[InputRequired()])
+    target = SelectField(_l("Move to"), choices=[], validators=[InputRequired()])

@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -107,13 +108,13 @@ def create_event():
     db.session.commit()
     if wants_json:
         return jsonify(slug=event.slug, title=event.title, label=event_label(event)), 201
-    flash(f"Event “{event.title}” created. Now add its files.", "success")
+    flash(gettext("Event “%(title)s” created. Now add its files.", title=event.title), "success")
     return redirect(url_for("upload.index", event=event.slug))
 
 
 def upload_form() -> UploadForm:
     form = UploadForm()
-    form.event.choices = [SelectChoice("", "Choose an event")] + [
+    form.event.choices = [SelectChoice("", lazy_gettext("Choose an event"))] + [
         SelectChoice(e.slug, event_label(e)) for e in all_events()
     ]
     if request.method == "GET":
@@ -191,4 +192,4 @@ def first_error(form) -> str:
     for field in form:
         for error in field.errors:
             return f"{field.label.text}: {error}"
-    return "The form was not accepted."
+    return gettext("The form was not accepted.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import io
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,8 +40,15 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT = {"width": 1366, "height": 900}  # a common laptop
+PHONE = {"width": 390, "height": 844}  # a current phone, held upright
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots are written only when asked (ARCHIVE_SCREENSHOTS=1), so that an ordinary test
+# run leaves docs/screenshots/ as committed.
+WRITE_SCREENSHOTS = os.environ.get("ARCHIVE_SCREENSHOTS", "") not in ("", "0")
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+# WCAG 2.1 A and AA (labels, names, contrast, structure) plus the landmark rules.
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 DEMO_SLUG = DEMO_EVENT["slug"]
 OTHER_SLUG = "open-data-almaty-2024"
 OTHER_DECK_TEXT = "Open budget portals in Central Asia"
@@ -147,7 +155,54 @@ def seed() -> dict[str, int]:
     )
     db.session.commit()
     assert process_item(outcome.item.id, "seed") == "ready"
-    return {"other_deck": outcome.item.id}
+    return {"other_deck": outcome.item.id, **seed_reading(demo)}
+
+
+HANDBOOK_MATCHES = (3, 10, 17, 24)  # pages of the handbook that mention "procurement"
+
+
+def seed_reading(demo) -> dict[str, int]:
+    """For the reading journeys: a 30-page handbook whose pages 3, 10, 17 and 24 mention
+    procurement and whose page 2 is a table of contents; two decks with one title; a small
+    photo whose caption credits the photographer."""
+    pages = [[f"Digital services handbook, section {n}"] for n in range(1, 31)]
+    pages[1] = ["Contents"] + [
+        f"Section {n} . . . . . . . . . . . . . . . . {n}" for n in range(1, 16)
+    ]
+    for n in HANDBOOK_MATCHES:
+        pages[n - 1] += [
+            "Open procurement portals publish every tender",
+            "and every contract award.",
+        ]
+    files = [
+        (
+            "handbook.pdf",
+            make_pdf(pages, "Handbook"),
+            ItemFields(title="Digital services handbook", speakers="Leyla Aliyeva"),
+        ),
+        (
+            "keynote-day1.pdf",
+            make_pdf([["Keynote, day one"]], "Keynote"),
+            ItemFields(title="Keynote", speakers="Ann Lee"),
+        ),
+        (
+            "keynote-day2.pdf",
+            make_pdf([["Keynote, day two"]], "Keynote"),
+            ItemFields(title="Keynote", speakers="Ann Lee"),
+        ),
+        (
+            "coffee.jpg",
+            make_photo(7, size=(320, 200)),
+            ItemFields(title="Coffee break. Photo: Ann Lee"),
+        ),
+    ]
+    ids = {}
+    for name, content, fields in files:
+        outcome = accept_file(current_storage(), io.BytesIO(content), name, demo, None, fields)
+        db.session.commit()
+        assert process_item(outcome.item.id, "seed") == "ready", name
+        ids[name] = outcome.item.id
+    return {"handbook": ids["handbook.pdf"], "small_photo": ids["coffee.jpg"]}
 
 
 def make_pdf(pages: list[list[str]], title: str) -> bytes:
@@ -224,12 +279,15 @@ def console():
 
 @pytest.fixture
 def new_page(browser, console):
-    """new_page(): a page in a fresh browser context (its own cookies), 1280x800."""
+    """new_page(): a page in a fresh browser context (its own cookies), 1366x900, English;
+    `locale="ru-RU"` makes the browser ask for Russian, `viewport=PHONE` a phone screen.
+    Every page gets axe-core (from tests/browser/vendor) for `accessibility_problems`."""
     contexts = []
 
     def make(**options):
-        options = {"viewport": VIEWPORT, "accept_downloads": True, **options}
+        options = {"viewport": VIEWPORT, "accept_downloads": True, "locale": "en-GB", **options}
         context = browser.new_context(**options)
+        context.add_init_script(path=str(AXE))
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
@@ -247,11 +305,23 @@ def sign_in(page, live_server: LiveServer, username: str, password: str = PASSWO
     page.goto(live_server("/login"))
     page.fill("#username", username)
     page.fill("#password", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(live_server("/"))
 
 
 def screenshot(page, name: str) -> None:
-    """Save a 1280x800 view of the page for the README and docs (committed PNGs)."""
+    """Save the visible part of the page for the README and docs, when asked to."""
+    if not WRITE_SCREENSHOTS:
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def accessibility_problems(page) -> list[str]:
+    """axe-core's violations on the current page, one line each (rule: elements)."""
+    script = """async (tags) => {
+        const result = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+        return result.violations.map(v => `${v.id} (${v.impact}): ` +
+            v.nodes.slice(0, 5).map(n => n.target.join(" ")).join(" | "));
+    }"""
+    return page.evaluate(script, AXE_RULES)

@@ -77,6 +77,7 @@ def test_protocol_lists_what_callers_use():
             "index_items",
             "item_access",
             "item_ids",
+            "match_pages",
             "rebuild",
             "remove_event",
             "remove_item",

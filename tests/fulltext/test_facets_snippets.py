@@ -66,25 +66,46 @@ def facet(page, name) -> dict[str, tuple[str, int, bool]]:
     return {v.value: (v.label, v.count, v.selected) for v in page.facets[name]}
 
 
-def test_facet_counts_for_matching_documents(archive, search):
+def test_facet_counts_count_items_not_pages(archive, search):
     page = search("budget", RESEARCHER)
     assert facet(page, "event") == {
-        "2": ("Astana Forum", 3, False),
+        "2": ("Astana Forum", 2, False),  # deck 2 matches on two pages: it counts once
         "1": ("Baku ICT Week", 2, False),
     }
-    assert facet(page, "year") == {"2023": ("2023", 3, False), "2022": ("2022", 2, False)}
+    assert facet(page, "year") == {"2023": ("2023", 2, False), "2022": ("2022", 2, False)}
     assert list(facet(page, "year")) == ["2023", "2022"]  # years newest first
     assert facet(page, "type") == {
-        "presentation": ("Presentations", 4, False),
+        "presentation": ("Presentations", 3, False),
         "photo": ("Photos", 1, False),
     }
     assert facet(page, "org") == {
         "UNDP": ("UNDP", 2, False),
         "ASAN": ("ASAN", 1, False),
-        "OECD": ("OECD", 2, False),
+        "OECD": ("OECD", 1, False),
     }
-    assert facet(page, "lang") == {"en": ("English", 2, False), "ru": ("Russian", 2, False)}
+    assert facet(page, "lang") == {"en": ("English", 2, False), "ru": ("Russian", 1, False)}
+    assert facet(page, "speaker") == {"Ann Speaker": ("Ann Speaker", 4, False)}
     assert page.total_hits == 5
+
+
+def test_the_year_facet_uses_the_event_year_not_the_camera_date(add, search):
+    add(1, kind="photo", title="Budget photo", day=date(2023, 7, 25), item_date=date(2009, 1, 1))
+    page = search("budget", RESEARCHER)
+    assert facet(page, "year") == {"2023": ("2023", 1, False)}
+    assert [p.item_id for p in search("budget year:2023", RESEARCHER).photos] == [1]
+
+
+def test_the_speaker_facet_lists_and_filters_speakers(add, search):
+    add(1, "budget one", speakers=("Ann Lee", "Bo Kim"))
+    add(2, "budget two", "budget three", speakers=("Bo Kim",))
+    page = search("budget", RESEARCHER)
+    assert facet(page, "speaker") == {
+        "Bo Kim": ("Bo Kim", 2, False),
+        "Ann Lee": ("Ann Lee", 1, False),
+    }
+    page = search("budget", RESEARCHER, filters={"speaker": ("Ann Lee",)})
+    assert ids(page) == [1]
+    assert facet(page, "speaker")["Ann Lee"] == ("Ann Lee", 1, True)
 
 
 def test_facet_selection_or_within_and_across(archive, search):
@@ -97,7 +118,7 @@ def test_facet_selection_or_within_and_across(archive, search):
     assert facet(page, "year")["2023"] == ("2023", 1, True)
     # ... while other facets count with it.
     assert facet(page, "org")["UNDP"] == ("UNDP", 1, True)
-    assert facet(page, "org")["OECD"][1] == 2
+    assert facet(page, "org")["OECD"][1] == 1
 
 
 def test_selected_facet_value_without_matches_is_still_listed(archive, search):
@@ -185,3 +206,32 @@ def test_no_suggestion_when_the_corrected_query_finds_nothing(add, search):
     add(1, "digital divide")
     add(2, "rural areas")
     assert search("digitl areas").suggestion is None
+
+
+def test_a_snippet_is_one_flowing_line(add, search):
+    add(1, "Digital\ngovernment\n\n  services\r\nfor   every\tcitizen")
+    snippet = search("government").groups[0].best.snippet
+    assert snippet == "Digital <mark>government</mark> services for every citizen"
+
+
+def test_dot_leaders_of_a_contents_page_collapse(add, search):
+    leaders = "\n".join(
+        f"Chapter {n} budget . . . . . . . . . . . . . . . {n * 7}" for n in range(1, 4)
+    )
+    add(1, leaders + "\n" + ".\n" * 300)
+    snippet = search("budget").groups[0].best.snippet
+    assert ". . ." not in snippet and "\n" not in snippet
+    assert "Chapter 1 <mark>budget</mark> … 7" in snippet
+    assert len(snippet) < 260
+
+
+def test_match_pages_lists_every_matching_page_of_one_deck_within_scope(add, index):
+    from archive.fulltext import SearchRequest
+
+    add(1, "budget", "nothing", "budget again", "more budget")
+    add(2, "budget elsewhere")
+    add(3, "budget secret", visibility="staff")
+    found = index.match_pages(SearchRequest("budget", RESEARCHER), 1)
+    assert (found.item_id, found.pages) == (1, (1, 3, 4))
+    assert "budget" in found.terms
+    assert index.match_pages(SearchRequest("budget", RESEARCHER), 3).pages == ()

@@ -84,3 +84,16 @@ def test_a_selected_session_without_matches_is_still_listed(programme, search):
         ("9", 1, False),
         ("7", 0, True),
     ]
+
+
+def test_the_session_facet_counts_decks_not_pages(add, search):
+    add(1, "budget plan", "budget review", event_id=1, session_id=7, session_label=PANEL,
+        speakers=("Ann Lee",))  # fmt: skip
+    add(2, "budget talk", event_id=1, session_id=7, session_label=PANEL, speakers=("Bo Kim",))
+    page = search("budget", filters={"event": ("1",)})
+    assert page.total_hits == 3
+    assert [(f.value, f.count) for f in page.facets["session"]] == [("7", 2)]
+    page = search("budget", filters={"event": ("1",), "speaker": ("Ann Lee",)})
+    assert ids(page) == [1]
+    assert [(f.value, f.count) for f in page.facets["session"]] == [("7", 1)]
+    assert {f.value: f.count for f in page.facets["speaker"]} == {"Ann Lee": 1, "Bo Kim": 1}

@@ -1,4 +1,5 @@
-"""GPS positions blanked in place in every photo format the archive accepts."""
+"""GPS positions blanked in place in every photo format the archive accepts (the cases of
+the first, in-memory version of the stripping, kept against the one streamed function)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pillow_heif
 import pytest
 from PIL import Image
 
-from archive.ingest.location import LocationError, without_location
+from archive.ingest.photos import LocationNotRemoved, open_without_gps
 
 pillow_heif.register_heif_opener()
 
@@ -17,6 +18,25 @@ XMP = (
     b'exif:GPSLatitude="52,31.2N" drone-dji:GpsLongitude="13.40" dc:format="image/jpeg">'
     b"<exif:GPSAltitude>34/1</exif:GPSAltitude></rdf:Description></rdf:RDF></x:xmpmeta>"
 )
+
+
+MIMES = {b"\xff\xd8": "image/jpeg", b"\x89P": "image/png", b"RI": "image/webp"}
+
+
+@pytest.fixture(autouse=True)
+def _folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
+def without_location(data: bytes) -> bytes:
+    """The GPS-free copy of `data`, through the one function downloads, links and bundles use."""
+    mime = MIMES.get(data[:2])
+    if mime is None:
+        mime = "image/tiff" if data[:4] in (b"II*\x00", b"MM\x00*") else "image/heic"
+    with open("photo", "wb") as fh:
+        fh.write(data)
+    with open_without_gps("photo", mime) as copy:
+        return copy.read()
 
 
 def photo(fmt: str, xmp: bool = False) -> bytes:
@@ -39,18 +59,20 @@ def test_the_gps_directory_is_emptied_and_nothing_else_changes(fmt):
     assert dict(exif_of(data).get_ifd(0x8825))
     clean = without_location(data)
     assert len(clean) == len(data)
-    assert dict(exif_of(clean).get_ifd(0x8825)) == {}
+    assert set(exif_of(clean).get_ifd(0x8825)) <= {0}  # at most GPSVersionID, no position
     assert exif_of(clean).get(0x010F) == "Canon"
     assert Image.open(io.BytesIO(clean)).tobytes() == Image.open(io.BytesIO(data)).tobytes()
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
-def test_gps_properties_of_xmp_become_spaces(fmt):
+def test_an_xmp_packet_naming_a_position_is_emptied(fmt):
+    # The packet is emptied rather than edited property by property: a position can hide
+    # under any namespace's name, and an empty packet cannot keep one.
     data = photo(fmt, xmp=True)
     assert b"GPSLatitude" in data
     clean = without_location(data)
+    assert len(clean) == len(data)
     assert b"GPS" not in clean and b"Gps" not in clean and b"52,31.2N" not in clean
-    assert b'dc:format="image/jpeg"' in clean
     Image.open(io.BytesIO(clean)).load()
 
 
@@ -71,5 +93,5 @@ def test_photos_without_metadata_come_back_unchanged():
     ],
 )
 def test_metadata_that_cannot_be_read_for_certain_is_refused(data):
-    with pytest.raises(LocationError):
+    with pytest.raises(LocationNotRemoved):
         without_location(data)

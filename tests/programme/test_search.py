@@ -145,4 +145,5 @@ def test_programme_hits_respect_event_permissions(indexed, make_event, app):
     Auth(client).login("partner")
     html = client.get("/search/?q=estonia").get_data(as_text=True)
     assert "In the programme" in html and "Digital identity in Estonia" in html
-    assert 'session-label">Day 2, 10:30, Panel: digital identity</p>' in html
+    label = '<span class="label-name">Programme:</span> Day 2, 10:30, Panel: digital identity</p>'
+    assert label in html

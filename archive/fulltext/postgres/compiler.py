@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from psycopg import sql
 
 from archive.fulltext.analysis import analyse_words
+from archive.fulltext.messages import Message, first_message
 from archive.fulltext.parser import (
     MIN_PREFIX,
     And,
@@ -73,7 +74,7 @@ class Compiled:
     rank: sql.Composable | None  # None: nothing to rank (filters only, or an empty query)
     text: str
     terms: tuple[str, ...]
-    notices: list[str] = field(default_factory=list)
+    notices: list[Message] = field(default_factory=list)
     words: list[Word] = field(default_factory=list)  # plain words, for did-you-mean
     # Plain words typed side by side, as a phrase in a title: a page whose title holds them
     # ranks above pages that only repeat them (see `searching`). None: no such words.
@@ -97,7 +98,7 @@ class Compiler:
 
     def __init__(self, schema: str):
         self.s = sql.Identifier(schema)
-        self.notices: list[str] = []
+        self.notices: list[Message] = []
         self.terms: dict[str, None] = {}
         self.words: list[Word] = []
         self.title_phrases: list[sql.Composable] = []
@@ -181,8 +182,12 @@ class Compiler:
             stem = ""
         if len(stem) < MIN_PREFIX:
             self.notices.append(
-                f"Prefix search needs at least {MIN_PREFIX} letters before “*”, so "
-                f"“{word.text}” was searched as a whole word."
+                Message(
+                    "Prefix search needs at least %(count)s letters before “*”, so "
+                    "“%(word)s” was searched as a whole word.",
+                    count=MIN_PREFIX,
+                    word=word.text,
+                )
             )
             plain = Word(word.text, word.start, word.end)
             if column:
@@ -211,7 +216,13 @@ class Compiler:
         try:
             return self._filter_sql(flt)
         except ValueError as error:
-            self.notices.append(f"“{flt.name}:{flt.value}” {error}, so it was searched as words.")
+            self.notices.append(
+                Message(
+                    "“%(filter)s” %(reason)s, so it was searched as words.",
+                    filter=f"{flt.name}:{flt.value}",
+                    reason=first_message(error),
+                )
+            )
             words = [Word(w) for w in f"{flt.name} {flt.value}".split()]
             return self._combine([self._word(w, negated) for w in words], "AND")
 
@@ -245,7 +256,7 @@ class Compiler:
             return Cond(sql.SQL("p.kind = {v}").format(v=sql.Literal(code)))
         if name == "lang":
             return Cond(sql.SQL("p.lang = {v}").format(v=sql.Literal(language_code(value))))
-        raise ValueError("is not a known filter")
+        raise ValueError(Message("is not a known filter"))
 
 
 def _range(column: str, low: int | None, high: int | None) -> Cond:
@@ -279,7 +290,7 @@ def compile_query(text: str, schema: str) -> Compiled:
     part = compiler.compile(parsed.tree)
     where = _as_sql(part)
     if parsed.text and where is TRUE and not has_filters(parsed.tree):
-        notices.append("There was nothing to search for in the query.")
+        notices.append(Message("There was nothing to search for in the query."))
         where = FALSE
     return Compiled(
         where,

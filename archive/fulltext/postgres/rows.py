@@ -43,6 +43,13 @@ def _ordinal(value: date | None) -> int:
     return value.toordinal() if value else 0
 
 
+def _event_year(item: ItemDoc) -> int:
+    """The year a row belongs to: its event's (a photo's camera clock does not decide), else
+    the item's own date's, as in the Whoosh backend."""
+    day = item.event_start or item.item_date
+    return day.year if day else 0
+
+
 def item_rows(item: ItemDoc, pages: Sequence[PageText], schema: str) -> list[tuple]:
     """The rows of one item, in `schema.COLUMNS` order; ValueError for an unknown kind."""
     if item.kind not in KIND_CODES:
@@ -78,7 +85,7 @@ def item_rows(item: ItemDoc, pages: Sequence[PageText], schema: str) -> list[tup
         rows.append(
             (item.item_id, page.number, *common, language, organisations,
              _ordinal(item.item_date), date_from or NO_DATE_FROM, date_to,
-             item.item_date.year if item.item_date else 0, item.session_id or 0, title,
+             _event_year(item), item.session_id or 0, title,
              speakers, page.label, clean(page.text), people, tags, "\n".join(organisations),
              event_text, programme, label, unsure_words(page), bool(page.recognised),
              config_name(schema, language), runs.get(page.number, 0))

@@ -37,11 +37,14 @@ from psycopg import Connection, sql
 from archive.fulltext.documents import PHOTO, PRESENTATION
 from archive.fulltext.postgres.functions import REPEATED, STRONG, functions
 
-# Bump whenever tables, configurations or prepare() change: a mismatch asks for a reindex.
+# Bump whenever tables, configurations, prepare() or what rows hold change: a mismatch asks
+# for a reindex.
 # 2: the programme (programme, session_id, session_label), recognised text (unsure,
 # recognised), the words that rank a page early (repeated, strong), vectors computed from
-# a staging table; 3: overlay runs (run), title_phrase() for the title phrase bonus.
-SCHEMA_VERSION = 3
+# a staging table.
+# 3: overlay runs (run), title_phrase() for the title phrase bonus.
+# 4: `year` is the event's year (a photo's camera date no longer decides).
+SCHEMA_VERSION = 4
 DEFAULT_SCHEMA = "archive_search"
 PAGES = "pages"
 VOCABULARY = "vocabulary"

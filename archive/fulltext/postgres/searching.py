@@ -1,10 +1,10 @@
 """One `SearchPage` from one SQL statement: matches, totals, facets, groups and snippets.
 
 The statement computes the matches once (query condition AND the scope's condition), then
-from them, in the same snapshot: totals, every facet (each counted with the other facets'
-selections, not its own), the ranked groups with their best pages, the photo strip and the
-snippets. Nothing is filtered after the database answers, so no count, facet value or
-snippet can reach past the user's `AccessScope` (see `results`).
+from them, in the same snapshot: totals, every facet (items counted with the other
+facets' selections, not its own; see `facets`), the ranked groups with their best pages,
+the photo strip and the snippets. Nothing is filtered after the database answers, so no
+count, facet value or snippet can reach past the user's `AccessScope` (see `results`).
 
 Ranking reads each ranked page's whole vector (some kilobytes), the cost of a search that
 matches many pages; counting and faceting read only the narrow row. So not every match is
@@ -18,7 +18,8 @@ its best pages. Totals and facets always count every match.
 
 Snippets come from `ts_headline` with control characters as hit markers; the text around
 them is HTML-escaped here and only the markers become `<mark>`, so no markup of a page ever
-reaches a results page.
+reaches a results page. They flow as one line (line breaks and dot leaders collapse), like
+the shared `Highlighter`'s, which cuts the snippets of CJK pages.
 """
 
 from __future__ import annotations
@@ -26,24 +27,22 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 from psycopg import sql
 
+from archive.fulltext.documents import PRESENTATION
+from archive.fulltext.messages import Message
 from archive.fulltext.postgres.compiler import Compiled, scope_condition
+from archive.fulltext.postgres.facets import facet_counts, facets, selection_flags
 from archive.fulltext.postgres.functions import CJK
 from archive.fulltext.postgres.rows import HIT_END, HIT_START
-from archive.fulltext.postgres.schema import KIND_CODES, KIND_NAMES, PAGES, RANK_WEIGHTS
+from archive.fulltext.postgres.schema import KIND_CODES, PAGES, RANK_WEIGHTS
 from archive.fulltext.results import (
-    FACET_LIMIT,
     FACETS,
-    FACETS_WITHIN_EVENT,
-    LANGUAGE_NAMES,
-    TYPE_LABELS,
-    FacetValue,
     PageHit,
     PhotoHit,
     ResultGroup,
     SearchPage,
     SearchRequest,
 )
-from archive.fulltext.snippets import Highlighter
+from archive.fulltext.snippets import Highlighter, collapsed
 
 ELLIPSIS = "…"
 RANK_ALL = 1000  # up to this many matches, every one is ranked
@@ -60,24 +59,12 @@ ORDERS = {
     "newest": "item_date DESC, score DESC, item_id",
     "oldest": "item_date = 0, item_date, score DESC, item_id",
 }
-# Facet name -> its column in `base`, and the label of a value, if the facet has one.
-FACET_COLUMNS = {
-    "event": ("event_id", "min(event_title)"),
-    "year": ("year", None),
-    "type": ("kind", None),
-    "lang": ("lang", None),
-    "session": ("session_id", "min(session_label)"),
-}
-# Values that are no facet value: an undated page, a page without language or session.
-NO_VALUE = (
-    "NOT (facet IN ('year', 'session') AND value = '0') AND NOT (facet = 'lang' AND value = '')"
-)
 STATEMENT = """
 WITH q AS MATERIALIZED (SELECT {rank}::tsquery AS tsq, {title_phrase}::tsquery AS title_phrase),
 w AS MATERIALIZED (SELECT tsq, title_phrase, {s}.any_word(tsq) AS words FROM q),
 base AS MATERIALIZED (
   SELECT p.item_id, p.page, p.kind, p.event_id, p.event_title, p.year, p.lang, p.orgs,
-         p.session_id, p.session_label, p.item_date, p.doc, p.run,
+         p.speakers, p.session_id, p.session_label, p.item_date, p.doc, p.run,
          CASE WHEN p.strong @@ w.words THEN 2 WHEN p.repeated @@ w.words THEN 1 ELSE 0 END
            AS level, {flags}
   FROM {pages} p, w WHERE ({where}) AND ({scope})),
@@ -147,9 +134,15 @@ SELECT
       ORDER BY h.group_pos, h.rn, h.photo_pos), '[]')
    FROM snippets h)
 """
+# The pages of one deck that a search matches, with the same selections (for the viewer).
+MATCH_PAGES = """
+SELECT p.page FROM {pages} p
+WHERE p.item_id = {item} AND p.kind = {kind} AND ({where}) AND ({scope}) AND {flags}
+ORDER BY p.page
+"""
 
 
-def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: list[str]):
+def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: list[Message]):
     """The one statement that answers `request`, composed from the compiled query."""
     flags = selection_flags(request.filters, notices)
     if compiled.rank is None:
@@ -191,6 +184,22 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
     )
 
 
+def match_pages_statement(
+    compiled: Compiled, request: SearchRequest, schema: str, item_id: int, notices: list[Message]
+) -> sql.Composable:
+    """The statement listing the pages of deck `item_id` that `request` matches (every one:
+    the viewer lists them all, overlay runs unfolded, as the Whoosh backend does)."""
+    flags = list(selection_flags(request.filters, notices).values())
+    return sql.SQL(MATCH_PAGES).format(
+        pages=sql.SQL("{s}.{t}").format(s=sql.Identifier(schema), t=sql.Identifier(PAGES)),
+        item=sql.Literal(item_id),
+        kind=sql.Literal(KIND_CODES[PRESENTATION]),
+        where=compiled.where,
+        scope=scope_condition(request.scope),
+        flags=sql.SQL(" AND ").join(flags) if flags else sql.SQL("TRUE"),
+    )
+
+
 def rank_levels(groups: int, photos: int) -> sql.Composable:
     """The CASE branches choosing the lowest level of pages that must be ranked: the
     strongest level whose items alone fill the requested pages of groups and of photos."""
@@ -206,103 +215,6 @@ def rank_levels(groups: int, photos: int) -> sql.Composable:
     )
 
 
-def facet_counts(within_event: bool) -> sql.Composable:
-    """Each facet's values counted over the matches that the other facets' selections keep
-    (the session facet only when an event is selected: sessions belong to one event): one
-    pass over the matches with a grouping set per facet, and one over their organisations."""
-    names = [n for n in FACET_COLUMNS if n not in FACETS_WITHIN_EVENT or within_event]
-
-    def others(name: str) -> sql.Composable:
-        return sql.SQL(" AND ").join(sql.Identifier(f"f_{o}") for o in FACETS if o != name)
-
-    def case(pick) -> sql.Composable:
-        return sql.SQL("CASE {} END").format(
-            sql.SQL(" ").join(
-                sql.SQL("WHEN grouping({c}) = 0 THEN {v}").format(
-                    c=sql.Identifier(FACET_COLUMNS[n][0]), v=pick(n)
-                )
-                for n in names
-            )
-        )
-
-    grouped = sql.SQL(
-        "SELECT * FROM (SELECT {facet} AS facet, coalesce({values}) AS value, {label} AS label, "
-        "{n} AS n FROM base GROUP BY GROUPING SETS ({sets})) g WHERE n > 0 AND {no_value}"
-    ).format(
-        facet=case(sql.Literal),
-        values=sql.SQL(", ").join(
-            sql.SQL("{}::text").format(sql.Identifier(FACET_COLUMNS[n][0])) for n in names
-        ),
-        label=case(lambda n: sql.SQL(FACET_COLUMNS[n][1] or "NULL")),
-        n=case(lambda n: sql.SQL("count(*) FILTER (WHERE {})").format(others(n))),
-        sets=sql.SQL(", ").join(
-            sql.SQL("({})").format(sql.Identifier(FACET_COLUMNS[n][0])) for n in names
-        ),
-        no_value=sql.SQL(NO_VALUE),
-    )
-    organisations = sql.SQL(
-        "SELECT 'org', o, NULL, count(*) FROM base, unnest(orgs) AS o WHERE {} GROUP BY o"
-    ).format(others("org"))
-    return grouped + sql.SQL(" UNION ALL ") + organisations
-
-
-def selection_flags(filters: dict[str, tuple[str, ...]], notices: list[str]) -> dict:
-    """For each facet with a selection, the condition of the rows it keeps (OR within)."""
-    flags = {}
-    for name, values in filters.items():
-        if name in ("event", "year", "session"):
-            column = {"event": "p.event_id", "year": "p.year", "session": "p.session_id"}[name]
-            numbers = [int(v) for v in values if v.isdigit()]
-            flags[name] = sql.SQL(column + " = ANY({v}::integer[])").format(v=sql.Literal(numbers))
-        elif name == "type":
-            codes = [KIND_CODES[v] for v in values if v in KIND_CODES]
-            flags[name] = sql.SQL("p.kind = ANY({v}::smallint[])").format(v=sql.Literal(codes))
-        elif name == "lang":
-            flags[name] = sql.SQL("p.lang = ANY({v}::text[])").format(v=sql.Literal(list(values)))
-        elif name == "org":
-            flags[name] = sql.SQL("p.orgs && {v}::text[]").format(v=sql.Literal(list(values)))
-        else:
-            notices.append(f"The filter “{name}” is unknown and was ignored.")
-    return flags
-
-
-def facets(rows: list[dict], filters: dict[str, tuple[str, ...]]) -> dict[str, list[FacetValue]]:
-    """Every facet's values: the most frequent first (years newest first), then every
-    selected value even when it has no match left."""
-    counted: dict[str, list[tuple[str, int]]] = {
-        name: [] for name in FACETS if name not in FACETS_WITHIN_EVENT or "event" in filters
-    }
-    labels: dict[tuple[str, str], str] = {}
-    for row in rows:
-        name, value = row["facet"], row["value"]
-        if name == "type":
-            value = KIND_NAMES.get(int(value), value)
-        counted[name].append((value, row["n"]))
-        if row["label"]:
-            labels[name, value] = row["label"]
-    out = {}
-    for name, pairs in counted.items():
-        if name == "year":
-            pairs.sort(key=lambda p: p[0], reverse=True)
-        else:
-            pairs.sort(key=lambda p: (-p[1], p[0]))
-        shown = pairs[:FACET_LIMIT]
-        present = {v for v, _ in shown}
-        selected = filters.get(name, ())
-        shown += [(v, dict(pairs).get(v, 0)) for v in selected if v not in present]
-        out[name] = [FacetValue(v, _label(name, v, labels), c, v in selected) for v, c in shown]
-    return out
-
-
-def _label(name: str, value: str, labels: dict[tuple[str, str], str]) -> str:
-    """A type's or language's name, an event's title, a session's label, else the value."""
-    if name == "type":
-        return TYPE_LABELS.get(value, value)
-    if name == "lang":
-        return LANGUAGE_NAMES.get(value, value)
-    return labels.get((name, value), value)
-
-
 def snippet(hit: dict, highlighter: Highlighter) -> Markup:
     """The headline, escaped, with <mark> where ts_headline marked a hit.
 
@@ -315,18 +227,21 @@ def snippet(hit: dict, highlighter: Highlighter) -> Markup:
         return highlighter.snippet(hit["cjk_text"])
     marked = hit["snippet"] or ""
     original = hit["original"] or ""
-    parts: list[str] = []
-    position, inside = 0, False
+    pieces: list[list] = [[False, ""]]  # [inside a mark, its text], alternating
+    position = 0
     for char in marked:
         if char in (HIT_START, HIT_END):
-            inside = char == HIT_START
-            parts.append("<mark>" if inside else "</mark>")
+            pieces.append([char == HIT_START, ""])
             continue
         shown = original[position] if position < len(original) else _ALIGNED.get(char, char)
-        parts.append(str(escape(shown)))
+        pieces[-1][1] += shown
         position += 1
-    if inside:
-        parts.append("</mark>")
+    # One flowing line, as the Whoosh backend's snippets: line breaks and leaders collapse.
+    parts = [
+        f"<mark>{escape(collapsed(text))}</mark>" if inside else str(escape(collapsed(text)))
+        for inside, text in pieces
+        if text
+    ]
     lead = ELLIPSIS if hit["lead"] else ""
     tail = ELLIPSIS if hit["tail"] else ""
     # Every character of the page went through escape() above; only <mark> was added.
@@ -399,6 +314,7 @@ def search_page(request: SearchRequest, compiled: Compiled, row, notices, sugges
         facets=facets(facet_rows, request.filters),
         suggestion=suggestion,
         notice=" ".join(dict.fromkeys(notices)) or None,
+        notices=tuple(dict.fromkeys(notices)),
         terms=compiled.terms,
         total_photos=total_photos,
         sort=request.sort,

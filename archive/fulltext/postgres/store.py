@@ -38,9 +38,9 @@ from archive.fulltext.postgres.compiler import compile_query
 from archive.fulltext.postgres.rebuild import Rebuilding
 from archive.fulltext.postgres.rebuild import reason as _reason
 from archive.fulltext.postgres.rows import item_rows, vocabulary
-from archive.fulltext.postgres.searching import search_page, statement
+from archive.fulltext.postgres.searching import match_pages_statement, search_page, statement
 from archive.fulltext.postgres.suggest import suggest
-from archive.fulltext.results import SearchPage, SearchRequest, autocorrected, clamped
+from archive.fulltext.results import PageMatches, SearchPage, SearchRequest, autocorrected, clamped
 from archive.fulltext.scope import AccessScope
 
 logger = logging.getLogger(__name__)
@@ -178,16 +178,31 @@ class PostgresIndex(Rebuilding):
         compiled = compile_query(request.text, self.schema)
         notices = list(compiled.notices)
         query = statement(compiled, request, self.schema, notices)
-        with self._session() as conn, conn.transaction():
-            for setting, value in SEARCH_SETTINGS.items():
-                conn.execute(
-                    sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(setting), sql.Literal(value))
-                )
+        with self._reading() as conn:
             row = conn.execute(query).fetchone()
             suggestion = None
             if row[0] <= 3 and compiled.words:
                 suggestion = suggest(conn, self.schema, compiled, request.scope)
         return search_page(request, compiled, row, notices, suggestion)
+
+    def match_pages(self, request: SearchRequest, item_id: int) -> PageMatches:
+        """Every page of presentation `item_id` that `request` matches within its scope."""
+        request = clamped(request)
+        compiled = compile_query(request.text, self.schema)
+        query = match_pages_statement(compiled, request, self.schema, item_id, [])
+        with self._reading() as conn:
+            pages = tuple(page for (page,) in conn.execute(query))
+        return PageMatches(item_id, pages, compiled.terms)
+
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection]:
+        """The connection in a transaction with SEARCH_SETTINGS, for a search's statements."""
+        with self._session() as conn, conn.transaction():
+            for setting, value in SEARCH_SETTINGS.items():
+                conn.execute(
+                    sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(setting), sql.Literal(value))
+                )
+            yield conn
 
     def suggest(self, text: str, scope: AccessScope) -> str | None:
         """A spelling correction of `text` with results within `scope`, or None."""

@@ -21,6 +21,7 @@ from itertools import islice
 
 from archive.fulltext.analysis import AnalysedWord, analyse_words, fold
 from archive.fulltext.documents import SHARED
+from archive.fulltext.messages import Message, first_message
 from archive.fulltext.parser import (
     MIN_PREFIX,
     And,
@@ -69,7 +70,7 @@ class CompiledQuery:
     node: Node
     text: str  # the normalised query text that word spans refer to
     terms: tuple[str, ...]
-    notices: list[str] = field(default_factory=list)
+    notices: list[Message] = field(default_factory=list)
     words: list[Word] = field(default_factory=list)  # plain words, for did-you-mean
     empty: bool = False  # nothing was asked for: every visible document matches
 
@@ -81,7 +82,7 @@ class Compiler:
     def __init__(self, reader, in_scope: ScopeCounter | None = None):
         self.reader = reader
         self.in_scope = in_scope
-        self.notices: list[str] = []
+        self.notices: list[Message] = []
         self.terms: dict[str, None] = {}
         self.words: list[Word] = []
 
@@ -148,8 +149,12 @@ class Compiler:
         stem = first.exact_whole or first.exact_parts[0]
         if len(analysed) > 1 or len(stem) < MIN_PREFIX:
             self.notices.append(
-                f"Prefix search needs at least {MIN_PREFIX} letters before “*”, so "
-                f"“{word.text}” was searched as a whole word."
+                Message(
+                    "Prefix search needs at least %(count)s letters before “*”, so "
+                    "“%(word)s” was searched as a whole word.",
+                    count=MIN_PREFIX,
+                    word=word.text,
+                )
             )
             return self._word(Word(word.text, word.start, word.end), negated)
         if not negated:
@@ -165,8 +170,12 @@ class Compiler:
                 nodes.extend(Term(f"{name}{suffix}", t, weight) for t in terms)
         if capped:
             self.notices.append(
-                f"“{stem}*” matches many words; only the {PREFIX_TERMS} most frequent were "
-                "searched."
+                Message(
+                    "“%(prefix)s*” matches many words; only the %(count)s most frequent were "
+                    "searched.",
+                    prefix=stem,
+                    count=PREFIX_TERMS,
+                )
             )
         return any_of(nodes)
 
@@ -199,7 +208,13 @@ class Compiler:
         try:
             return self._filter_node(flt, negated)
         except ValueError as error:
-            self.notices.append(f"“{flt.name}:{flt.value}” {error}, so it was searched as words.")
+            self.notices.append(
+                Message(
+                    "“%(filter)s” %(reason)s, so it was searched as words.",
+                    filter=f"{flt.name}:{flt.value}",
+                    reason=first_message(error),
+                )
+            )
             return self._text(f"{flt.name} {flt.value}", TEXT_FIELDS, phrase=False)
 
     def _filter_node(self, flt: Filter, negated: bool) -> Node:
@@ -232,7 +247,7 @@ class Compiler:
             return Term("kind", item_kind(value), 0.0)
         if name == "lang":
             return Term("lang", language_code(value), 0.0)
-        raise ValueError("is not a known filter")
+        raise ValueError(Message("is not a known filter"))
 
 
 def expand_in_scope(
@@ -303,7 +318,7 @@ def compile_query(text: str, reader, in_scope: ScopeCounter | None = None) -> Co
     node = compiler.compile(parsed.tree)
     empty = not parsed.text
     if not empty and isinstance(node, Every) and not has_filters(parsed.tree):
-        notices.append("There was nothing to search for in the query.")
+        notices.append(Message("There was nothing to search for in the query."))
         node = NoDocs()
     return CompiledQuery(
         node, parsed.text, tuple(compiler.terms), notices + compiler.notices, compiler.words, empty

@@ -36,8 +36,9 @@ from archive.fulltext.whoosh.postings import LeanText
 # Bump whenever fields, analyzers or document layout change; opening an index built with
 # another version raises SchemaVersionError asking for `flask --app archive reindex`.
 # 2: the programme (text family, c_session, session_label); 3: recognised text (unsure_x,
-# recognised); 4: exact fields keep counts only, folded positions as varints, c_run.
-SCHEMA_VERSION = 4
+# recognised); 4: exact fields keep counts only, folded positions as varints, c_run;
+# 5: the speaker facet field, and c_year is the event's year.
+SCHEMA_VERSION = 5
 
 # Text field families and their query-time weights (BM25F-style: one BM25 per field, scaled).
 TEXT_FIELDS = ("title", "people", "body", "tags", "orgs", "event", "programme")
@@ -81,6 +82,7 @@ def build_schema() -> Schema:
         fields[name] = ID()
     fields["grant"] = KEYWORD()
     fields["org"] = KEYWORD(analyzer=RegexTokenizer(r"[^\x1f]+"))
+    fields["speaker"] = KEYWORD(analyzer=RegexTokenizer(r"[^\x1f]+"))
     for name in COLUMNS:
         typecode = "B" if name == "c_kind" else "i"
         fields[name] = COLUMN(columns.NumericColumn(typecode, default=0))
@@ -132,6 +134,13 @@ def _language(code: str | None) -> str:
     return (code or "").strip().lower()
 
 
+def _event_year(item: ItemDoc) -> int:
+    """The year a document belongs to: its event's (a photo's camera clock does not decide),
+    else the item's own date's."""
+    day = item.event_start or item.item_date
+    return day.year if day else 0
+
+
 def _common_fields(item: ItemDoc) -> dict[str, object]:
     title = _nfc(item.title)
     speakers = tuple(_nfc(s) for s in item.speakers if _nfc(s))
@@ -168,13 +177,14 @@ def _common_fields(item: ItemDoc) -> dict[str, object]:
         "vis": SHARED if item.visibility == SHARED else STAFF,  # unknown values fail closed
         "grant": " ".join(str(org_id) for org_id in item.granted_org_ids),
         "org": VALUE_SEPARATOR.join(organisations),
+        "speaker": VALUE_SEPARATOR.join(dict.fromkeys(speakers)),
         "c_item": item.item_id,
         "c_event": item.event_id,
         "c_kind": KIND_CODES[item.kind],
         "c_date": _ordinal(item.item_date),
         "c_from": date_from or NO_DATE_FROM,
         "c_to": date_to,
-        "c_year": item.item_date.year if item.item_date else 0,
+        "c_year": _event_year(item),
         "c_session": item.session_id or 0,
         "item_id": item.item_id,
         "title": title,

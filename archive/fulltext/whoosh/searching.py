@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 
 from archive.fulltext.documents import PHOTO, PRESENTATION
+from archive.fulltext.messages import Message
 from archive.fulltext.results import (
     FACET_LIMIT,
     FACETS,
@@ -21,6 +22,7 @@ from archive.fulltext.results import (
     TYPE_LABELS,
     FacetValue,
     PageHit,
+    PageMatches,
     PhotoHit,
     ResultGroup,
     SearchPage,
@@ -35,19 +37,49 @@ from archive.fulltext.whoosh.suggest import suggest
 from archive.fulltext.whoosh.view import IndexView, MatchSet
 
 
-def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
-    """Answer one request from one consistent view of the index."""
-    request = clamped(request)
+@dataclass
+class _Matched:
+    """A request's matches before and after its facet selections."""
+
+    compiled: object  # compiler.CompiledQuery
+    scope: object  # the scope's filter node
+    base: MatchSet
+    flags: dict[str, np.ndarray]
+    final: MatchSet
+    notices: list[Message]
+
+
+def _match(view: IndexView, request: SearchRequest) -> _Matched:
+    """The query and the scope evaluated once; the selections applied on top."""
     scope = scope_filter(request.scope)
     compiled = compile_query(request.text, view.searcher.reader(), view.scope_counter(scope))
     base = view.match(all_of([compiled.node, scope]))
     notices = list(compiled.notices)
     flags = _selection_flags(base, request.filters, notices)
-    facets = _facets(view, base, flags, request.filters)
     final_mask = np.ones(len(base), dtype=bool)
     for flag in flags.values():
         final_mask &= flag
-    final = base.subset(final_mask)
+    return _Matched(compiled, scope, base, flags, base.subset(final_mask), notices)
+
+
+def match_pages(view: IndexView, request: SearchRequest, item_id: int) -> PageMatches:
+    """The pages of one presentation that the request matches, in page order."""
+    matched = _match(view, clamped(request))
+    final = matched.final
+    mine = (final.column("c_item") == item_id) & (
+        final.column("c_kind") == KIND_CODES[PRESENTATION]
+    )
+    pages = np.unique(final.column("c_page")[mine])
+    return PageMatches(item_id, tuple(int(p) for p in pages), matched.compiled.terms)
+
+
+def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
+    """Answer one request from one consistent view of the index."""
+    request = clamped(request)
+    matched = _match(view, request)
+    compiled, scope, base, final = matched.compiled, matched.scope, matched.base, matched.final
+    notices = matched.notices
+    facets = _facets(view, base, matched.flags, request.filters)
     highlighter = Highlighter(compiled.terms)
     groups, total_groups, photos, total_photos = _results(view, final, request, highlighter)
     suggestion = None
@@ -64,6 +96,7 @@ def run_search(view: IndexView, request: SearchRequest) -> SearchPage:
         facets=facets,
         suggestion=suggestion,
         notice=" ".join(dict.fromkeys(notices)) or None,
+        notices=tuple(dict.fromkeys(notices)),
         terms=compiled.terms,
         total_photos=total_photos,
         sort=request.sort,
@@ -92,10 +125,10 @@ def _selection_flags(
         elif name == "type":
             codes = [KIND_CODES[v] for v in values if v in KIND_CODES]
             flags[name] = np.isin(base.column("c_kind"), codes)
-        elif name in ("lang", "org"):
+        elif name in ("lang", "org", "speaker"):
             flags[name] = base.flags(any_of(Term(name, v, 0.0) for v in values))
         else:
-            notices.append(f"The filter “{name}” is unknown and was ignored.")
+            notices.append(Message("The filter “%(name)s” is unknown and was ignored.", name=name))
     return flags
 
 
@@ -121,16 +154,19 @@ def _facets(
 def _facet(
     view: IndexView, base: MatchSet, name: str, mask: np.ndarray, selected: tuple[str, ...]
 ) -> list[FacetValue]:
-    """One facet's values with counts: the most frequent first (years newest first), and
-    every selected value even when it has no match left."""
-    if name in ("lang", "org"):
-        pairs = [(v, c) for v, c in base.term_counts(name, mask).items() if v]
+    """One facet's values with counts of matching items: the most frequent first (years
+    newest first), and every selected value even when it has no match left."""
+    items = base.column("c_item")
+    if name in ("lang", "org", "speaker"):
+        pairs = [(v, c) for v, c in base.term_item_counts(name, mask, items).items() if v]
     else:
         column = {"event": "c_event", "year": "c_year", "type": "c_kind", "session": "c_session"}[
             name
         ]
-        data = base.column(column)[mask]
-        uniq, counts = np.unique(data, return_counts=True)
+        values = base.column(column)[mask]
+        # one key per (value, item): a presentation counts once, not once per page
+        distinct = np.unique((values << 32) | items[mask]) >> 32
+        uniq, counts = np.unique(distinct, return_counts=True)
         pairs = [(int(v), int(c)) for v, c in zip(uniq, counts, strict=True) if v]
         if name == "type":
             pairs = [(_kind_name(v), c) for v, c in pairs]

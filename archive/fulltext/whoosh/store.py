@@ -27,7 +27,7 @@ import numpy as np
 from archive.fulltext.backend import IndexedAccess, IndexStats, ItemPages, RebuildReport
 from archive.fulltext.documents import ItemDoc, PageText
 from archive.fulltext.errors import RebuildError
-from archive.fulltext.results import SearchPage, SearchRequest, autocorrected
+from archive.fulltext.results import PageMatches, SearchPage, SearchRequest, autocorrected
 from archive.fulltext.scope import AccessScope
 from archive.fulltext.whoosh.access import indexed_access
 from archive.fulltext.whoosh.compiler import compile_query, scope_filter
@@ -42,7 +42,7 @@ from archive.fulltext.whoosh.generations import (
 from archive.fulltext.whoosh.internals import cancel_writer, check_whoosh_version
 from archive.fulltext.whoosh.postings import LeanCodec
 from archive.fulltext.whoosh.schema import SCHEMA_VERSION, item_documents
-from archive.fulltext.whoosh.searching import run_search
+from archive.fulltext.whoosh.searching import match_pages, run_search
 from archive.fulltext.whoosh.suggest import suggest
 from archive.fulltext.whoosh.view import IndexView
 
@@ -76,6 +76,11 @@ class SearchIndex:
         with self._state:
             view = self._current_view()
             return autocorrected(lambda r: run_search(view, r), request)
+
+    def match_pages(self, request: SearchRequest, item_id: int) -> PageMatches:
+        """Every page of presentation `item_id` that `request` matches within its scope."""
+        with self._state:
+            return match_pages(self._current_view(), request, item_id)
 
     def suggest(self, text: str, scope: AccessScope) -> str | None:
         """A spelling correction of `text` with results within `scope`, or None.

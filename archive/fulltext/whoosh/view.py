@@ -113,9 +113,12 @@ class MatchSet:
             start += n
         return MatchSet(self.view, parts)
 
-    def term_counts(self, fieldname: str, keep: np.ndarray) -> dict[str, int]:
-        """How many matches (where `keep` is True) hold each term of an ID/KEYWORD field."""
-        counts: dict[str, int] = {}
+    def term_item_counts(
+        self, fieldname: str, keep: np.ndarray, items: np.ndarray
+    ) -> dict[str, int]:
+        """How many distinct items (`items`: one id per match) have a match where `keep` is
+        True that holds each term of an ID/KEYWORD field."""
+        pairs: set[tuple[str, int]] = set()
         start = 0
         for seg, _, hits in self.parts:
             docs, codes, vocabulary = _term_table(seg, fieldname)
@@ -123,12 +126,15 @@ class MatchSet:
             if docs.size and n:
                 where = np.minimum(np.searchsorted(hits.ids, docs), n - 1)
                 inside = hits.ids[where] == docs
-                rows = where[inside]
-                chosen = codes[inside][keep[start + rows]]
-                for code, count in enumerate(np.bincount(chosen, minlength=len(vocabulary))):
-                    if count:
-                        counts[vocabulary[code]] = counts.get(vocabulary[code], 0) + int(count)
+                rows = start + where[inside]
+                kept = keep[rows]
+                keys = np.unique((codes[inside][kept].astype(np.int64) << 32) | items[rows[kept]])
+                terms = [vocabulary[c] for c in (keys >> 32).tolist()]
+                pairs.update(zip(terms, (keys & 0xFFFFFFFF).tolist(), strict=True))
             start += n
+        counts: dict[str, int] = {}
+        for term, _ in pairs:
+            counts[term] = counts.get(term, 0) + 1
         return counts
 
 

@@ -6,6 +6,8 @@
 
   var links = Array.prototype.slice.call(document.querySelectorAll("a[data-lightbox]"));
   if (!links.length) return;
+  // The dialog's words, in the page's language (templates/events/detail.html).
+  var M = JSON.parse(document.getElementById("lightbox-messages").textContent);
 
   var current = -1;
   var opener = null;
@@ -33,18 +35,20 @@
   var bar = element("div", "lightbox-bar");
   var title = element("h2", "lightbox-title");
   title.id = "lightbox-title";
-  var closeButton = button("lightbox-close", "Close the photo viewer", "×");
+  var closeButton = button("lightbox-close", M.close, "×");
   bar.appendChild(title);
   bar.appendChild(closeButton);
   var figure = element("figure", "lightbox-figure");
   var image = element("img", "lightbox-image");
   var caption = element("figcaption", "lightbox-caption");
+  var details = element("p", "lightbox-details");
   figure.appendChild(image);
   figure.appendChild(caption);
+  figure.appendChild(details);
   var controls = element("div", "lightbox-controls");
-  var prevButton = button("lightbox-prev", "Previous photo", "← Previous");
-  var nextButton = button("lightbox-next", "Next photo", "Next →");
-  var download = element("a", "button lightbox-download", "Download original");
+  var prevButton = button("lightbox-prev", M.previousPhoto, "← " + M.previous);
+  var nextButton = button("lightbox-next", M.nextPhoto, M.next + " →");
+  var download = element("a", "button lightbox-download", M.download);
   download.setAttribute("download", "");
   controls.appendChild(prevButton);
   controls.appendChild(nextButton);
@@ -59,11 +63,22 @@
     current = (index + links.length) % links.length;
     var link = links[current];
     var thumb = link.querySelector("img");
+    // Small originals are shown at their natural size, never stretched.
+    image.removeAttribute("width");
+    image.removeAttribute("height");
+    var width = Number(link.getAttribute("data-width"));
+    var height = Number(link.getAttribute("data-height"));
+    if (width && height) {
+      image.width = Math.min(width, 1600);
+      image.height = Math.round(height * image.width / width);
+    }
     image.src = link.href;
     image.alt = thumb ? thumb.alt : "";
-    title.textContent = "Photo " + (current + 1) + " of " + links.length;
+    title.textContent = M.position.replace("{number}", current + 1).replace("{count}", links.length);
     caption.textContent = link.getAttribute("data-caption") || "";
     caption.hidden = !caption.textContent;
+    details.textContent = link.getAttribute("data-details") || "";
+    details.hidden = !details.textContent;
     var original = link.getAttribute("data-download");
     download.hidden = !original;
     if (original) download.href = original;

@@ -9,12 +9,35 @@
   var PARALLEL = 3;
   var LIST_ABOVE = 6; // more pending items than this in one event: poll the event's list
   var FINAL = { ready: true, failed: true };
+  var DONE = { ready: true, failed: true, rejected: true, duplicate: true, error: true, deleted: true };
+  var BAD = { failed: true, rejected: true, error: true };
+  // The page's words (templates/upload/_messages.html), in its language.
+  var M = JSON.parse(document.getElementById("upload-messages").textContent);
   var STATE_TEXT = {
-    waiting: "Waiting to upload",
-    checking: "Uploaded; the server is checking the file",
-    queued: "Queued: waiting to be processed",
-    processing: "Processing: extracting text and images"
+    waiting: M.waiting,
+    checking: M.checking,
+    queued: M.queued,
+    processing: M.processing
   };
+  var plural = new Intl.PluralRules(document.documentElement.lang || "en");
+  var SAMPLES = { one: "1", few: "3", many: "5", other: "5" };
+
+  function fmt(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) {
+      return values[key] !== undefined ? String(values[key]) : all;
+    });
+  }
+
+  // "3 files", "3 файла": the catalogue's plural form for n's category, with n put in.
+  function counted(kind, n) {
+    var category = plural.select(n);
+    var forms = M.counts[category] || M.counts.other;
+    return forms[kind].replace(SAMPLES[category] || "5", String(n));
+  }
+
+  function isImage(name) {
+    return !/\.pdf$/i.test(name);
+  }
 
   var progress = document.getElementById("upload-progress");
   var list = document.getElementById("upload-list");
@@ -31,8 +54,13 @@
   // rows: one per file, with a progress bar and a state in words
 
   function makeRow(name, withBar) {
-    var row = { el: document.createElement("li"), state: "", itemId: null, slug: null };
+    var row = { el: document.createElement("li"), state: "", itemId: null, slug: null, name: name };
     row.el.className = "upload-row";
+    row.icon = document.createElement("span");
+    row.icon.className = "file-icon";
+    row.icon.setAttribute("aria-hidden", "true");
+    row.icon.textContent = isImage(name) ? "IMG" : "PDF";
+    row.el.appendChild(row.icon);
     var label = document.createElement("span");
     label.className = "upload-name";
     label.textContent = name;
@@ -41,7 +69,7 @@
       row.bar = document.createElement("progress");
       row.bar.max = 100;
       row.bar.value = 0;
-      row.bar.setAttribute("aria-label", "Transfer of " + name);
+      row.bar.setAttribute("aria-label", fmt(M.transfer, { name: name }));
       row.el.appendChild(row.bar);
     }
     row.stateEl = document.createElement("span");
@@ -55,6 +83,8 @@
   function existingRow(el) {
     var row = {
       el: el,
+      name: (el.querySelector(".upload-name") || {}).textContent || "",
+      icon: el.querySelector(".file-icon"),
       state: el.getAttribute("data-state"),
       itemId: el.getAttribute("data-item-id"),
       slug: el.getAttribute("data-event"),
@@ -88,14 +118,48 @@
       row.retry.remove();
       row.retry = null;
     }
+    if (BAD[state]) {
+      // A failed file shows no (full, blue) transfer bar, and can be put away.
+      if (row.bar) { row.bar.remove(); row.bar = null; }
+      addDismiss(row);
+    }
     updateSummary();
+  }
+
+  function addDismiss(row) {
+    if (row.dismiss) return;
+    row.dismiss = document.createElement("button");
+    row.dismiss.type = "button";
+    row.dismiss.className = "link-button dismiss";
+    row.dismiss.textContent = M.dismiss;
+    row.dismiss.setAttribute("aria-label", fmt(M.dismissName, { name: row.name }));
+    row.dismiss.addEventListener("click", function () {
+      var next = row.el.nextElementSibling || row.el.previousElementSibling;
+      rows.splice(rows.indexOf(row), 1);
+      row.el.remove();
+      updateSummary();
+      var focusable = next && next.querySelector("button, a");
+      (focusable || progress).focus();
+    });
+    row.el.appendChild(row.dismiss);
+  }
+
+  function showThumbnail(row, url) {
+    if (!url || !row.icon) return;
+    var img = document.createElement("img");
+    img.className = "file-thumb";
+    img.alt = "";
+    img.src = url;
+    row.icon.replaceWith(img);
+    row.icon = img;
   }
 
   function showItem(row, item) {
     if (item.state === "ready") {
-      setState(row, "ready", ["Ready: ", { href: itemPage(item), text: item.title }]);
+      setState(row, "ready", [M.ready + " ", { href: itemPage(item), text: item.title }]);
+      showThumbnail(row, item.links.thumbnail);
     } else if (item.state === "failed") {
-      setState(row, "failed", "Failed: " + (item.error || "the file could not be processed"));
+      setState(row, "failed", fmt(M.failed, { reason: item.error || M.failedUnknown }));
     } else {
       setState(row, item.state, STATE_TEXT[item.state] || item.state);
     }
@@ -112,15 +176,30 @@
     rows.forEach(function (row) {
       if (group[row.state]) counts[group[row.state]] += 1;
     });
-    var words = {
-      waiting: "waiting to upload", uploading: "uploading", processing: "being processed", ready: "ready",
-      duplicate: "already in the archive", failed: "not accepted or failed"
-    };
     var parts = Object.keys(counts).filter(function (k) { return counts[k]; }).map(function (k) {
-      return counts[k] + " " + words[k];
+      return counts[k] + " " + M.summary[k];
     });
-    var total = rows.length + (rows.length === 1 ? " file: " : " files: ");
-    summary.textContent = parts.length ? total + parts.join(", ") + "." : "";
+    summary.textContent = parts.length ? counted("files", rows.length) + ": " + parts.join(", ") + "." : "";
+    showDone();
+  }
+
+  // When every file is handled: say so, with a link to the event the files went to.
+  function showDone() {
+    var done = document.getElementById("upload-done");
+    if (!done) return;
+    var finished = rows.length && rows.every(function (row) { return DONE[row.state]; });
+    done.hidden = !finished;
+    if (!finished) return;
+    done.textContent = M.allDone + " ";
+    var slug = rows[rows.length - 1].slug;
+    var form = document.getElementById("upload-form");
+    if (slug && form) {
+      var link = document.createElement("a");
+      link.className = "button primary";
+      link.href = form.getAttribute("data-event-url").replace("__slug__", encodeURIComponent(slug));
+      link.textContent = M.toEvent;
+      done.appendChild(link);
+    }
   }
 
   // polling: one request per pending item, or per event when many are pending
@@ -154,7 +233,7 @@
     return getJson(urlForItem(row.itemId)).then(function (item) {
       if (item.gone) {
         delete watched[row.itemId];
-        setState(row, "failed", "This item has been deleted.");
+        setState(row, "failed", M.deleted);
       } else {
         applyItem(item);
       }
@@ -197,7 +276,6 @@
 
   var uploadUrl = form.getAttribute("data-upload-url");
   var maxBytes = Number(form.getAttribute("data-max-bytes"));
-  var tooLarge = ": larger than the limit of " + form.getAttribute("data-max-mb") + " MB";
   var waiting = [];
   var active = 0;
 
@@ -207,7 +285,7 @@
     row.slug = slug;
     row.fields = fields;
     if (file.size > maxBytes) {
-      setState(row, "rejected", "Not accepted: " + file.name + tooLarge);
+      setState(row, "rejected", fmt(M.rejected, { reason: fmt(M.tooLarge, { name: file.name }) }));
       return;
     }
     setState(row, "waiting", STATE_TEXT.waiting);
@@ -231,7 +309,7 @@
       if (!event.lengthComputable) return;
       var percent = Math.floor((event.loaded / event.total) * 100);
       row.bar.value = percent;
-      setState(row, "uploading", "Uploading: " + percent + "%");
+      setState(row, "uploading", fmt(M.uploading, { percent: percent }));
     });
     xhr.upload.addEventListener("load", function () {
       row.bar.value = 100;
@@ -239,14 +317,20 @@
     });
     xhr.addEventListener("load", function () { answered(row, xhr); });
     xhr.addEventListener("error", function () {
-      failed(row, "The connection failed; the file was not uploaded.");
+      failed(row, M.connection);
     });
     xhr.addEventListener("loadend", function () {
       active -= 1;
       pump();
     });
+    if (!row.bar) {
+      row.bar = document.createElement("progress");
+      row.bar.max = 100;
+      row.bar.setAttribute("aria-label", fmt(M.transfer, { name: row.name }));
+      row.stateEl.before(row.bar);
+    }
     row.bar.value = 0;
-    setState(row, "uploading", "Uploading: 0%");
+    setState(row, "uploading", fmt(M.uploading, { percent: 0 }));
     xhr.send(body);
   }
 
@@ -254,16 +338,16 @@
     var data = {};
     try { data = JSON.parse(xhr.responseText || "{}"); } catch (e) { data = {}; }
     if (xhr.status === 413) {
-      setState(row, "rejected", "Not accepted: " + row.file.name + tooLarge);
+      setState(row, "rejected", fmt(M.rejected, { reason: fmt(M.tooLarge, { name: row.file.name }) }));
       return;
     }
     if (xhr.status === 401) {
-      failed(row, "Your session has ended: sign in again in another tab, then retry.");
+      failed(row, M.signedOut);
       return;
     }
     var file = data.files && data.files[0];
     if (!file) {
-      failed(row, data.error || "The server answered " + xhr.status + ".");
+      failed(row, data.error || fmt(M.serverAnswered, { status: xhr.status }));
       return;
     }
     if (file.outcome === "accepted") {
@@ -272,11 +356,10 @@
       if (!FINAL[file.item.state]) watch(row);
     } else if (file.outcome === "duplicate") {
       var existing = file.duplicate_of;
-      setState(row, "duplicate", [
-        "Already in the archive: ", { href: itemPage(existing), text: existing.title }
-      ]);
+      setState(row, "duplicate", [M.duplicate + " ", { href: itemPage(existing), text: existing.title }]);
+      if (existing.state === "ready") showThumbnail(row, existing.links.thumbnail);
     } else {
-      setState(row, "rejected", "Not accepted: " + (file.error || "unknown reason"));
+      setState(row, "rejected", fmt(M.rejected, { reason: file.error || M.unknownReason }));
     }
   }
 
@@ -287,9 +370,10 @@
     row.retry = document.createElement("button");
     row.retry.type = "button";
     row.retry.className = "link-button";
-    row.retry.textContent = "Retry";
-    row.retry.setAttribute("aria-label", "Retry " + row.file.name);
+    row.retry.textContent = M.retry;
+    row.retry.setAttribute("aria-label", fmt(M.retryName, { name: row.file.name }));
     row.retry.addEventListener("click", function () {
+      if (row.dismiss) { row.dismiss.remove(); row.dismiss = null; }
       setState(row, "waiting", STATE_TEXT.waiting);
       waiting.push(row);
       pump();
@@ -313,7 +397,12 @@
   var chosenSummary = document.getElementById("chosen-summary");
   var message = document.getElementById("upload-message");
   var eventSelect = document.getElementById("event");
+  var chosenCount = document.getElementById("chosen-count");
+  var chooseButton = document.querySelector(".choose-button");
   var chosen = [];
+  input.classList.add("visually-hidden");
+  chooseButton.hidden = false;
+  renderChosen();
 
   function say(text) {
     message.textContent = text;
@@ -327,8 +416,8 @@
       var remove = document.createElement("button");
       remove.type = "button";
       remove.className = "link-button";
-      remove.textContent = "Remove";
-      remove.setAttribute("aria-label", "Remove " + file.name);
+      remove.textContent = M.remove;
+      remove.setAttribute("aria-label", fmt(M.removeName, { name: file.name }));
       remove.addEventListener("click", function () {
         chosen.splice(index, 1);
         renderChosen();
@@ -338,7 +427,9 @@
       chosenList.appendChild(li);
     });
     chosenBox.hidden = chosen.length === 0;
-    chosenSummary.textContent = chosen.length === 1 ? "1 file chosen:" : chosen.length + " files chosen:";
+    chosenSummary.textContent = chosen.length ? counted("chosen", chosen.length) + ":" : "";
+    // The count replaces the browser's own "No file chosen" beside the button.
+    chosenCount.textContent = chosen.length ? counted("chosen", chosen.length) : M.noFiles;
   }
 
   function sizeText(bytes) {
@@ -378,12 +469,12 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (!eventSelect.value) {
-      say("Choose an event first.");
+      say(M.chooseEvent);
       eventSelect.focus();
       return;
     }
     if (!chosen.length) {
-      say("Choose or drop at least one file.");
+      say(M.chooseFiles);
       input.focus();
       return;
     }
@@ -398,6 +489,7 @@
     chosen = [];
     renderChosen();
     pump();
+    progress.focus(); // the person follows the files from here
   });
 
   // the quick "new event" form: create it, then offer it in the event list
@@ -414,10 +506,10 @@
         credentials: "same-origin"
       }).then(function (response) {
         return response.json().catch(function () {
-          return { error: "The event was not created (the server answered " + response.status + ")." };
+          return { error: fmt(M.eventNotCreatedStatus, { status: response.status }) };
         }).then(function (data) { return { ok: response.ok, data: data }; });
       }).then(function (result) {
-        if (!result.ok) throw new Error(result.data.error || "The event was not created.");
+        if (!result.ok) throw new Error(result.data.error || M.eventNotCreated);
         var option = new Option(result.data.label, result.data.slug, true, true);
         eventSelect.add(option, 1);
         eventSelect.value = result.data.slug;
@@ -426,7 +518,7 @@
         say("");
         eventSelect.focus();
       }).catch(function (error) {
-        newEventError.textContent = error.message || "The server could not be reached.";
+        newEventError.textContent = error.message || M.unreachable;
         newEventError.hidden = false;
       });
     });
