@@ -21,6 +21,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from archive import audit, permissions
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.models import Item, ShareLink, User
 from archive.models.common import utcnow
 
@@ -81,19 +82,27 @@ def create_link(owner: User, request: LinkRequest, max_days: int, max_items: int
     """Check the request against the owner's rights and the limits, then add the link."""
     recipient = request.recipient.strip()
     if not recipient:
-        raise ShareError("name the recipient (who the link is for)")
+        raise ShareError(Message("name the recipient (who the link is for)"))
     if len(recipient) > MAX_RECIPIENT or len(request.message) > MAX_MESSAGE:
-        raise ShareError("the recipient or the message is too long")
+        raise ShareError(Message("the recipient or the message is too long"))
     items = shareable_items(owner, request.item_ids, max_items)
     today = utcnow().date()
     if request.expires_on < today:
-        raise ShareError("the expiry date is in the past")
+        raise ShareError(Message("the expiry date is in the past"))
     if request.expires_on > (last_day := last_allowed_day(today, max_days)):
-        raise ShareError(f"a link lasts at most {max_days} days (until {last_day})")
+        raise ShareError(
+            Message(
+                "a link lasts at most %(num)s days (until %(date)s)", num=max_days, date=last_day
+            )
+        )
     if request.password and len(request.password) < MIN_PASSWORD:
-        raise ShareError(f"a link password needs at least {MIN_PASSWORD} characters")
+        raise ShareError(
+            Message("a link password needs at least %(num)s characters", num=MIN_PASSWORD)
+        )
     if request.max_downloads is not None and not 1 <= request.max_downloads <= MAX_DOWNLOADS:
-        raise ShareError(f"the download limit is a number from 1 to {MAX_DOWNLOADS}")
+        raise ShareError(
+            Message("the download limit is a number from 1 to %(num)s", num=MAX_DOWNLOADS)
+        )
     selector = secrets.token_urlsafe(SELECTOR_BYTES)
     verifier = secrets.token_urlsafe(VERIFIER_BYTES)
     link = ShareLink(
@@ -117,17 +126,20 @@ def shareable_items(owner: User, item_ids: tuple[int, ...], max_items: int) -> l
     owner may not see is named like one that does not exist."""
     ids = sorted(set(item_ids))
     if not ids:
-        raise ShareError("choose at least one presentation or photo")
+        raise ShareError(Message("choose at least one presentation or photo"))
     if len(ids) > max_items:
-        raise ShareError(f"a link holds at most {max_items} items")
+        raise ShareError(Message("a link holds at most %(num)s items", num=max_items))
     found = db.session.scalars(
         select(Item).where(Item.id.in_(ids), permissions.shareable_filter(owner))
     ).all()
     missing = sorted(set(ids) - {item.id for item in found})
     if missing:
         raise ShareError(
-            f"item(s) {', '.join(map(str, missing))} cannot be shared: they do not exist, "
-            "are not processed yet, or are for staff only"
+            Message(
+                "item(s) %(ids)s cannot be shared: they do not exist, are not processed yet, "
+                "or are for staff only",
+                ids=", ".join(map(str, missing)),
+            )
         )
     return sorted(found, key=lambda item: item.id)
 

@@ -109,7 +109,13 @@ def organisation_sharing(org_id: int):
         summary = f"partners of {org.name} {what} make share links"
         audit.record(current_user, "organisation.sharing", org, summary, ip=request.remote_addr)
         db.session.commit()
-        flash(f"Partners of {org.name} {what} make share links.", "success")
+        if org.may_share:
+            flash(gettext("Partners of %(name)s may make share links.", name=org.name), "success")
+        else:
+            flash(
+                gettext("Partners of %(name)s may no longer make share links.", name=org.name),
+                "success",
+            )
     return redirect(url_for("admin.organisation", org_id=org.id))
 
 

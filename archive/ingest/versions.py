@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from archive import audit
 from archive.extensions import db
+from archive.fulltext.messages import Message
 from archive.ingest.errors import UnsupportedType
 from archive.ingest.extract import PresentationExtract, run_extraction
 from archive.ingest.intake import clean_filename, find_by_sha
@@ -44,8 +45,12 @@ from archive.storage import LocalStorage, TooBig
 logger = logging.getLogger(__name__)
 
 MAX_NOTE = 2000
-KIND_NAMES = {ItemKind.PRESENTATION: "a presentation", ItemKind.PHOTO: "a photo"}
-KIND_NEEDS = {ItemKind.PRESENTATION: "a PDF", ItemKind.PHOTO: "a photo"}
+# Whole sentences, not pieces, so that each can be translated (the kinds are only two).
+WRONG_KIND = {
+    ItemKind.PRESENTATION: "%(file)s: a new version of a presentation must be a PDF, "
+    "and this file is a photo",
+    ItemKind.PHOTO: "%(file)s: a new version of a photo must be a photo, and this file is a PDF",
+}
 
 
 class VersionError(ValueError):
@@ -75,7 +80,9 @@ def accept_version(
     The caller audits, commits, then hands `version.id` to the queue."""
     filename = clean_filename(filename)
     if len(note) > MAX_NOTE:
-        return VersionOutcome(filename, error=f"the note is longer than {MAX_NOTE} characters")
+        return VersionOutcome(
+            filename, error=Message("the note is longer than %(num)s characters", num=MAX_NOTE)
+        )
     try:
         stored = storage.store_original(stream, max_bytes)
     except TooBig as exc:
@@ -118,23 +125,32 @@ def duplicate_refusal(item: Item, sha256: str, filename: str) -> VersionOutcome 
     if sha256 == item.sha256:
         return VersionOutcome(
             filename,
-            error=f"{filename}: this file is already the current version of this item",
+            error=Message(
+                "%(file)s: this file is already the current version of this item", file=filename
+            ),
             error_code="duplicate",
         )
     for version in item.versions:
         if version.sha256 == sha256 and version.pending:
             return VersionOutcome(
                 filename,
-                error=f"{filename}: already uploaded as version {version.number}, "
-                "which is being processed",
+                error=Message(
+                    "%(file)s: already uploaded as version %(number)s, which is being processed",
+                    file=filename,
+                    number=version.number,
+                ),
                 error_code="duplicate",
             )
     owner = find_by_sha(sha256)
     if owner is not None and owner.id != item.id:
         return VersionOutcome(
             filename,
-            error=f"{filename}: already in the archive as item {owner.id} "
-            f"(“{owner.display_title}”)",
+            error=Message(
+                "%(file)s: already in the archive as item %(id)s (“%(title)s”)",
+                file=filename,
+                id=owner.id,
+                title=owner.display_title,
+            ),
             error_code="duplicate",
         )
     return None
@@ -152,8 +168,7 @@ def kind_refusal(
     if sniffed.kind != item.kind:
         return VersionOutcome(
             filename,
-            error=f"{filename}: a new version of {KIND_NAMES[item.kind]} must be "
-            f"{KIND_NEEDS[item.kind]}, and this file is {KIND_NEEDS[sniffed.kind]}",
+            error=Message(WRONG_KIND[item.kind], file=filename),
             error_code="wrong-kind",
         )
     return None
@@ -176,7 +191,9 @@ def add_version(item: Item, version: ItemVersion, attempts: int = 3) -> ItemVers
             continue
         logger.info("item %d: version %d accepted (%s)", item.id, number, version.sha256)
         return version
-    raise VersionError(f"item {item.id}: could not number the new version; try again")
+    raise VersionError(
+        Message("item %(id)s: could not number the new version; try again", id=item.id)
+    )
 
 
 def restore_version(item: Item, number: int, actor: User | None, note: str = "") -> ItemVersion:
@@ -184,15 +201,29 @@ def restore_version(item: Item, number: int, actor: User | None, note: str = "")
     history is never rewritten). The caller audits, commits and queues it."""
     source = next((v for v in item.versions if v.number == number), None)
     if source is None:
-        raise VersionError(f"item {item.id} has no version {number}")
+        raise VersionError(
+            Message("item %(id)s has no version %(number)s", id=item.id, number=number)
+        )
     if source.number == item.version_number:
-        raise VersionError(f"version {number} is already the current version")
+        raise VersionError(
+            Message("version %(number)s is already the current version", number=number)
+        )
     if source.status != ItemState.READY:
-        raise VersionError(f"version {number} could not be processed: {source.error}")
+        raise VersionError(
+            Message(
+                "version %(number)s could not be processed: %(error)s",
+                number=number,
+                error=source.error,
+            )
+        )
     if any(v.pending for v in item.versions):
-        raise VersionError("another version is being processed; wait until it is done")
+        raise VersionError(Message("another version is being processed; wait until it is done"))
     if not current_storage().has_original(source.sha256):
-        raise VersionError(f"the file of version {number} is missing; restore it from a backup")
+        raise VersionError(
+            Message(
+                "the file of version %(number)s is missing; restore it from a backup", number=number
+            )
+        )
     copy = ItemVersion(
         sha256=source.sha256,
         original_filename=source.original_filename,

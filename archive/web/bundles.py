@@ -11,6 +11,7 @@ import re
 from itertools import groupby
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -57,9 +58,13 @@ def download():
         return render_index(org, form, form_status())
     limit = current_app.config["BUNDLE_MAX_ITEMS"]
     if len(form.items.data) > limit:
-        form.items.errors = [f"A bundle holds at most {limit} items; tick fewer."]
+        form.items.errors = [
+            gettext("A bundle holds at most %(num)d items; tick fewer.", num=limit)
+        ]
         return render_index(org, form, 400)
-    bundle = build_bundle(load_items(form.items.data), f"Materials for {org.name}", org.name)
+    bundle = build_bundle(
+        load_items(form.items.data), gettext("Materials for %(name)s", name=org.name), org.name
+    )
     ids = ", ".join(str(entry.item.id) for entry in bundle.entries)
     summary = f"{len(bundle.included)} file(s) for {org.name}: items {ids}"
     audit.record(current_user, "bundle.download", org, summary[:2000], ip=request.remote_addr)

@@ -269,11 +269,11 @@ class DeleteItemsForm(SelectionForm):
 class VersionUploadForm(FlaskForm):
     """A corrected file for an existing presentation or photo, with a note on what changed."""
 
-    file = FileField("New file", validators=[FileRequired("Choose the corrected file.")])
+    file = FileField(_l("New file"), validators=[FileRequired(_l("Choose the corrected file."))])
     note = TextAreaField(
-        "What changed",
+        _l("What changed"),
         validators=[Length(max=2000)],
-        description="Shown in the list of versions, e.g. “typo on slide 4 corrected”.",
+        description=_l("Shown in the list of versions, e.g. “typo on slide 4 corrected”."),
     )
 
 
@@ -290,43 +290,47 @@ class ShareLinkForm(FlaskForm):
     """A share link: the chosen items (choices set by the view), recipient and safeguards."""
 
     items = SelectMultipleField(
-        "Materials",
+        _l("Materials"),
         coerce=int,
         choices=[],
-        validators=[DataRequired("Choose at least one presentation or photo.")],
-        invalid_choice_message="Some chosen items cannot be shared; reload the page.",
+        validators=[DataRequired(_l("Choose at least one presentation or photo."))],
+        invalid_choice_message=_l("Some chosen items cannot be shared; reload the page."),
     )
     recipient = StringField(
-        "Recipient",
-        validators=[DataRequired("Say who the link is for."), Length(max=200)],
-        description="A name and, if you like, an organisation: shown on the page the link "
-        "opens and recorded with every visit.",
+        _l("Recipient"),
+        validators=[DataRequired(_l("Say who the link is for.")), Length(max=200)],
+        description=_l(
+            "A name and, if you like, an organisation: shown on the page the link "
+            "opens and recorded with every visit."
+        ),
     )
     expires_on = DateField(
-        "Works until (inclusive)", validators=[DataRequired("Give the last day.")]
+        _l("Works until (inclusive)"), validators=[DataRequired(_l("Give the last day."))]
     )
     password = PasswordField(
-        "Password (optional)",
+        _l("Password (optional)"),
         validators=[Optional(), Length(min=8, max=200)],
-        description="At least 8 characters; send it through another channel.",
+        description=_l("At least 8 characters; send it through another channel."),
         render_kw={"autocomplete": "new-password"},
     )
     max_downloads = IntegerField(
-        "Download limit (optional)",
+        _l("Download limit (optional)"),
         validators=[Optional(), NumberRange(min=1, max=100_000)],
-        description="Each file and each ZIP counts as one download; the link stops after.",
+        description=_l("Each file and each ZIP counts as one download; the link stops after."),
     )
-    message = TextAreaField("Message to the recipient (optional)", validators=[Length(max=2000)])
+    message = TextAreaField(
+        _l("Message to the recipient (optional)"), validators=[Length(max=2000)]
+    )
 
 
 class BundleForm(FlaskForm):
     """Decks and photos ticked across events, for one ZIP; choices set by the view."""
 
     items = SelectMultipleField(
-        "Materials",
+        _l("Materials"),
         coerce=int,
         choices=[],
-        validators=[DataRequired("Tick at least one presentation or photo.")],
-        invalid_choice_message="Some ticked items are no longer available; reload the page.",
+        validators=[DataRequired(_l("Tick at least one presentation or photo."))],
+        invalid_choice_message=_l("Some ticked items are no longer available; reload the page."),
     )
     org = HiddenField()

@@ -33,6 +33,13 @@ KIND_NAMES = {
     ItemKind.PRESENTATION: lazy_gettext("Presentation"),
     ItemKind.PHOTO: lazy_gettext("Photo"),
 }
+# What `ShareLink.state()` answers, as the list of share links shows it.
+LINK_STATE_NAMES = {
+    "active": lazy_gettext("active"),
+    "revoked": lazy_gettext("revoked"),
+    "expired": lazy_gettext("expired"),
+    "used up": lazy_gettext("used up"),
+}
 
 
 def init_app(app: Flask) -> None:
@@ -53,6 +60,7 @@ def vocabulary() -> dict:
         "role_names": ROLE_NAMES,
         "visibility_names": VISIBILITY_NAMES,
         "kind_names": KIND_NAMES,
+        "link_state_names": LINK_STATE_NAMES,
     }
 
 

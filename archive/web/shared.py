@@ -28,6 +28,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
@@ -50,9 +51,6 @@ UNLOCK_COOKIE, CSRF_COOKIE = "share_unlock", "share_form"
 UNLOCK_MAX_AGE = 12 * 3600
 
 
-TOO_MANY = "Too many attempts from your address. Try again in {minutes} minute(s)."
-
-
 @bp.before_request
 def refuse_guessers():
     """An address that met the guess limit gets nothing under /s/ until its misses age."""
@@ -63,7 +61,11 @@ def refuse_guessers():
 
 
 def too_many(wait: int):
-    message = TOO_MANY.format(minutes=max(1, -(-wait // 60)))
+    message = ngettext(
+        "Too many attempts from your address. Try again in %(num)d minute.",
+        "Too many attempts from your address. Try again in %(num)d minutes.",
+        max(1, -(-wait // 60)),
+    )
     response = current_app.make_response(
         (render_template("shared/error.html", code=429, message=message), 429)
     )
@@ -134,12 +136,14 @@ def unlock(token: str):
         return too_many(wait)
     sent, expected = request.form.get("form_token", ""), request.cookies.get(CSRF_COOKIE, "")
     if not (expected and hmac.compare_digest(sent, expected)):
-        return password_page(link, token, "The form expired; enter the password again.", 400)
+        return password_page(
+            link, token, gettext("The form expired; enter the password again."), 400
+        )
     if not shares.password_matches(link, request.form.get("password", "")):
         shares.record_use(link, "share.password_failed", request.remote_addr)
         linklimits.record_wrong_password(request.remote_addr, link.id)
         db.session.commit()
-        return password_page(link, token, "That is not the password of this link.", 401)
+        return password_page(link, token, gettext("That is not the password of this link."), 401)
     shares.record_use(link, "share.unlock", request.remote_addr)
     db.session.commit()
     response = redirect(url_for("shared.page", token=token))
@@ -275,7 +279,9 @@ def download_all(token: str):
     if not items or not counted_download(link):
         abort(404)
     bundle = build_bundle(
-        load_items([i.id for i in items]), f"Shared with {link.recipient}", link.recipient
+        load_items([i.id for i in items]),
+        gettext("Shared with %(recipient)s", recipient=link.recipient),
+        link.recipient,
     )
     if request.method == "GET":
         ids = ", ".join(str(i.id) for i in items)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -139,7 +140,10 @@ def revoke(link_id: int):
         summary = f"for {link.recipient}"
         audit.record(current_user, "share.revoke", link, summary, ip=request.remote_addr)
         db.session.commit()
-        flash(f"The link for {link.recipient} no longer works.", "success")
+        flash(
+            gettext("The link for %(recipient)s no longer works.", recipient=link.recipient),
+            "success",
+        )
     return redirect(url_for("shares.index"))
 
 

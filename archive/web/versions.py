@@ -19,6 +19,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 
 from archive import audit, ingest, permissions, sending, tasks
@@ -87,8 +88,12 @@ def upload(item_id: int):
     db.session.commit()
     tasks.enqueue_version_processing(outcome.version.id)
     flash(
-        f"Version {outcome.version.number} uploaded. It replaces version {item.version_number} "
-        "as soon as it is processed; until then everyone sees the current version.",
+        gettext(
+            "Version %(new)s uploaded. It replaces version %(current)s as soon as it is "
+            "processed; until then everyone sees the current version.",
+            new=outcome.version.number,
+            current=item.version_number,
+        ),
         "success",
     )
     return redirect(url_for("versions.index", item_id=item.id))
@@ -113,7 +118,11 @@ def restore(item_id: int, number: int):
     db.session.commit()
     tasks.enqueue_version_processing(copy.id)
     flash(
-        f"Version {number} will be current again (as version {copy.number}) once processed.",
+        gettext(
+            "Version %(number)s will be current again (as version %(copy)s) once processed.",
+            number=number,
+            copy=copy.number,
+        ),
         "success",
     )
     return redirect(url_for("versions.index", item_id=item.id))

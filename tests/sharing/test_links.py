@@ -199,7 +199,7 @@ def test_a_link_follows_new_versions_and_drops_deleted_or_staff_only_items(
     version = new_version(deck, make_pdf([["Corrected slides"]], "v2.pdf"), "v2.pdf")
     pipeline.process_version(version.id, "test")
     viewer = client.get(f"/s/{link}/items/{deck.id}").get_data(as_text=True)
-    assert "Corrected slides" in viewer and "1 pages" in viewer
+    assert "Corrected slides" in viewer and "1 page" in viewer
     download = client.get(f"/s/{link}/items/{deck.id}/download")
     assert download.headers["Content-Disposition"].endswith("v2.pdf")
 
