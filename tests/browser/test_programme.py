@@ -20,7 +20,7 @@ def test_a_researcher_reads_the_timetable_with_photos_under_their_sessions(live_
     sign_in(page, live_server, "rita")
     page.goto(live_server(f"/events/{DEMO_SLUG}"))
     expect(page.locator(".tt-day-heading")).to_have_text(
-        ["Day 1 · Tuesday 25 July 2023", "Day 2 · Wednesday 26 July 2023"]
+        ["Day 1 · Tue, 25 July 2023", "Day 2 · Wed, 26 July 2023"]  # CLDR dates (#14)
     )
     sessions = page.locator(".tt-session h3")
     expect(sessions).to_have_count(len(PROGRAMME["sessions"]))

@@ -53,7 +53,8 @@ def test_search_results_are_compact_with_chips_a_skip_link_and_a_photo_grid(
         assert lines <= 3, snippet.inner_text()
         assert ". . . ." not in snippet.inner_text()
     in_view = page.evaluate(RESULTS_IN_VIEW)
-    assert in_view >= min(6, results.count()), f"only {in_view} results in the first screen"
+    # Five at least: results of decks in a programme also carry a line with their session.
+    assert in_view >= min(5, results.count()), f"only {in_view} results in the first screen"
     # the photos wrap in a grid instead of a strip cut off at the edge
     grid = page.locator(".photo-grid ul")
     expect(grid).to_have_css("display", "grid")
@@ -185,12 +186,12 @@ def test_phone_layouts(live_server, new_page):
 def test_the_event_page_sorts_shows_a_grid_and_follows_the_selection(live_server, new_page):
     page = new_page()
     sign_in(page, live_server, "sam")
-    page.goto(live_server(f"/events/{DEMO_SLUG}"))
+    page.goto(live_server(f"/events/{DEMO_SLUG}?view=list"))  # the timetable is the default
     page.select_option("#sort-items", "speaker")
     page.get_by_label("Grid").check()
     page.get_by_role("button", name="Apply").click()
     expect(page.locator(".deck-list")).to_have_class(re.compile("view-grid"))
-    speakers = page.locator(".deck .meta").all_inner_texts()
+    speakers = page.locator(".deck .meta:not(.downloads)").all_inner_texts()
     names = [s.split(" · ")[0].lower() for s in speakers if s.strip()]
     assert names == sorted(names), names
     # two decks called "Keynote" are told apart by their files
@@ -324,7 +325,7 @@ def test_the_language_switch_is_on_every_page(live_server, new_page):
     expect(page.locator("h1")).to_have_text("Войти")
     sign_in(page, live_server, "rita")
     expect(page.locator("h1")).to_have_text("Архив семинаров")
-    page.goto(live_server(f"/events/{DEMO_SLUG}"))
+    page.goto(live_server(f"/events/{DEMO_SLUG}?view=list"))  # the timetable is the default
     expect(page.locator("#presentations-heading")).to_contain_text("Презентации")
     screenshot(page, "event-ru")
     page.get_by_role("button", name="English").click()
