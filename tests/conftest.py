@@ -133,6 +133,26 @@ def make_app(tmp_path: Path, **overrides):
     return app
 
 
+def make_lasting_app(tmp_path: Path, **overrides):
+    """`make_app` for a fixture wider than one test (a module's live server): its app and
+    databases are not closed and dropped when the test that made it ends, but by the
+    returned `release()`."""
+    made = len(_databases.created) if _databases is not None else 0
+    app = make_app(tmp_path, **overrides)
+    _apps.remove(app)
+    names = []
+    if _databases is not None:
+        names = _databases.created[made:]
+        del _databases.created[made:]
+
+    def release() -> None:
+        close_app(app)
+        for name in names:
+            _databases.server.drop_database(name)
+
+    return app, release
+
+
 @pytest.fixture
 def app(tmp_path):
     app = make_app(tmp_path)

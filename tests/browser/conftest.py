@@ -30,7 +30,8 @@ from archive.extensions import db
 from archive.ingest import ItemFields, accept_file
 from archive.pipeline import process_item
 from archive.services import current_storage
-from tests.conftest import PASSWORD, add_text_page, make_app
+from tests.conftest import PASSWORD, add_text_page, make_lasting_app
+from tests.support import testdb
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -117,11 +118,13 @@ class LiveServer:
 # Module scope: the server and its threads stop before other test modules run, so nothing
 # they leave for the garbage collector surfaces as a warning in an unrelated test.
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory):
+def live_server(tmp_path_factory, request):
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM}")
+    if testdb.DATABASE == "postgresql":
+        request.getfixturevalue("postgres_databases")  # started before the server's app
     folder = tmp_path_factory.mktemp("live")
-    app = make_app(folder, QUEUE_IMMEDIATE=False, WTF_CSRF_ENABLED=True)
+    app, release = make_lasting_app(folder, QUEUE_IMMEDIATE=False, WTF_CSRF_ENABLED=True)
     with app.app_context():
         ids = seed()
         db.session.remove()
@@ -136,6 +139,7 @@ def live_server(tmp_path_factory):
     server.shutdown()
     serving.join(timeout=10)
     server.server_close()
+    release()
     gc.collect()
 
 

@@ -134,7 +134,7 @@ def test_the_viewer_keeps_the_readers_place(live_server, new_page, language):
 
     # copy link to this page
     page.locator(".copy-link").click()
-    expect(page.locator(".copy-status")).not_to_be_empty()
+    expect(page.locator(".copy-status")).not_to_be_empty(timeout=15_000)  # slow when loaded
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.endswith("page=30")
 

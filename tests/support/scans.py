@@ -63,7 +63,12 @@ def mixed_pdf(text_source: Path, scan_source: Path, out: Path) -> Path:
 
 
 def add_noise(im: Image.Image, rng: random.Random, amount: int) -> Image.Image:
-    noise = Image.effect_noise(im.size, amount).convert("RGB")
+    """Gaussian sensor noise (sigma `amount`) drawn from `rng`. Not Pillow's effect_noise:
+    it draws from C's rand(), whose state depends on all the process did before, so a scan
+    made late in a long test run differed from one made in a fresh process."""
+    draw = np.random.default_rng(rng.getrandbits(64))
+    grey = draw.normal(128, amount, (im.height, im.width)).clip(0, 255).astype(np.uint8)
+    noise = Image.fromarray(grey, "L").convert("RGB")
     return Image.blend(im, noise, 0.08 + rng.random() * 0.02)
 
 
