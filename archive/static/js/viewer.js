@@ -20,8 +20,12 @@
     if (!button || !navigator.clipboard) return;
     button.hidden = false;
     button.addEventListener("click", function () {
+      // A browser may refuse (no permission, window not focused): say so, never stay silent.
+      var status = document.querySelector(".copy-status");
       navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
-        document.querySelector(".copy-status").textContent = button.getAttribute("data-copied");
+        status.textContent = button.getAttribute("data-copied");
+      }, function () {
+        status.textContent = button.getAttribute("data-copy-failed");
       });
     });
   }
