@@ -81,7 +81,7 @@ def facet_counts(within_event: bool) -> sql.Composable:
 
     grouped = sql.SQL(
         "SELECT * FROM (SELECT {facet} AS facet, coalesce({values}) AS value, {label} AS label, "
-        "{n} AS n FROM base GROUP BY GROUPING SETS ({sets})) g WHERE n > 0 AND {no_value}"
+        "{n} AS n FROM facet_rows GROUP BY GROUPING SETS ({sets})) g WHERE n > 0 AND {no_value}"
     ).format(
         facet=case(sql.Literal),
         values=sql.SQL(", ").join(
@@ -95,7 +95,7 @@ def facet_counts(within_event: bool) -> sql.Composable:
         no_value=sql.SQL(NO_VALUE),
     )
     elements = sql.SQL(
-        "SELECT {name}, v, NULL, count(DISTINCT item_id) FROM base, unnest({column}) AS v "
+        "SELECT {name}, v, NULL, count(DISTINCT item_id) FROM facet_rows, unnest({column}) AS v "
         "WHERE v <> '' AND {others} GROUP BY v"
     )
     return sql.SQL(" UNION ALL ").join(

@@ -64,18 +64,25 @@ WITH q AS MATERIALIZED (SELECT {rank}::tsquery AS tsq, {title_phrase}::tsquery A
 w AS MATERIALIZED (SELECT tsq, title_phrase, {s}.any_word(tsq) AS words FROM q),
 base AS MATERIALIZED (
   SELECT p.item_id, p.page, p.kind, p.event_id, p.event_title, p.year, p.lang, p.orgs,
-         p.speakers, p.session_id, p.session_label, p.item_date, p.doc, p.run,
+         p.speakers, p.session_id, p.session_label, p.item_date, p.run,
          CASE WHEN p.strong @@ w.words THEN 2 WHEN p.repeated @@ w.words THEN 1 ELSE 0 END
            AS level, {flags}
   FROM {pages} p, w WHERE ({where}) AND ({scope})),
 final AS MATERIALIZED (SELECT * FROM base WHERE {all_flags}),
+facet_rows AS MATERIALIZED (
+  SELECT DISTINCT item_id, event_id, event_title, year, kind, lang, session_id, session_label,
+         orgs, speakers, {flag_names} FROM base),
 items AS MATERIALIZED (SELECT item_id, min(kind) AS kind, count(*) AS n, max(level) AS level
                        FROM final GROUP BY item_id),
 plan AS MATERIALIZED (
-  SELECT CASE WHEN sum(n) <= {rank_all} THEN 0 {levels} ELSE 0 END AS level FROM items),
+  SELECT CASE WHEN sum(n) <= {rank_all} THEN 0 {deck_levels} ELSE 0 END AS decks,
+         CASE WHEN sum(n) <= {rank_all} THEN 0 {photo_levels} ELSE 0 END AS photos
+  FROM items),
 scored AS MATERIALIZED (
   SELECT f.item_id, f.page, f.kind, f.item_date,
-         CASE WHEN f.level >= plan.level THEN {score} ELSE -1 END AS score
+         CASE WHEN f.level >= CASE WHEN f.kind = 1 THEN plan.decks ELSE plan.photos END
+              THEN (SELECT {score} FROM {pages} d WHERE d.item_id = f.item_id AND d.page = f.page)
+              ELSE -1 END AS score
   FROM final f, plan, w),
 pres AS (SELECT item_id, max(score) AS score, max(item_date) AS item_date
          FROM scored WHERE kind = 1 GROUP BY item_id),
@@ -84,7 +91,8 @@ shown AS (SELECT item_id, pos FROM ranked WHERE pos > {offset} AND pos <= {offse
 shown_pages AS (
   SELECT s.pos, x.item_id, x.page, x.score, CASE WHEN x.run > 0 THEN x.run ELSE x.page END AS hit
   FROM shown s CROSS JOIN LATERAL (SELECT f.item_id, f.page, f.run, {score} AS score
-                                   FROM final f, w WHERE f.item_id = s.item_id) x),
+                                   FROM final f JOIN {pages} d USING (item_id, page), w
+                                   WHERE f.item_id = s.item_id) x),
 shown_hits AS (
   SELECT pos, item_id, max(page) AS page, nullif(min(page), max(page)) AS first_page,
          max(score) AS score, (array_agg(page ORDER BY score DESC, page))[1] AS lead
@@ -150,8 +158,8 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
     else:
         rank = sql.SQL("({})").format(compiled.rank)
         score = sql.SQL(
-            "ts_rank_cd({w}, f.doc, w.tsq) "
-            "+ CASE WHEN f.doc @@ w.title_phrase THEN {bonus} ELSE 0 END"
+            "ts_rank_cd({w}, d.doc, w.tsq) "
+            "+ CASE WHEN d.doc @@ w.title_phrase THEN {bonus} ELSE 0 END"
         ).format(w=sql.Literal(RANK_WEIGHTS), bonus=sql.Literal(TITLE_PHRASE_BONUS))
     names = [f"f_{name}" for name in FACETS]
     return sql.SQL(STATEMENT).format(
@@ -168,9 +176,11 @@ def statement(compiled: Compiled, request: SearchRequest, schema: str, notices: 
             for name in FACETS
         ),
         all_flags=sql.SQL(" AND ".join(names)),
+        flag_names=sql.SQL(", ".join(names)),
         facets=facet_counts("event" in request.filters),
         rank_all=sql.Literal(RANK_ALL),
-        levels=rank_levels(request.page * request.per_page, request.page * request.photos_per_page),
+        deck_levels=rank_levels(1, request.page * request.per_page),
+        photo_levels=rank_levels(2, request.page * request.photos_per_page),
         order=sql.SQL(ORDERS[request.sort]),
         offset=sql.Literal((request.page - 1) * request.per_page),
         per_page=sql.Literal(request.per_page),
@@ -200,17 +210,17 @@ def match_pages_statement(
     )
 
 
-def rank_levels(groups: int, photos: int) -> sql.Composable:
-    """The CASE branches choosing the lowest level of pages that must be ranked: the
-    strongest level whose items alone fill the requested pages of groups and of photos."""
+def rank_levels(kind: int, wanted: int) -> sql.Composable:
+    """The CASE branches choosing the lowest level of the pages of `kind` that must be
+    ranked: the strongest level whose items alone fill the requested pages of that kind.
+    Decks and photos choose apart: a query matching few photos must not make every
+    matching slide of thousands of decks be ranked."""
     enough = sql.SQL(
-        "WHEN count(*) FILTER (WHERE kind = 1 AND level >= {l}) >= "
-        "least({g}, count(*) FILTER (WHERE kind = 1)) AND count(*) FILTER "
-        "(WHERE kind = 2 AND level >= {l}) >= least({p}, count(*) FILTER (WHERE kind = 2)) "
-        "THEN {l}"
+        "WHEN count(*) FILTER (WHERE kind = {k} AND level >= {l}) >= "
+        "least({n}, count(*) FILTER (WHERE kind = {k})) THEN {l}"
     )
     return sql.SQL(" ").join(
-        enough.format(l=sql.Literal(level), g=sql.Literal(groups), p=sql.Literal(photos))
+        enough.format(k=sql.Literal(kind), l=sql.Literal(level), n=sql.Literal(wanted))
         for level in (2, 1)
     )
 
