@@ -49,10 +49,16 @@ def _preparing(s: sql.Identifier) -> list[sql.Composable]:
 
 
 def _vectors(s: sql.Identifier) -> list[sql.Composable]:
-    """The vectors of a page: both forms of every field, prominent words, field vectors."""
-    fields = (("t", "A"), ("pe", "B"), ("ta", "B"), ("pr", "B"), ("b", "C"), ("o", "D"))
+    """The vectors of a page: both forms of every field, prominent words, field vectors.
 
-    def form(config: str) -> sql.Composable:
+    A page's form is its fields' vectors in order, each followed by the separator: title
+    (A), speakers (B), tags (B), programme (B), text (C), organisations and event (D). All
+    but the text are the item's, the same on each of its pages, so they are parsed once per
+    item (`head_vectors`) and only the text once per page (`body_vectors`); since `||`
+    shifts the right side's positions by the left side's last one, head || body || tail
+    is the same vector as the six fields joined one by one."""
+
+    def form(config: str, fields) -> sql.Composable:
         return sql.SQL(" || ").join(
             sql.SQL("{s}.field_vector({c}, {v}, {w})").format(
                 s=s, c=sql.SQL(config), v=sql.SQL(v), w=sql.Literal(w)
@@ -60,6 +66,7 @@ def _vectors(s: sql.Identifier) -> list[sql.Composable]:
             for v, w in fields
         )
 
+    head = (("t", "A"), ("pe", "B"), ("ta", "B"), ("pr", "B"))
     return [
         # One field of prepared text, weighted, and the separator after it.
         sql.SQL(
@@ -67,33 +74,55 @@ def _vectors(s: sql.Identifier) -> list[sql.Composable]:
             "RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
             "SELECT setweight(to_tsvector(c, t), w) || {sep} $$"
         ).format(s=s, sep=sql.SQL(SEPARATOR)),
-        # The stemmed (page language) and the exact form of a page's fields, each field
-        # prepared once; `doc` is their concatenation, `repeated` and `strong` come from the
-        # stemmed one.
-        sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.page_vectors(c regconfig, title text, people text, "
-            "tags text, programme text, body text, other text, OUT stemmed tsvector, "
-            "OUT exact tsvector) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
-            "SELECT {stemmed}, {exact} FROM (SELECT {s}.prepare(title) AS t, "
-            "{s}.prepare(people) AS pe, {s}.prepare(tags) AS ta, {s}.prepare(programme) AS pr, "
-            "{s}.prepare(body) AS b, {s}.prepare(other) AS o) AS x $$"
-        ).format(s=s, stemmed=form("c"), exact=form("'simple'")),
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {s}.both_forms(c regconfig, t text) RETURNS tsvector "
             "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
             "SELECT {s}.field_vector(c, x, 'D') || {s}.field_vector('simple', x, 'D') "
             "FROM (SELECT {s}.prepare(t) AS x) AS y $$"
         ).format(s=s),
-        # The words of a vector seen at least `low` and fewer than `high` times, a word of
-        # the title, speakers, tags or programme (weights A and B) counting as seen often.
+        # The item's fields before and after the page's text, in the stemmed (page language)
+        # and the exact form, and the field vectors that `speaker:`, `org:` and `event:` search.
         sql.SQL(
-            "CREATE OR REPLACE FUNCTION {s}.seen(v tsvector, low integer, high integer) "
-            "RETURNS tsvector LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
-            "SELECT array_to_tsvector(coalesce(array_agg(lexeme), '{{}}')) FROM (SELECT "
-            "lexeme, CASE WHEN weights && '{{A,B}}'::text[] THEN {often} "
+            "CREATE OR REPLACE FUNCTION {s}.head_vectors(c regconfig, title text, people text, "
+            "tags text, programme text, orgs text, event text, OUT head_stemmed tsvector, "
+            "OUT head_exact tsvector, OUT tail_stemmed tsvector, OUT tail_exact tsvector, "
+            "OUT people_v tsvector, OUT orgs_v tsvector, OUT event_v tsvector) "
+            "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+            "SELECT {head_stemmed}, {head_exact}, {tail_stemmed}, {tail_exact}, "
+            "{s}.both_forms(c, people), {s}.both_forms(c, orgs), {s}.both_forms(c, event) "
+            "FROM (SELECT {s}.prepare(title) AS t, {s}.prepare(people) AS pe, "
+            "{s}.prepare(tags) AS ta, {s}.prepare(programme) AS pr, "
+            "{s}.prepare(orgs || ' ' || event) AS o) AS x $$"
+        ).format(
+            s=s,
+            head_stemmed=form("c", head),
+            head_exact=form("'simple'", head),
+            tail_stemmed=form("c", (("o", "D"),)),
+            tail_exact=form("'simple'", (("o", "D"),)),
+        ),
+        # The page's text in both forms, prepared once.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.body_vectors(c regconfig, body text, "
+            "OUT stemmed tsvector, OUT exact tsvector) LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+            "AS $$ SELECT {stemmed}, {exact} FROM (SELECT {s}.prepare(body) AS b) AS x $$"
+        ).format(s=s, stemmed=form("c", (("b", "C"),)), exact=form("'simple'", (("b", "C"),))),
+        # The words of a vector seen at least REPEATED and fewer than STRONG times
+        # (`repeated`), and those seen STRONG times or more (`strong`), in one pass; a word
+        # of the title, speakers, tags or programme (weights A and B) counts as seen often.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.prominent(v tsvector, OUT repeated tsvector, "
+            "OUT strong tsvector) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+            "SELECT array_to_tsvector(coalesce(array_agg(lexeme) FILTER (WHERE n < {high}), "
+            "'{{}}')), array_to_tsvector(coalesce(array_agg(lexeme) FILTER (WHERE n >= {high}), "
+            "'{{}}')) FROM (SELECT lexeme, CASE WHEN weights && '{{A,B}}'::text[] THEN {high} "
             "ELSE cardinality(positions) END AS n FROM unnest(v)) AS u "
-            "WHERE lexeme <> {sep} AND n >= low AND n < high $$"
-        ).format(s=s, sep=sql.Literal(SEPARATOR_LEXEME), often=sql.Literal(2**30)),
+            "WHERE lexeme <> {sep} AND n >= {low} $$"
+        ).format(
+            s=s,
+            sep=sql.Literal(SEPARATOR_LEXEME),
+            low=sql.Literal(REPEATED),
+            high=sql.Literal(STRONG),
+        ),  # fmt: skip
     ]
 
 

@@ -22,7 +22,8 @@ holds the words that OCR read with low confidence (never offered as "did you mea
 Beamer overlay run (see `overlays`), or 0.
 
 The indexer COPYs plain rows into a temporary table and one INSERT ... SELECT per batch
-computes every vector (`insert_vectors`), each field prepared and parsed once.
+computes every vector (`insert_vectors`): the item's fields once per item, the text once
+per page.
 
 `prepare()` normalises text before the parser sees it, the same way for pages and queries:
 "ə" folds to "e" (unaccent's rules lack it), names joined by `. _ / '` become hyphenated words
@@ -35,7 +36,7 @@ from __future__ import annotations
 from psycopg import Connection, sql
 
 from archive.fulltext.documents import PHOTO, PRESENTATION
-from archive.fulltext.postgres.functions import REPEATED, STRONG, functions
+from archive.fulltext.postgres.functions import functions
 
 # Bump whenever tables, configurations, prepare() or what rows hold change: a mismatch asks
 # for a reindex.
@@ -44,7 +45,8 @@ from archive.fulltext.postgres.functions import REPEATED, STRONG, functions
 # a staging table.
 # 3: overlay runs (run), title_phrase() for the title phrase bonus.
 # 4: `year` is the event's year (a photo's camera date no longer decides).
-SCHEMA_VERSION = 4
+# 5: the item's fields parsed once per item, `prominent()` (rows unchanged; new functions).
+SCHEMA_VERSION = 5
 DEFAULT_SCHEMA = "archive_search"
 PAGES = "pages"
 VOCABULARY = "vocabulary"
@@ -75,6 +77,11 @@ COLUMN_TYPES = (
 )  # fmt: skip
 COLUMNS = tuple(name for name, _ in COLUMN_TYPES)
 NULLABLE = {"label"}
+# The item's fields that its vectors are made of besides the page's text, in the order
+# `head_vectors` takes them: parsed once per item (see `insert_vectors`).
+ITEM_FIELDS = (
+    "config", "title", "people_text", "tags_text", "programme", "orgs_text", "event_text",
+)  # fmt: skip
 VECTORS = ("doc", "repeated", "strong", "people_v", "orgs_v", "event_v")
 
 
@@ -159,27 +166,30 @@ def staging_table() -> sql.Composable:
 
 
 def insert_vectors(s: sql.Identifier, target: sql.Composable) -> sql.Composable:
-    """Move the staged rows into `target`, computing every vector in one statement."""
+    """Move the staged rows into `target`, computing every vector in one statement: the
+    item's fields once per item (`head_vectors`: the rows of an item share them), the text
+    once per page."""
     columns = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
     staged = sql.SQL(", ").join(sql.SQL("i.{}").format(sql.Identifier(c)) for c in COLUMNS)
     return sql.SQL(
+        "WITH heads AS MATERIALIZED (SELECT k.*, h.* FROM (SELECT DISTINCT {item_fields} "
+        "FROM {staging}) AS k CROSS JOIN LATERAL {s}.head_vectors({item_fields}) AS h), "
+        "pages AS MATERIALIZED (SELECT {staged}, h.people_v, h.orgs_v, h.event_v, "
+        "h.head_stemmed || b.stemmed || h.tail_stemmed AS stemmed, "
+        "h.head_exact || b.exact || h.tail_exact AS exact "
+        "FROM {staging} AS i JOIN heads AS h USING ({item_fields}) "
+        "CROSS JOIN LATERAL {s}.body_vectors(i.config, i.body) AS b) "
         "INSERT INTO {target} ({columns}, doc, repeated, strong, people_v, orgs_v, event_v) "
-        "SELECT {staged}, v.stemmed || v.exact, {s}.seen(v.stemmed, {repeated}, {strong}), "
-        "{s}.seen(v.stemmed, {strong}, {often}), "
-        "{s}.both_forms(i.config, i.people_text), {s}.both_forms(i.config, i.orgs_text), "
-        "{s}.both_forms(i.config, i.event_text) "
-        "FROM {staging} AS i CROSS JOIN LATERAL {s}.page_vectors(i.config, i.title, "
-        "i.people_text, i.tags_text, i.programme, i.body, i.orgs_text || ' ' || i.event_text) "
-        "AS v"
+        "SELECT {plain}, p.stemmed || p.exact, w.repeated, w.strong, p.people_v, p.orgs_v, "
+        "p.event_v FROM pages AS p CROSS JOIN LATERAL {s}.prominent(p.stemmed) AS w"
     ).format(
         s=s,
         target=target,
         columns=columns,
         staged=staged,
+        plain=sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in COLUMNS),
+        item_fields=sql.SQL(", ").join(map(sql.Identifier, ITEM_FIELDS)),
         staging=sql.Identifier(STAGING),
-        repeated=sql.Literal(REPEATED),
-        strong=sql.Literal(STRONG),
-        often=sql.Literal(2**31 - 1),
     )
 
 
