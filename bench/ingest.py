@@ -12,7 +12,8 @@ index in batches. Figures, each from a fresh archive:
   between the two runs gives page images/s (each page: a 1200 px JPEG preview and a 240 px
   WebP thumbnail from one render);
 - photos: photos/s and ms per photo; and three generated 24 MP JPEGs, ms each for both
-  derivatives, end to end;
+  derivatives, end to end, stage by stage, beside Pillow alone (bench/photo_stages.py;
+  --big-photos-only runs just that);
 - pdftotext (poppler, a process per file) on the same PDFs, pages/s, for reference;
 - the text + index import stage by stage, CPU ms per page (bench/ingest_stages.py);
 - peak RSS of this process and of the largest extraction child;
@@ -37,7 +38,6 @@ import os
 import pstats
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,7 +49,7 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ingest_stages import breakdown  # noqa: E402  (bench/ingest_stages.py)
-from PIL import Image  # noqa: E402
+from photo_stages import bench_big_photos  # noqa: E402  (bench/photo_stages.py)
 from pypdf import PdfReader, PdfWriter  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -194,60 +194,6 @@ def bench_photos(photos: Path, work: Path) -> None:
             f"{run.seconds:.2f} s = {run.files / run.seconds:.1f} photos/s, "
             f"{1000 * run.seconds / run.files:.0f} ms per photo (wall {run.wall:.2f} s)"
         )
-
-
-def bench_big_photos(work: Path) -> None:
-    """Three generated 24 MP JPEGs, each imported on its own."""
-    big = work / "big-photos"
-    big.mkdir()
-    timings = []
-    for n in range(3):
-        folder = big / str(n)
-        folder.mkdir()
-        make_big_jpeg(folder / f"big-{n}.jpg", seed=n)
-        one = run_import(folder, big / f"archive-{n}")
-        assert one.ready == 1, one
-        timings.append(1000 * one.seconds)
-    median = statistics.median(timings)
-    print(
-        f"24 MP JPEG, both derivatives end to end (store, sniff, sandbox, save, index): "
-        f"median {median:.0f} ms of {len(timings)} "
-        f"({', '.join(f'{t:.0f}' for t in timings)})  "
-        f"{verdict(median <= TARGETS['photo_ms'])} <= {TARGETS['photo_ms']} ms"
-    )
-    small, large = pillow_draft_ms(big / "0" / "big-0.jpg")
-    print(
-        f"  reference, Pillow alone on the same JPEG (draft + thumbnail, CPU): 400 px "
-        f"{small:.0f} ms + 1600 px {large:.0f} ms = {small + large:.0f} ms"
-    )
-
-
-def pillow_draft_ms(path: Path, rounds: int = 3) -> tuple[float, float]:
-    """Median CPU ms of Pillow's draft decode + thumbnail at 400 and at 1600 px."""
-    medians = []
-    for box in (400, 1600):
-        times = []
-        for _ in range(rounds):
-            started = time.process_time()
-            with Image.open(path) as im:
-                im.draft(None, (box, box))
-                im.thumbnail((box, box))
-            times.append(1000 * (time.process_time() - started))
-        medians.append(statistics.median(times))
-    return medians[0], medians[1]
-
-
-def make_big_jpeg(path: Path, seed: int) -> None:
-    """A 6000x4000 JPEG with photo-like detail and EXIF orientation 6."""
-    size = (6000, 4000)
-    noise = Image.effect_noise(size, 40 + seed)
-    base = Image.merge(
-        "RGB",
-        [Image.linear_gradient("L").resize(size), Image.radial_gradient("L").resize(size), noise],
-    )
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    base.save(path, "JPEG", quality=90, exif=exif.tobytes())
 
 
 def bench_pdftotext(pdfs: Path, pages: int) -> None:
@@ -433,7 +379,8 @@ def verdict(ok: bool) -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folders", nargs="+", type=Path, help="folders with PDFs and photos")
+    parser.add_argument("folders", nargs="*", type=Path, help="folders with PDFs and photos")
+    parser.add_argument("--big-photos-only", action="store_true", help="only the 24 MP figure")
     parser.add_argument("--workers", type=int, default=0, help="also run N queue workers")
     parser.add_argument("--thousand", action="store_true", help="also a 1,000-page PDF")
     parser.add_argument("--profile", action="store_true", help="cProfile the text import")
@@ -458,6 +405,9 @@ def main() -> int:
     preload()  # the language model, loaded once per worker: not part of any file's time
     with tempfile.TemporaryDirectory(prefix="archive-bench-") as scratch:
         work = Path(scratch)
+        if args.big_photos_only:
+            bench_big_photos(work, make_archive, now)
+            return 0
         pdfs, photos = split_files(args.folders, work)
         print(
             f"{len(list(pdfs.iterdir()))} PDFs, {len(list(photos.iterdir()))} photos from "
@@ -480,7 +430,7 @@ def main() -> int:
             f"peak RSS: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB, largest "
             f"extraction child {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB"
         )
-        bench_big_photos(work)  # after the peak: generating 24 MP images takes memory here
+        bench_big_photos(work, make_archive, now)  # after the peak: 24 MP images take memory
         if args.thousand and any(pdfs.iterdir()):
             bench_thousand(pdfs, work)
         if args.workers and any(pdfs.iterdir()):
