@@ -358,7 +358,7 @@ def profile_text_import(pdfs: Path, work: Path) -> None:
     with (
         mock.patch("archive.ingest.render.render_images", no_page_images),
         mock.patch("archive.ingest.extract.run_sandboxed", in_process),
-        mock.patch("archive.pipeline.ThreadPoolExecutor", InlineExecutor),
+        mock.patch("archive.pipeline.processing.ThreadPoolExecutor", InlineExecutor),
     ):
         profiler.enable()
         run = run_import(pdfs, work / "archive-profile")
@@ -367,6 +367,33 @@ def profile_text_import(pdfs: Path, work: Path) -> None:
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(30)
     stats.sort_stats("tottime").print_stats(15)
+
+
+class ChildPeaks(logging.Handler):
+    """Collects the peak RSS and start RSS each extraction child logs when it is reaped."""
+
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.children: list[tuple[float, float]] = []
+        source = logging.getLogger("archive.ingest.forking")
+        source.setLevel(logging.INFO)
+        source.propagate = False
+        source.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if hasattr(record, "child_peak_mb"):
+            self.children.append((record.child_peak_mb, record.start_mb))
+
+    def summary(self) -> str:
+        if not self.children:
+            return "no extraction child reaped"
+        peak, start = max(self.children)
+        growth = max(peak - start for peak, start in self.children)
+        return (
+            f"{len(self.children)} extraction children; largest peak RSS {peak:.0f} MB (it "
+            f"started at {start:.0f} MB, its parent's pages); largest growth over a child's "
+            f"start {growth:.0f} MB"
+        )
 
 
 def peak_mb(who: int) -> float:
@@ -403,6 +430,7 @@ def main() -> int:
         return 0
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the targets say
     preload()  # the language model, loaded once per worker: not part of any file's time
+    children = ChildPeaks()
     with tempfile.TemporaryDirectory(prefix="archive-bench-") as scratch:
         work = Path(scratch)
         if args.big_photos_only:
@@ -428,7 +456,7 @@ def main() -> int:
         bench_photos(photos, work)
         print(
             f"peak RSS: this process {peak_mb(resource.RUSAGE_SELF):.0f} MB, largest "
-            f"extraction child {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB"
+            f"extraction child {peak_mb(resource.RUSAGE_CHILDREN):.0f} MB; {children.summary()}"
         )
         bench_big_photos(work, make_archive, now)  # after the peak: 24 MP images take memory
         if args.thousand and any(pdfs.iterdir()):

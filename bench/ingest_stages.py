@@ -34,9 +34,9 @@ STAGES = [
     ("normalisation", "archive.ingest.render.normalise_text"),
     ("normalisation", "archive.ingest.pdf.normalise_text"),
     ("language detection", "archive.ingest.extract.detect_languages"),
-    ("database inserts", "archive.pipeline.extract_and_save"),
+    ("database inserts", "archive.pipeline.processing.extract_and_save"),
     ("extraction", "archive.ingest.processing.run_extraction"),
-    ("index writes", "archive.pipeline.index_pending"),
+    ("index writes", "archive.pipeline.processing.index_pending"),
 ]
 
 
@@ -92,7 +92,9 @@ def breakdown(run_import: Callable, pdfs: Path, work: Path, no_page_images: Call
         clock = StageClock()
         with ExitStack() as patches:
             patches.enter_context(mock.patch("archive.ingest.extract.run_sandboxed", in_process))
-            patches.enter_context(mock.patch("archive.pipeline.ThreadPoolExecutor", InlineExecutor))
+            patches.enter_context(
+                mock.patch("archive.pipeline.processing.ThreadPoolExecutor", InlineExecutor)
+            )
             for stage, target in STAGES:
                 module, name = target.rsplit(".", 1)
                 func = getattr(importlib.import_module(module), name)

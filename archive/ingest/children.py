@@ -34,6 +34,8 @@ from archive.ingest.forking import (
     died_without_result,
     encode,
     interpret,
+    reap,
+    resident_mb,
     set_process_group,
     set_up_child,
     unpickle,
@@ -87,6 +89,7 @@ class ReusableChild:
         self.thread = threading.current_thread()
         task_read, task_write = os.pipe()
         result_read, result_write = os.pipe()
+        self.start_mb = resident_mb()  # until the child says what it started with
         pid = os.fork()
         if pid == 0:  # child: never returns
             close_inherited_fds(keep={task_read, result_write})
@@ -117,7 +120,7 @@ class ReusableChild:
         if not frame:
             status = self.stop(kill=False)
             raise died_without_result(status, filename, self.memory_mb)
-        outcome, retiring = unpickle(frame, 0, filename, self.memory_mb)
+        outcome, retiring, self.start_mb = unpickle(frame, 0, filename, self.memory_mb)
         if retiring:
             self.stop(kill=False)
         return interpret(outcome, filename, self.memory_mb)
@@ -131,8 +134,7 @@ class ReusableChild:
         if kill:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGKILL)
-        _, status = os.waitpid(self.pid, 0)
-        return status
+        return reap(self.pid, self.start_mb)
 
 
 def serve_tasks(tasks: int, results: int, memory_mb: int, parent: int) -> None:
@@ -140,7 +142,7 @@ def serve_tasks(tasks: int, results: int, memory_mb: int, parent: int) -> None:
     try:
         die_with_parent(parent)
         set_up_child(memory_mb)
-        baseline = address_space()
+        baseline, start_mb = address_space(), resident_mb()
         for served in range(1, MAX_TASKS_PER_CHILD + 1):
             frame = read_frame(tasks, None)
             if not frame:
@@ -149,7 +151,7 @@ def serve_tasks(tasks: int, results: int, memory_mb: int, parent: int) -> None:
             outcome = capture(func, args)
             grown = address_space() - baseline > GROWTH_FRACTION * memory_mb * MIB
             retiring = served == MAX_TASKS_PER_CHILD or outcome[0] == "memory" or grown
-            reply = encode((outcome, retiring))
+            reply = encode((outcome, retiring, start_mb))
             write_all(results, HEADER.pack(len(reply)) + reply)
             if retiring:
                 break

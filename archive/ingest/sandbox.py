@@ -35,6 +35,8 @@ from archive.ingest.forking import (
     die_with_parent,
     encode,
     interpret,
+    reap,
+    resident_mb,
     set_process_group,
     set_up_child,
     unpickle,
@@ -73,7 +75,7 @@ def run_once(
 ) -> T:
     """`func(*args)` in a child forked for this call alone (for tasks that cannot be pickled)."""
     read_fd, write_fd = os.pipe()
-    parent = os.getpid()
+    parent, parent_mb = os.getpid(), resident_mb()  # the child's start, at most
     try:
         pid = os.fork()
     except OSError:
@@ -96,7 +98,7 @@ def run_once(
     if payload is None:
         kill_group(pid)
         raise ExtractionTimeout(filename, f"extraction took longer than {timeout_s:g} s")
-    _, status = os.waitpid(pid, 0)
+    status = reap(pid, parent_mb)
     logger.debug("sandboxed %s took %.3f s", filename, time.monotonic() - started)
     return interpret(unpickle(payload, status, filename, memory_mb), filename, memory_mb)
 
