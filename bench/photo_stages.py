@@ -132,7 +132,7 @@ def worker_ms(folders: list[tuple[int, Path]], work: Path, make_archive: Callabl
     make_big_jpeg(work / "worker" / "warm-up.jpg", seed=len(folders))
     with app.app_context():
         upload(work / "worker" / "warm-up.jpg")
-        child = reusable_child(app.config["EXTRACT_MEMORY_MB"]).pid
+        child = reusable_child(app.config["EXTRACT_MEMORY_MB"], "warm-up.jpg").pid
         started = time.process_time() + child_cpu_s(child)
         for _, folder in folders:
             upload(next(folder.iterdir()))

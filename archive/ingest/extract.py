@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.ingest.errors import IngestError, PasswordProtected, TooLarge
-from archive.ingest.language import detect_languages, preload
+from archive.ingest.language import detect_languages
 from archive.ingest.pdf import PdfInfo, extract_texts_with_pypdf, read_pdf_info
 from archive.ingest.photos import PhotoInfo, process_photo
 from archive.ingest.render import (
@@ -76,9 +76,6 @@ def run_extraction(
     pipelines = {ItemKind.PRESENTATION: extract_presentation, ItemKind.PHOTO: extract_photo}
     if kind not in pipelines:
         raise ValueError(f"unknown kind {kind!r}")
-    # Load the language model here, whatever the kind: a child started for a photo may serve
-    # a deck next, and loading the model there took seconds out of that file's time limit.
-    preload()
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return run_sandboxed(
         pipelines[kind],

@@ -101,15 +101,20 @@ def resident_mb() -> float:
 
 
 def reap(pid: int, start_mb: float) -> int:
-    """Wait for a child and log its peak RSS beside its RSS at start (a forked child's RSS
-    counts the parent's pages it shares: the difference is what its files added)."""
+    """Wait for a child of this process and log its peak RSS (`log_peak`)."""
     _, status, usage = os.wait4(pid, 0)
-    peak_mb = usage.ru_maxrss / 1024
+    log_peak(pid, usage.ru_maxrss / 1024, start_mb)
+    return status
+
+
+def log_peak(pid: int, peak_mb: float, start_mb: float) -> None:
+    """Log a reaped child's peak RSS beside its RSS at start (a forked child's RSS counts
+    the pages it shares with the process it was forked from: the difference is what its
+    files added)."""
     logger.info(
         "extraction child %d: peak RSS %.0f MB, %.0f MB at start (inherited from its parent)",
         pid, peak_mb, start_mb, extra={"child_peak_mb": peak_mb, "start_mb": start_mb},
     )  # fmt: skip
-    return status
 
 
 def address_space() -> int:
