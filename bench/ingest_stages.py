@@ -85,9 +85,10 @@ class InlineExecutor:
         return map(func, values)
 
 
-def breakdown(run_import: Callable, pdfs: Path, work: Path, no_page_images: Callable) -> None:
-    """Print ms per page for each stage (see the module docstring)."""
-    with mock.patch("archive.ingest.render.render_images", no_page_images):
+def breakdown(run_import: Callable, pdfs: Path, work: Path, text_only: Callable) -> None:
+    """Print ms per page for each stage (see the module docstring); `text_only()` switches
+    page images off."""
+    with text_only():
         sandboxed = run_import(pdfs, work / "archive-stages-sandboxed")
         clock = StageClock()
         with ExitStack() as patches:

@@ -46,6 +46,7 @@ class ExtractSettings:
     max_pages: int = 2000
     timeout_s: float = 120.0
     memory_mb: int = 1024
+    page_images: bool = True  # False: text and structure only (benchmarks of text + index)
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,7 @@ def extract_with_pdfium(
         settings.preview_width,
         settings.thumb_width,
         reopen,
+        with_images=settings.page_images,
     )
     return assemble(info, list(rendered))
 
