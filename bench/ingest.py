@@ -60,6 +60,7 @@ from archive.catalogue import EventDetails, create_event  # noqa: E402
 from archive.extensions import db  # noqa: E402
 from archive.ingest import IngestError, ItemFields, processing  # noqa: E402
 from archive.ingest.forkclient import fork_server, fork_server_cpu_seconds  # noqa: E402
+from archive.ingest.language import preload  # noqa: E402
 from archive.ingest.sniff import sniff_file  # noqa: E402
 from archive.models import Page  # noqa: E402
 from archive.pipeline import import_folder  # noqa: E402
@@ -448,6 +449,7 @@ def main() -> int:
     children = ChildPeaks()
     started = now()
     server = fork_server()  # libraries and model, loaded once per worker: no file's time
+    preload()  # the in-process runs (stages, profile) detect languages in this process
     print(
         f"fork server started in {1000 * (now() - started):.0f} ms CPU (once per worker "
         f"process), {server_rss_mb(server.pid):.0f} MB resident"

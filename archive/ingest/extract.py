@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ExtractSettings:
-    """Sizes and limits for one extraction; `memory_mb` is headroom over the worker's size."""
+    """Sizes and limits for one extraction; `memory_mb` is headroom over the size of the
+    process the child is forked from (the fork server, or the worker for `run_once`)."""
 
     preview_width: int = 1200
     thumb_width: int = 240

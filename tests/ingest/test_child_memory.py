@@ -3,6 +3,7 @@ the RSS it started with (inherited from its parent), and a long deck of full-pag
 labels and an outline on every page) grows a child by far less than the 300 MB target."""
 
 import logging
+import os
 from pathlib import Path
 
 from PIL import Image
@@ -44,9 +45,11 @@ def make_photo_deck(path: Path, pages: int) -> Path:
 
 def test_a_reaped_child_logs_its_peak_rss(caplog):
     caplog.set_level(logging.INFO, logger="archive.ingest.forking")
-    assert run_sandboxed(len, b"x" * 10, filename="x", timeout_s=10, memory_mb=256) == 10
+    stop_children()  # children left by other tests log when reaped, too
+    caplog.clear()
+    pid = run_sandboxed(os.getpid, filename="x", timeout_s=10, memory_mb=256)
     stop_children()
-    [record] = [r for r in caplog.records if hasattr(r, "child_peak_mb")]
+    [record] = [r for r in caplog.records if hasattr(r, "child_peak_mb") and r.args[0] == pid]
     assert record.child_peak_mb > 0 and record.start_mb > 0
     assert "peak RSS" in record.getMessage()
 
