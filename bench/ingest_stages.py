@@ -34,9 +34,9 @@ STAGES = [
     ("normalisation", "archive.ingest.render.normalise_text"),
     ("normalisation", "archive.ingest.pdf.normalise_text"),
     ("language detection", "archive.ingest.extract.detect_languages"),
-    ("database inserts", "archive.pipeline.extract_and_save"),
+    ("database inserts", "archive.pipeline.processing.extract_and_save"),
     ("extraction", "archive.ingest.processing.run_extraction"),
-    ("index writes", "archive.pipeline.index_pending"),
+    ("index writes", "archive.pipeline.processing.index_pending"),
 ]
 
 
@@ -85,14 +85,17 @@ class InlineExecutor:
         return map(func, values)
 
 
-def breakdown(run_import: Callable, pdfs: Path, work: Path, no_page_images: Callable) -> None:
-    """Print ms per page for each stage (see the module docstring)."""
-    with mock.patch("archive.ingest.render.render_images", no_page_images):
+def breakdown(run_import: Callable, pdfs: Path, work: Path, text_only: Callable) -> None:
+    """Print ms per page for each stage (see the module docstring); `text_only()` switches
+    page images off."""
+    with text_only():
         sandboxed = run_import(pdfs, work / "archive-stages-sandboxed")
         clock = StageClock()
         with ExitStack() as patches:
             patches.enter_context(mock.patch("archive.ingest.extract.run_sandboxed", in_process))
-            patches.enter_context(mock.patch("archive.pipeline.ThreadPoolExecutor", InlineExecutor))
+            patches.enter_context(
+                mock.patch("archive.pipeline.processing.ThreadPoolExecutor", InlineExecutor)
+            )
             for stage, target in STAGES:
                 module, name = target.rsplit(".", 1)
                 func = getattr(importlib.import_module(module), name)

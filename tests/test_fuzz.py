@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.ingest.extract import ExtractSettings
+from archive.ingest.forkclient import fork_server
 from archive.ingest.sandbox import stop_children
 from tests.support.mutation import EDIT_KINDS, TOKENS, base_files, extract_mutant, mutate
 
@@ -68,9 +69,11 @@ def test_mutated_file_is_extracted_or_rejected_by_name(name, data, tmp_path):
 
 
 def leftover_children() -> list[int]:
-    """Children of this process still alive or unreaped once the sandbox has stopped its
-    reusable children (it must reap every one, and a timeout must kill the whole group)."""
-    me = str(os.getpid())
+    """Children of this process or of its extraction fork server (the server itself is kept
+    for the next file) still alive or unreaped once the sandbox has stopped its reusable
+    children (it must reap every one, and a timeout must kill the whole group)."""
+    server = fork_server().pid
+    parents = {str(os.getpid()), str(server)}
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -79,7 +82,7 @@ def leftover_children() -> list[int]:
                     fields = fh.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if fields[1] == me:
+            if fields[1] in parents and int(entry.name) != server:
                 found.append(int(entry.name))
     return found
 

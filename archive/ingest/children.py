@@ -7,6 +7,8 @@ half the CPU of text extraction on slide decks. Each file still gets the full ti
 the memory ceiling; a child that timed out, crashed, ran out of memory or grew by more than a
 quarter of its headroom is replaced, so one file's trouble never reaches the next.
 
+Children are forked by the lean fork server (`archive.ingest.forkclient`), not by this
+process: they start at the server's size, not the worker's, and see none of its memory.
 Tasks and outcomes cross two pipes as length-prefixed pickles.
 """
 
@@ -23,18 +25,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from archive.ingest.errors import ExtractionTimeout
+from archive.ingest.errors import ExtractionInterrupted, ExtractionTimeout
+from archive.ingest.forkclient import ForkServer, ServerGone, fork_server
 from archive.ingest.forking import (
     MIB,
     READ_CHUNK,
     address_space,
     capture,
-    close_inherited_fds,
     die_with_parent,
     died_without_result,
     encode,
     interpret,
-    set_process_group,
+    log_peak,
+    resident_mb,
     set_up_child,
     unpickle,
     write_all,
@@ -48,21 +51,34 @@ _started: list[ReusableChild] = []  # every child this process started and has n
 _started_lock = threading.Lock()
 
 
-def reusable_child(memory_mb: int) -> ReusableChild:
+def reusable_child(memory_mb: int, filename: str) -> ReusableChild:
     """This thread's child for this memory ceiling, started (again) when needed. A child
     inherited through a fork of this process belongs to the parent and is never used."""
     reap_abandoned()
     pool = _children.__dict__.setdefault("by_memory", {})
     child = pool.get(memory_mb)
     if child is None or not child.usable():
-        pool[memory_mb] = child = ReusableChild(memory_mb)
+        if child is not None:
+            stop_children(lambda c: c is child)
+        pool[memory_mb] = child = start_child(memory_mb, filename)
         with _started_lock:
             _started.append(child)
     return child
 
 
+def start_child(memory_mb: int, filename: str) -> ReusableChild:
+    """A new child from the fork server; a server found dead is started again once."""
+    for attempt in (1, 2):
+        try:
+            return ReusableChild(memory_mb, fork_server())
+        except ServerGone as exc:
+            if attempt == 2:
+                raise ExtractionInterrupted(filename, f"no extraction process: {exc}") from None
+    raise AssertionError("unreachable")
+
+
 def reap_abandoned() -> None:
-    """Reap children whose thread has ended (the kernel killed them with it) or that stopped."""
+    """Stop children whose thread has ended or that stopped."""
     stop_children(lambda child: not (child.alive and child.thread.is_alive()))
 
 
@@ -79,26 +95,31 @@ def stop_children(which: Callable[[ReusableChild], bool] = lambda child: True) -
 
 
 class ReusableChild:
-    """A forked child that runs pickled tasks one at a time, each under the time limit."""
+    """A child of the fork server that runs pickled tasks one at a time, each under the
+    time limit."""
 
-    def __init__(self, memory_mb: int):
+    def __init__(self, memory_mb: int, server: ForkServer):
         self.memory_mb = memory_mb
         self.owner = os.getpid()
         self.thread = threading.current_thread()
+        self.server = server
         task_read, task_write = os.pipe()
         result_read, result_write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: never returns
-            close_inherited_fds(keep={task_read, result_write})
-            serve_tasks(task_read, result_write, memory_mb, self.owner)
-        os.close(task_read)
-        os.close(result_write)
-        set_process_group(pid)
-        self.pid, self.tasks, self.results = pid, task_write, result_read
+        try:
+            self.pid = server.fork(memory_mb, (task_read, result_write))
+        except BaseException:
+            for fd in (task_write, result_read):
+                os.close(fd)
+            raise
+        finally:
+            os.close(task_read)
+            os.close(result_write)
+        self.tasks, self.results = task_write, result_read
+        self.start_mb = 0.0  # until the child says what it started with
         self.alive = True
 
     def usable(self) -> bool:
-        return self.alive and self.owner == os.getpid()
+        return self.alive and self.owner == os.getpid() and self.server.running()
 
     def run(self, task: bytes, filename: str, timeout_s: float) -> Any:
         """Send one task and wait for its outcome; the child is dropped unless it is fine."""
@@ -116,22 +137,33 @@ class ReusableChild:
             raise ExtractionTimeout(filename, f"extraction took longer than {timeout_s:g} s")
         if not frame:
             status = self.stop(kill=False)
+            if status is None:
+                raise ExtractionInterrupted(
+                    filename, "extraction was interrupted: the extraction process stopped"
+                )
             raise died_without_result(status, filename, self.memory_mb)
-        outcome, retiring = unpickle(frame, 0, filename, self.memory_mb)
+        outcome, retiring, self.start_mb = unpickle(frame, 0, filename, self.memory_mb)
         if retiring:
             self.stop(kill=False)
         return interpret(outcome, filename, self.memory_mb)
 
-    def stop(self, kill: bool) -> int:
-        """Close the pipes and reap the child (killing its process group first if asked)."""
+    def stop(self, kill: bool) -> int | None:
+        """Close the pipes and have the server reap the child (killing its process group
+        first if asked); its exit status, or None when the server is gone with it."""
         self.alive = False
         for fd in (self.tasks, self.results):
             with contextlib.suppress(OSError):
                 os.close(fd)
+        if not self.server.running():
+            return None  # the child died with the server (and its pid may be reused)
         if kill:
-            with contextlib.suppress(ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
-        _, status = os.waitpid(self.pid, 0)
+        try:
+            status, peak_mb = self.server.reap(self.pid)
+        except ServerGone:
+            return None
+        log_peak(self.pid, peak_mb, self.start_mb)
         return status
 
 
@@ -140,21 +172,27 @@ def serve_tasks(tasks: int, results: int, memory_mb: int, parent: int) -> None:
     try:
         die_with_parent(parent)
         set_up_child(memory_mb)
-        baseline = address_space()
+        baseline, start_mb = address_space(), resident_mb()
         for served in range(1, MAX_TASKS_PER_CHILD + 1):
             frame = read_frame(tasks, None)
             if not frame:
                 break
-            func, args = pickle.loads(frame)  # noqa: S301 - written by our own parent
-            outcome = capture(func, args)
+            outcome = capture(run_pickled, (frame,))
             grown = address_space() - baseline > GROWTH_FRACTION * memory_mb * MIB
             retiring = served == MAX_TASKS_PER_CHILD or outcome[0] == "memory" or grown
-            reply = encode((outcome, retiring))
+            reply = encode((outcome, retiring, start_mb))
             write_all(results, HEADER.pack(len(reply)) + reply)
             if retiring:
                 break
     finally:
         os._exit(0)
+
+
+def run_pickled(task: bytes) -> Any:
+    """Unpickle a task and run it (a task whose module cannot be imported here fails as
+    the task, with its reason)."""
+    func, args = pickle.loads(task)  # noqa: S301 - written by our own worker
+    return func(*args)
 
 
 def read_frame(fd: int, deadline: float | None) -> bytes | None:

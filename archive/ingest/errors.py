@@ -53,6 +53,13 @@ class ExtractionMemory(IngestError):
     code = "memory"
 
 
+class ExtractionInterrupted(IngestError):
+    """The extraction server stopped while this file was being read (not the file's fault:
+    the next file gets a new server, and a retry of this one may well succeed)."""
+
+    code = "interrupted"
+
+
 def describe_error(exc: BaseException) -> str:
     """Return a short, single-line "Type: message" for an exception."""
     message = " ".join(str(exc).split())[:120]
@@ -69,5 +76,6 @@ ERRORS_BY_CODE: dict[str, type[IngestError]] = {
         TooLarge,
         ExtractionTimeout,
         ExtractionMemory,
+        ExtractionInterrupted,
     )
 }

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.ingest.errors import IngestError, PasswordProtected, TooLarge
-from archive.ingest.language import detect_languages, preload
+from archive.ingest.language import detect_languages
 from archive.ingest.pdf import PdfInfo, extract_texts_with_pypdf, read_pdf_info
 from archive.ingest.photos import PhotoInfo, process_photo
 from archive.ingest.render import (
@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ExtractSettings:
-    """Sizes and limits for one extraction; `memory_mb` is headroom over the worker's size."""
+    """Sizes and limits for one extraction; `memory_mb` is headroom over the size of the
+    process the child is forked from (the fork server, or the worker for `run_once`)."""
 
     preview_width: int = 1200
     thumb_width: int = 240
@@ -46,6 +47,7 @@ class ExtractSettings:
     max_pages: int = 2000
     timeout_s: float = 120.0
     memory_mb: int = 1024
+    page_images: bool = True  # False: text and structure only (benchmarks of text + index)
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,6 @@ def run_extraction(
     pipelines = {ItemKind.PRESENTATION: extract_presentation, ItemKind.PHOTO: extract_photo}
     if kind not in pipelines:
         raise ValueError(f"unknown kind {kind!r}")
-    # Load the language model here, whatever the kind: a child started for a photo may serve
-    # a deck next, and loading the model there took seconds out of that file's time limit.
-    preload()
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     return run_sandboxed(
         pipelines[kind],
@@ -169,6 +168,7 @@ def extract_with_pdfium(
         settings.preview_width,
         settings.thumb_width,
         reopen,
+        with_images=settings.page_images,
     )
     return assemble(info, list(rendered))
 

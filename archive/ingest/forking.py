@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import pickle
 import resource
@@ -32,6 +33,8 @@ from archive.ingest.errors import (
     IngestError,
     describe_error,
 )
+
+logger = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 READ_CHUNK = 1 << 16
@@ -89,6 +92,29 @@ def limit_address_space(memory_mb: int) -> None:
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def resident_mb() -> float:
+    """MiB of this process's memory resident now (what a child forked now starts with)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+
+
+def reap(pid: int, start_mb: float) -> int:
+    """Wait for a child of this process and log its peak RSS (`log_peak`)."""
+    _, status, usage = os.wait4(pid, 0)
+    log_peak(pid, usage.ru_maxrss / 1024, start_mb)
+    return status
+
+
+def log_peak(pid: int, peak_mb: float, start_mb: float) -> None:
+    """Log a reaped child's peak RSS beside its RSS at start (a forked child's RSS counts
+    the pages it shares with the process it was forked from: the difference is what its
+    files added)."""
+    logger.info(
+        "extraction child %d: peak RSS %.0f MB, %.0f MB at start (inherited from its parent)",
+        pid, peak_mb, start_mb, extra={"child_peak_mb": peak_mb, "start_mb": start_mb},
+    )  # fmt: skip
 
 
 def address_space() -> int:

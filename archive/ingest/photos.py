@@ -175,14 +175,10 @@ def pillow_errors(filename: str) -> Iterator[None]:
 
 
 def shrink_and_orient(im: Image.Image, box_px: int) -> tuple[Image.Image, bool]:
-    """Decode once at the reduced size the lightbox needs, shrink to `box_px`, then apply EXIF
-    orientation to the shrunk image (in that order: measured 2.8x faster and 3x less memory
-    than orienting first). Returns (image, swapped)."""
-    if im.format in JPEG_FORMATS:
-        im.draft(None, (box_px, box_px))
-    im.load()  # decode now, inside the error handling (a small image is not resized)
-    if im.mode in NEAREST_ONLY_MODES:
-        im = im.convert("RGBA" if has_transparency(im) else "RGB")
+    """Decode once at the reduced size a `box_px` image needs, shrink to `box_px`, then apply
+    EXIF orientation to the shrunk image (in that order: measured 2.8x faster and 3x less
+    memory than orienting first). Returns (image, swapped)."""
+    im = decode_for(im, box_px)
     size = fitted_size(im.size, box_px)
     # One resize from the draft: thumbnail() re-drafts and copies first, and a bilinear
     # filter (antialiased when shrinking) is enough for a factor below 2 (measured on a 24 MP
@@ -190,6 +186,17 @@ def shrink_and_orient(im: Image.Image, box_px: int) -> tuple[Image.Image, bool]:
     small = im.resize(size, Image.Resampling.BILINEAR) if size != im.size else im
     oriented = apply_orientation(small)
     return oriented, oriented.size != small.size
+
+
+def decode_for(im: Image.Image, box_px: int) -> Image.Image:
+    """Decode now: a JPEG at the smallest DCT scale (1/2, 1/4, 1/8) still covering `box_px`,
+    others whole; palette and bilevel images come back in a mode that resizes smoothly."""
+    if im.format in JPEG_FORMATS:
+        im.draft(None, (box_px, box_px))
+    im.load()
+    if im.mode in NEAREST_ONLY_MODES:
+        im = im.convert("RGBA" if has_transparency(im) else "RGB")
+    return im
 
 
 def fitted_size(size: tuple[int, int], box_px: int) -> tuple[int, int]:

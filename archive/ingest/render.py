@@ -126,8 +126,10 @@ def render_pages(
     preview_width: int,
     thumb_width: int,
     reopen: Callable[[], Document] | None = None,
+    with_images: bool = True,
 ) -> Iterator[RenderedPage]:
-    """Yield each page's text and write its preview and thumbnail into `out_dir`.
+    """Yield each page's text and write its preview and thumbnail into `out_dir` (unless
+    not `with_images`).
 
     pdfium keeps every page's parsed objects (a page's image streams included) until the
     document is closed: 12 pages of 12 MP photos grew a process by 80 MB, a long deck of
@@ -142,7 +144,9 @@ def render_pages(
                 current.close()
                 current = reopen()
                 baseline = resident_mb()
-            yield render_page(current, index, Path(out_dir), preview_width, thumb_width)
+            yield render_page(
+                current, index, Path(out_dir), preview_width, thumb_width, with_images
+            )
     finally:
         if current is not doc:
             current.close()
@@ -158,7 +162,12 @@ def resident_mb() -> float:
 
 
 def render_page(
-    doc: Document, index: int, out_dir: Path, preview_width: int, thumb_width: int
+    doc: Document,
+    index: int,
+    out_dir: Path,
+    preview_width: int,
+    thumb_width: int,
+    with_images: bool = True,
 ) -> RenderedPage:
     """Read one page's text and render its images; an unloadable page yields empty text."""
     number = index + 1
@@ -169,7 +178,11 @@ def render_page(
         return RenderedPage(number, "")
     try:
         text = page_text(page)
-        images = render_images(page, out_dir, number, preview_width, thumb_width)
+        images = (
+            render_images(page, out_dir, number, preview_width, thumb_width)
+            if with_images
+            else None
+        )
     finally:
         page.close()
     if images is None:

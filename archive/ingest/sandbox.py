@@ -1,18 +1,19 @@
-"""Run one file's extraction in a forked child with a wall-clock limit and a memory ceiling.
+"""Run one file's extraction in a child process with a wall-clock limit and a memory ceiling.
 
-Why `os.fork` directly rather than `multiprocessing`: we need the child in its own process group
-(so a timeout kills everything it started), an address-space limit set before any work, and
-no helper threads, queues or atexit handlers; a pipe and `waitpid` do all of that. Fork is
-cheap because the parent has already imported pypdf, pypdfium2, Pillow and the language
-model, which the child shares copy-on-write.
+Why `os.fork` (directly, or in our own fork server) rather than `multiprocessing`: we need the
+child in its own process group (so a timeout kills everything it started), an address-space
+limit set before any work, and no helper threads, queues or atexit handlers; a pipe and
+`waitpid` do all of that.
 
-`run_sandboxed` hands a task that can be pickled to this thread's reusable child
-(`archive.ingest.children`) and runs any other task in a child forked for that call alone
-(`run_once`, here). Both kinds of child are set up and report back the same way
-(`archive.ingest.forking`).
+`run_sandboxed` hands a task that can be pickled (module-level functions, as every extraction
+task is) to this thread's reusable child (`archive.ingest.children`), forked by the lean fork
+server (`archive.ingest.forkclient`), which has loaded pypdf, pypdfium2, Pillow and the
+language model once and shares them copy-on-write. Any other task runs in a child forked
+from this process for that call alone (`run_once`, here). Both kinds of child are set up and
+report back the same way (`archive.ingest.forking`).
 
 Safe to call from any thread of a worker, provided no other thread is inside pdfium or Pillow
-at the moment of the fork (the worker runs all extraction through here, so none is).
+at the moment of a `run_once` fork (the worker runs all extraction through here, so none is).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from archive.ingest.forking import (
     die_with_parent,
     encode,
     interpret,
+    reap,
+    resident_mb,
     set_process_group,
     set_up_child,
     unpickle,
@@ -61,7 +64,7 @@ def run_sandboxed(
         task = pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError):
         return run_once(func, *args, filename=filename, timeout_s=timeout_s, memory_mb=memory_mb)
-    return reusable_child(memory_mb).run(task, filename, timeout_s)
+    return reusable_child(memory_mb, filename).run(task, filename, timeout_s)
 
 
 def run_once(
@@ -73,7 +76,7 @@ def run_once(
 ) -> T:
     """`func(*args)` in a child forked for this call alone (for tasks that cannot be pickled)."""
     read_fd, write_fd = os.pipe()
-    parent = os.getpid()
+    parent, parent_mb = os.getpid(), resident_mb()  # the child's start, at most
     try:
         pid = os.fork()
     except OSError:
@@ -96,7 +99,7 @@ def run_once(
     if payload is None:
         kill_group(pid)
         raise ExtractionTimeout(filename, f"extraction took longer than {timeout_s:g} s")
-    _, status = os.waitpid(pid, 0)
+    status = reap(pid, parent_mb)
     logger.debug("sandboxed %s took %.3f s", filename, time.monotonic() - started)
     return interpret(unpickle(payload, status, filename, memory_mb), filename, memory_mb)
 

@@ -42,6 +42,15 @@ def test_presentation_is_extracted(make_pdf, out_dir):
             assert preview.width == 400
 
 
+def test_text_only_settings_write_no_page_images(make_pdf, out_dir):
+    path = make_pdf([["Welcome"], [ENGLISH]])
+    text_only = replace(SETTINGS, page_images=False)
+    result = run_extraction("presentation", path, "deck.pdf", out_dir, text_only)
+    assert "broadband policy" in result.pages[1].text
+    assert all(page.preview is None and page.thumbnail is None for page in result.pages)
+    assert not list(out_dir.iterdir())
+
+
 def test_scanned_pdf_without_text_is_fine(make_pdf, out_dir):
     result = run_extraction("presentation", make_pdf([[], []]), "scan.pdf", out_dir, SETTINGS)
     assert result.has_text is False
