@@ -283,9 +283,11 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=2, help="writer processes of the build")
     args = parser.parse_args()
     if args.backend == "postgresql":
-        from bench.search_postgres import compare  # needs a PostgreSQL server: only then
+        # Imported only here: it needs a PostgreSQL server. Under another name, or `compare`
+        # would be a local of main() everywhere and the Whoosh path would fail.
+        from bench.search_postgres import compare as compare_with_postgresql
 
-        compare(args)
+        compare_with_postgresql(args)
         return
 
     if args.index:
