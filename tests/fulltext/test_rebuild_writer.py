@@ -1,19 +1,28 @@
-"""The rebuild's posting pool against Whoosh's own: the same segment, posting for posting.
+"""The rebuild's writers against Whoosh's own: the same segment, posting for posting.
 
 A rebuild sorts postings with `internals.SpillingPool` (large marshal runs) instead of
-Whoosh's `PostingPool` (one pickle per posting). The index it writes must be the one
-Whoosh would write: the same terms, documents, weights, positions and stored fields, also
-when the pool spills to several runs on disk and when several processes write.
+Whoosh's `PostingPool` (one pickle per posting), and `LeanCodec` writes blocks of 1,024
+postings with their positions joined (`internals.JoinedValuesWriter`). The index must say
+what Whoosh's own writer and codec would: the same terms, documents, weights, positions
+and stored fields, also when the pool spills to several runs on disk, when several
+processes write, and through Whoosh's own matchers.
 """
 
 from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 
-from archive.fulltext.whoosh.internals import SpillingPool, rebuild_writer
+from archive.fulltext.whoosh.internals import (
+    SpillingPool,
+    decode_varint_deltas,
+    read_postings_with_values,
+    rebuild_writer,
+)
 from archive.fulltext.whoosh.postings import LeanCodec
 from archive.fulltext.whoosh.schema import build_schema, item_documents
 from tests.fulltext.fulltext_helpers import make_item, pages
@@ -46,7 +55,7 @@ def contents(ix) -> tuple[dict, list]:
     postings: dict = {}
     stored = []
     with ix.searcher() as searcher:
-        for reader, offset in searcher.reader().leaf_readers():
+        for reader, _offset in searcher.reader().leaf_readers():
             keys = {d: (f["item_id"], f["page"]) for d, f in reader.iter_docs()}
             stored += sorted(reader.iter_docs(), key=lambda pair: keys[pair[0]])
             for fieldname, text in reader.all_terms():
@@ -62,13 +71,18 @@ def contents(ix) -> tuple[dict, list]:
 
 @pytest.fixture(scope="module")
 def docs():
-    return documents(60)
+    return documents(500)  # 1,500 pages: a common word's postings span two blocks
 
 
 @pytest.fixture(scope="module")
-def whooshs_own(tmp_path_factory, docs):
-    path = tmp_path_factory.mktemp("whoosh")
-    return contents(build(path, docs, lambda ix: ix.writer(codec=LeanCodec())))
+def whooshs_index(tmp_path_factory, docs):
+    """The documents written by Whoosh's writer and codec (positions pickled one by one)."""
+    return build(tmp_path_factory.mktemp("whoosh"), docs, lambda ix: ix.writer(codec=W3Codec()))
+
+
+@pytest.fixture(scope="module")
+def whooshs_own(whooshs_index):
+    return contents(whooshs_index)
 
 
 def spilling_every(postings: int):
@@ -104,3 +118,20 @@ def test_two_writer_processes_write_what_whoosh_writes(tmp_path, docs, whooshs_o
     with ix.searcher() as searcher:
         assert len(searcher.reader().leaf_readers()) == 2
     assert contents(ix) == whooshs_own
+
+
+def test_positions_read_alike_from_both_block_formats(tmp_path, docs, whooshs_index):
+    ours = build(tmp_path, docs, spilling_every(1_000_000))
+    for word in ("budget", "hokumet", "правительств", "data"):
+        with ours.reader() as mine, whooshs_index.reader() as theirs:
+            a_ids, a_weights, a_values = read_postings_with_values(mine, "body_s", word)
+            b_ids, b_weights, b_values = read_postings_with_values(theirs, "body_s", word)
+            assert a_ids.size > 1024
+            assert np.array_equal(a_ids, b_ids) and np.array_equal(a_weights, b_weights)
+            rows = np.arange(0, a_ids.size, 7)
+            a_pos, b_pos = (
+                decode_varint_deltas(*a_values.select(rows)),
+                decode_varint_deltas(*b_values.select(rows)),
+            )
+            assert all(np.array_equal(x, y) for x, y in zip(a_pos, b_pos, strict=True))
+            assert a_pos[1].size == a_weights[rows].sum()  # a word's count is its positions
