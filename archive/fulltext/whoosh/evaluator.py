@@ -47,6 +47,7 @@ K1 = 1.2
 B = 0.75
 ITEM_LEVEL_FIELDS = frozenset({"title", "people", "orgs", "tags", "event"})  # same on every page
 EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+POSITIONAL = "_s"  # the folded fields keep positions (schema, postings.CompactPositions)
 
 
 class _Lru(OrderedDict):
@@ -123,7 +124,14 @@ class Segment:
         key = (fieldname, text)
         hit = self.postings.get_item(key)
         if hit is None:
-            hit = read_postings(self.reader, fieldname, text)
+            if fieldname.endswith(POSITIONAL):
+                # The same blocks hold the positions: keep them for a phrase (the phrase
+                # bonus of two words typed side by side) instead of reading them again.
+                ids, weights, values = read_postings_with_values(self.reader, fieldname, text)
+                self.postings.put((fieldname, text, "values"), (ids, values), ids.size * 4)
+                hit = (ids, weights)
+            else:
+                hit = read_postings(self.reader, fieldname, text)
             self.postings.put(key, hit, hit[0].size * 2)
         return hit
 
