@@ -169,6 +169,12 @@ class _FacetMask:
             self._one_per_item = np.unique(items, return_index=True)[1]
         return self._one_per_item
 
+    def one_per_item_mask(self) -> np.ndarray:
+        """The first match of each item, as flags over all matches."""
+        flags = np.zeros(self.mask.size, dtype=bool)
+        flags[np.flatnonzero(self.mask)[self.one_per_item()]] = True
+        return flags
+
 
 def _facet(
     view: IndexView, base: MatchSet, name: str, counted: _FacetMask, selected: tuple[str, ...]
@@ -176,7 +182,10 @@ def _facet(
     """One facet's values with counts of matching items: the most frequent first (years
     newest first), and every selected value even when it has no match left."""
     if name in ("lang", "org", "speaker"):
-        counts = base.term_item_counts(name, counted.mask, base.column("c_item"))
+        # Organisations and speakers are the item's (on every page alike): one match per
+        # item says the same and is fewer to count. A page's language is the page's own.
+        keep = counted.mask if name == "lang" else counted.one_per_item_mask()
+        counts = base.term_item_counts(name, keep, base.column("c_item"))
         pairs = [(v, c) for v, c in counts.items() if v]
     else:
         column = {"event": "c_event", "year": "c_year", "type": "c_kind", "session": "c_session"}[
