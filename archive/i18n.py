@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from babel import dates, numbers
@@ -167,7 +168,14 @@ def local_number(value: int | float | None, pattern: str | None = None) -> str:
     "1 234,5"); `pattern` is a CLDR number pattern such as "#,##0.0"."""
     if value is None:
         return ""
-    return numbers.format_decimal(value, pattern, locale=format_locale())
+    return _format_decimal(value, pattern, format_locale())
+
+
+@lru_cache(maxsize=4096)
+def _format_decimal(value: int | float, pattern: str | None, locale: str) -> str:
+    # A results page formats every facet count (about 70): Babel parses the pattern and
+    # looks the locale up each time, 6 ms a page in all; the answers never change.
+    return numbers.format_decimal(value, pattern, locale=locale)
 
 
 FILTERS = {

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import multiprocessing
 import os
 import random
 import resource
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -206,12 +208,60 @@ def peak_mb() -> float:
     )
 
 
+def _rss_bytes(pid: int) -> int:
+    """Resident bytes of one process (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    """This process's children, grandchildren and so on, from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                kids = [int(k) for k in children.read().split()]
+        except OSError:
+            kids = []
+        found += kids
+        todo += kids
+    return found
+
+
+class RssSampler(threading.Thread):
+    """The largest sum of resident memory of this process and all its descendants (the
+    writer processes), sampled every 0.2 s: what the build needs from the machine at once."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self.done.wait(0.2):
+            total = sum(_rss_bytes(pid) for pid in [me, *_descendants(me)])
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> float:
+        self.done.set()
+        self.join()
+        return self.peak / 1e6
+
+
 def build(index: SearchIndex, root: Path, args: argparse.Namespace) -> dict[str, float]:
     """Build our index; print and return its figures (generation of the pages included,
     as in the FTS5 build)."""
+    sampler = RssSampler()
+    sampler.start()
     started, cpu = time.perf_counter(), cpu_seconds()
     result = index.rebuild(corpus(args.pages, args.seed), procs=args.procs)
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    together = sampler.stop()
     size = sum(f.stat().st_size for f in (root / result.generation).rglob("*") if f.is_file())
     print(
         f"pages {args.pages:,}: {result.documents:,} documents (with photos), "
@@ -222,16 +272,25 @@ def build(index: SearchIndex, root: Path, args: argparse.Namespace) -> dict[str,
         f"build (archive, {args.procs} writer process(es)): {cpu:.1f} CPU s = "
         f"{result.documents / cpu:.0f} pages per CPU-second; wall {seconds:.1f} s = "
         f"{result.documents / seconds:.0f} pages/s; index {size / 1e6:.1f} MB; "
-        f"peak RSS {figures['peak']:.0f} MB"
+        f"peak RSS {together:.0f} MB for all its processes together "
+        f"(the largest one alone: {figures['peak']:.0f} MB)"
     )
     return figures
 
 
+def _fts5_build_alone(path: Path, pages: int, seed: int) -> tuple[int, float, float, float]:
+    """The FTS5 build in a fresh process, so that its peak RSS is its own."""
+    docs, cpu, size = fts5.build(path, corpus(pages, seed))
+    return docs, cpu, size, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def build_fts5(path: Path, args: argparse.Namespace, ours: dict[str, float]) -> None:
-    docs, cpu, size = fts5.build(path, corpus(args.pages, args.seed))
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        docs, cpu, size, peak = pool.apply(_fts5_build_alone, (path, args.pages, args.seed))
     print(
         f"build (SQLite FTS5 reference, one core): {cpu:.1f} CPU s = {docs / cpu:.0f} "
-        f"pages per CPU-second; database {size:.1f} MB"
+        f"pages per CPU-second; database {size:.1f} MB; peak RSS {peak:.0f} MB "
+        "(its process, generating the pages too)"
     )
     print(
         f"  ratio archive/FTS5: build speed {(ours['docs'] / ours['cpu']) / (docs / cpu):.2f}x, "
@@ -283,9 +342,11 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=2, help="writer processes of the build")
     args = parser.parse_args()
     if args.backend == "postgresql":
-        from bench.search_postgres import compare  # needs a PostgreSQL server: only then
+        # Imported only here: it needs a PostgreSQL server. Under another name, or `compare`
+        # would be a local of main() everywhere and the Whoosh path would fail.
+        from bench.search_postgres import compare as compare_with_postgresql
 
-        compare(args)
+        compare_with_postgresql(args)
         return
 
     if args.index:

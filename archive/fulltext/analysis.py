@@ -85,6 +85,29 @@ def iter_word_pieces(text: str) -> Iterator[re.Match[str]]:
     return _SIMPLE_WORD_ITER(text)
 
 
+def pieces_spans(text: str, pieces: frozenset[str]) -> list[tuple[int, int]]:
+    """The spans of the word pieces of `text` (see `word_pieces`) that are in `pieces`.
+
+    One regex search for the pieces themselves instead of a Python test of every word:
+    a page is cut into hundreds of words and a snippet needs only the few that match."""
+    if _HAS_CJK_OR_MARK(text):
+        return [m.span() for m in _PART_RE.finditer(text) if m.group() in pieces]
+    # A match ends where a piece ends (the lookahead); it is a whole piece when no letter
+    # or digit comes before it. A rejected match lies inside a longer piece, so the
+    # search may resume after it.
+    return [
+        m.span()
+        for m in _pieces_pattern(pieces).finditer(text)
+        if not m.start() or not text[m.start() - 1].isalnum()
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _pieces_pattern(pieces: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(p) for p in sorted(pieces, key=len, reverse=True))
+    return re.compile(rf"(?:{alternatives})(?![^\W_])")
+
+
 def has_cjk(text: str) -> bool:
     """Whether text holds CJK characters (which are cut into bigrams, not words)."""
     return _HAS_CJK(text) is not None

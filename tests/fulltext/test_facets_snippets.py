@@ -127,6 +127,12 @@ def test_selected_facet_value_without_matches_is_still_listed(archive, search):
     assert facet(page, "event")["99"] == ("99", 0, True)
 
 
+def test_an_event_selection_that_is_no_number_selects_nothing_and_fails_nothing(archive, search):
+    page = search("budget", RESEARCHER, filters={"event": ("x1",), "session": ("x",)})
+    assert page.total_hits == 0
+    assert facet(page, "event")["x1"] == ("x1", 0, True)
+
+
 def test_unknown_facet_is_ignored_with_a_notice(archive, search):
     page = search("budget", RESEARCHER, filters={"colour": ("red",)})
     assert page.total_hits == 5

@@ -22,6 +22,7 @@ import numpy as np
 
 from archive.fulltext.whoosh.internals import (
     EMPTY_IDS,
+    PositionValues,
     decode_varint_deltas,
     read_field_lengths,
     read_numeric_column,
@@ -46,6 +47,7 @@ K1 = 1.2
 B = 0.75
 ITEM_LEVEL_FIELDS = frozenset({"title", "people", "orgs", "tags", "event"})  # same on every page
 EMPTY_SCORES = np.zeros(0, dtype=np.float64)
+POSITIONAL = "_s"  # the folded fields keep positions (schema, postings.CompactPositions)
 
 
 class _Lru(OrderedDict):
@@ -104,7 +106,7 @@ class Segment:
             self.lengths[name] = read_field_lengths(self.reader, name, self.size)
         return self.lengths[name]
 
-    def term_values(self, fieldname: str, text: str) -> tuple[np.ndarray, list[bytes]]:
+    def term_values(self, fieldname: str, text: str) -> tuple[np.ndarray, PositionValues]:
         """(docnums, raw posting values) of a positional term, kept like the postings."""
         key = (fieldname, text, "values")
         hit = self.postings.get_item(key)
@@ -113,7 +115,8 @@ class Segment:
             if self.postings.get_item((fieldname, text)) is None:
                 self.postings.put((fieldname, text), (ids, weights), ids.size * 2)
             hit = (ids, values)
-            self.postings.put(key, hit, ids.size * 4)  # a value costs about two ids' room
+            # positions: a few bytes each, plus an 8-byte offset (two ids' room in all)
+            self.postings.put(key, hit, ids.size * 4)
         return hit
 
     def term_postings(self, fieldname: str, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +124,14 @@ class Segment:
         key = (fieldname, text)
         hit = self.postings.get_item(key)
         if hit is None:
-            hit = read_postings(self.reader, fieldname, text)
+            if fieldname.endswith(POSITIONAL):
+                # The same blocks hold the positions: keep them for a phrase (the phrase
+                # bonus of two words typed side by side) instead of reading them again.
+                ids, weights, values = read_postings_with_values(self.reader, fieldname, text)
+                self.postings.put((fieldname, text, "values"), (ids, values), ids.size * 4)
+                hit = (ids, weights)
+            else:
+                hit = read_postings(self.reader, fieldname, text)
             self.postings.put(key, hit, hit[0].size * 2)
         return hit
 
@@ -309,8 +319,8 @@ class Evaluator:
         for offset, word in enumerate(node.words):
             if word not in decoded:
                 ids, values = self.segment.term_values(node.field, word)
-                rows = np.searchsorted(ids, candidates).tolist()  # every candidate holds it
-                decoded[word] = decode_varint_deltas([values[row] for row in rows])
+                rows = np.searchsorted(ids, candidates)  # every candidate holds it
+                decoded[word] = decode_varint_deltas(*values.select(rows))
             owner, positions = decoded[word]
             # Sorted and unique already: owners ascend, and positions ascend within an owner.
             keys = owner * shift + (positions - offset + shift // 2)

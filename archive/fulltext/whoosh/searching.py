@@ -140,33 +140,62 @@ def _facets(
 ) -> dict[str, list[FacetValue]]:
     """Every facet, each counted with the other facets' selections applied (not its own)."""
     facets = {}
+    masks: dict[tuple[str, ...], _FacetMask] = {}  # facets without a selection share one
     for name in FACETS:
         if name in FACETS_WITHIN_EVENT and "event" not in filters:
             continue
-        mask = np.ones(len(base), dtype=bool)
-        for other, flag in flags.items():
-            if other != name:
-                mask &= flag
-        facets[name] = _facet(view, base, name, mask, filters.get(name, ()))
+        others = tuple(other for other in flags if other != name)
+        if others not in masks:
+            mask = np.ones(len(base), dtype=bool)
+            for other in others:
+                mask &= flags[other]
+            masks[others] = _FacetMask(base, mask)
+        facets[name] = _facet(view, base, name, masks[others], filters.get(name, ()))
     return facets
 
 
+class _FacetMask:
+    """The matches one facet counts, and (computed once) one of them per item."""
+
+    def __init__(self, base: MatchSet, mask: np.ndarray):
+        self.base = base
+        self.mask = mask
+        self._one_per_item: np.ndarray | None = None
+
+    def one_per_item(self) -> np.ndarray:
+        """Indices into the masked matches: the first match of each item."""
+        if self._one_per_item is None:
+            items = self.base.column("c_item")[self.mask]
+            self._one_per_item = np.unique(items, return_index=True)[1]
+        return self._one_per_item
+
+    def one_per_item_mask(self) -> np.ndarray:
+        """The first match of each item, as flags over all matches."""
+        flags = np.zeros(self.mask.size, dtype=bool)
+        flags[np.flatnonzero(self.mask)[self.one_per_item()]] = True
+        return flags
+
+
 def _facet(
-    view: IndexView, base: MatchSet, name: str, mask: np.ndarray, selected: tuple[str, ...]
+    view: IndexView, base: MatchSet, name: str, counted: _FacetMask, selected: tuple[str, ...]
 ) -> list[FacetValue]:
     """One facet's values with counts of matching items: the most frequent first (years
     newest first), and every selected value even when it has no match left."""
-    items = base.column("c_item")
     if name in ("lang", "org", "speaker"):
-        pairs = [(v, c) for v, c in base.term_item_counts(name, mask, items).items() if v]
+        # Organisations and speakers are the item's (on every page alike): one match per
+        # item says the same and is fewer to count. A page's language is the page's own.
+        keep = counted.mask if name == "lang" else counted.one_per_item_mask()
+        counts = base.term_item_counts(name, keep, base.column("c_item"))
+        pairs = [(v, c) for v, c in counts.items() if v]
     else:
         column = {"event": "c_event", "year": "c_year", "type": "c_kind", "session": "c_session"}[
             name
         ]
-        values = base.column(column)[mask]
-        # one key per (value, item): a presentation counts once, not once per page
-        distinct = np.unique((values << 32) | items[mask]) >> 32
-        uniq, counts = np.unique(distinct, return_counts=True)
+        # Event, year, kind and session are the same on every page of an item (schema's
+        # _common_fields), so one match per item carries the item's value: an item counts
+        # once, not once per page.
+        values = base.column(column)[counted.mask][counted.one_per_item()]
+        uniq, counts = np.unique(values, return_counts=True)
         pairs = [(int(v), int(c)) for v, c in zip(uniq, counts, strict=True) if v]
         if name == "type":
             pairs = [(_kind_name(v), c) for v, c in pairs]
@@ -200,13 +229,14 @@ def _labels(view: IndexView, base: MatchSet, name: str, values: list[str]) -> di
         "event": ("c_event", "event_title"),
         "session": ("c_session", "session_label"),
     }[name]
-    ids = base.column(column)
+    # the first match of each value: np.unique returns the index of its first occurrence
+    present, first = np.unique(base.column(column), return_index=True)
+    at = dict(zip(present.tolist(), first.tolist(), strict=True))
     docnums = base.docnums()
     labels = {}
     for value in values:
-        where = np.flatnonzero(ids == int(value))
-        if where.size:
-            labels[value] = view.searcher.stored_fields(int(docnums[where[0]])).get(stored) or value
+        if value.isdigit() and int(value) in at:  # a typed ?event=x is no event
+            labels[value] = view.stored(int(docnums[at[int(value)]])).get(stored) or value
     return labels
 
 
@@ -295,7 +325,7 @@ def _collapse_runs(rows: _Rows, members: np.ndarray) -> list[tuple[int, float, i
 
 def _group(view: IndexView, docnum: int, shown: list[PageHit], more_count: int) -> ResultGroup:
     """One presentation's result, its fields read from its best page's stored fields."""
-    stored = view.searcher.stored_fields(docnum)
+    stored = view.stored(docnum)
     return ResultGroup(
         item_id=int(stored["item_id"]),
         title=stored["title"],
@@ -344,7 +374,7 @@ def _page_hit(
     first_page: int | None = None,
 ) -> PageHit:
     """One matching page (or overlay run, shown on its complete page) with its snippet."""
-    stored = view.searcher.stored_fields(docnum)
+    stored = view.stored(docnum)
     return PageHit(
         page=int(stored["page"]),
         label=stored.get("label"),
@@ -357,7 +387,7 @@ def _page_hit(
 
 def _photo_hit(view: IndexView, docnum: int, highlighter: Highlighter) -> PhotoHit:
     """One matching photo; its caption is the snippet when the text is empty."""
-    stored = view.searcher.stored_fields(docnum)
+    stored = view.stored(docnum)
     return PhotoHit(
         item_id=int(stored["item_id"]),
         title=stored["title"],

@@ -39,7 +39,7 @@ from archive.fulltext.whoosh.generations import (
     index_entry,
     open_generation,
 )
-from archive.fulltext.whoosh.internals import cancel_writer, check_whoosh_version
+from archive.fulltext.whoosh.internals import cancel_writer, check_whoosh_version, rebuild_writer
 from archive.fulltext.whoosh.postings import LeanCodec
 from archive.fulltext.whoosh.schema import SCHEMA_VERSION, item_documents
 from archive.fulltext.whoosh.searching import match_pages, run_search
@@ -320,12 +320,12 @@ class SearchIndex:
         ix = open_generation(gen_dir)
         # Several processes each build their own segment (no final merge, which is the slow
         # and memory-hungry part); limitmb bounds each one's posting pool.
-        options = {"procs": procs, "multisegment": True} if procs > 1 else {}
-        writer = ix.writer(
+        writer = rebuild_writer(
+            ix,
+            procs,
             limitmb=REBUILD_LIMITMB // procs,
             timeout=self.lock_timeout,
             codec=LeanCodec(),
-            **options,
         )
         try:
             for item, pages in items:

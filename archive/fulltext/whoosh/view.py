@@ -9,14 +9,17 @@ are array operations over the complete set of matches, so their counts are exact
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from archive.fulltext.whoosh.evaluator import EMPTY_SCORES, Evaluator, Hits, Segment, Stats
 from archive.fulltext.whoosh.internals import EMPTY_IDS, live_mask
 from archive.fulltext.whoosh.nodes import Every, Node
+
+STORED_KEPT = 2048  # stored documents kept per view (a page's text is a few kB)
 
 
 class IndexView:
@@ -39,6 +42,20 @@ class IndexView:
             self.parts.append((segment, offset, live_mask(reader)))
         for segid in set(cache) - seen:
             del cache[segid]
+        self._stored: OrderedDict[int, dict] = OrderedDict()
+
+    def stored(self, docnum: int) -> dict:
+        """A document's stored fields, kept for the view's life (the most recent
+        STORED_KEPT): a group, its best page and a facet label often read the same one,
+        and a repeated search reads the same pages again."""
+        fields = self._stored.get(docnum)
+        if fields is None:
+            fields = self._stored[docnum] = self.searcher.stored_fields(docnum)
+            if len(self._stored) > STORED_KEPT:
+                self._stored.popitem(last=False)
+        else:
+            self._stored.move_to_end(docnum)
+        return fields
 
     def scope_counter(self, scope: Node) -> Callable[[str, str], int] | None:
         """How many live documents within `scope` hold a term; None for an unrestricted
@@ -76,6 +93,7 @@ class MatchSet:
 
     view: IndexView
     parts: list[tuple[Segment, int, Hits]]
+    _columns: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         """How many documents match."""
@@ -92,10 +110,13 @@ class MatchSet:
         return np.concatenate([h.scores for _, _, h in self.parts] or [EMPTY_SCORES])
 
     def column(self, name: str) -> np.ndarray:
-        """A numeric column's values for the matches, in the order of `docnums()`."""
-        return np.concatenate(
-            [seg.column(name)[h.ids] for seg, _, h in self.parts] or [EMPTY_IDS]
-        ).astype(np.int64)
+        """A numeric column's values for the matches, in the order of `docnums()` (kept:
+        grouping and every facet ask for the same columns)."""
+        if name not in self._columns:
+            self._columns[name] = np.concatenate(
+                [seg.column(name)[h.ids] for seg, _, h in self.parts] or [EMPTY_IDS]
+            ).astype(np.int64)
+        return self._columns[name]
 
     def flags(self, node: Node) -> np.ndarray:
         """For each match, whether it also matches the filter `node`."""
@@ -118,24 +139,27 @@ class MatchSet:
     ) -> dict[str, int]:
         """How many distinct items (`items`: one id per match) have a match where `keep` is
         True that holds each term of an ID/KEYWORD field."""
-        pairs: set[tuple[str, int]] = set()
+        vocabulary: dict[str, int] = {}  # term -> code, the same in every segment
+        keys = []
         start = 0
         for seg, _, hits in self.parts:
-            docs, codes, vocabulary = _term_table(seg, fieldname)
+            docs, codes, words = _term_table(seg, fieldname)
             n = hits.ids.size
             if docs.size and n:
-                where = np.minimum(np.searchsorted(hits.ids, docs), n - 1)
-                inside = hits.ids[where] == docs
-                rows = start + where[inside]
+                row_of = np.full(seg.size, -1, dtype=np.int64)  # docnum -> match row
+                row_of[hits.ids] = np.arange(start, start + n)
+                rows = row_of[docs]
+                inside = rows >= 0
+                rows = rows[inside]
                 kept = keep[rows]
-                keys = np.unique((codes[inside][kept].astype(np.int64) << 32) | items[rows[kept]])
-                terms = [vocabulary[c] for c in (keys >> 32).tolist()]
-                pairs.update(zip(terms, (keys & 0xFFFFFFFF).tolist(), strict=True))
+                code = np.array([vocabulary.setdefault(w, len(vocabulary)) for w in words])
+                keys.append((code[codes[inside][kept]].astype(np.int64) << 32) | items[rows[kept]])
             start += n
-        counts: dict[str, int] = {}
-        for term, _ in pairs:
-            counts[term] = counts.get(term, 0) + 1
-        return counts
+        if not keys:
+            return {}
+        # one key per (term, item): an item counts once however many of its pages match
+        counts = np.bincount(np.unique(np.concatenate(keys)) >> 32, minlength=len(vocabulary))
+        return {term: int(counts[c]) for term, c in vocabulary.items() if counts[c]}
 
 
 def _term_table(segment: Segment, fieldname: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
