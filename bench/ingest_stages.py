@@ -20,11 +20,11 @@ as "other". Timers nest: an inner stage's time is subtracted from the stage arou
 from __future__ import annotations
 
 import functools
-import importlib
+import pkgutil
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from unittest import mock
 
@@ -85,21 +85,28 @@ class InlineExecutor:
         return map(func, values)
 
 
+@contextmanager
+def timed_in_process(clock: StageClock, stages: list[tuple[str, str]]) -> Iterator[None]:
+    """Imports inside run in this process (no sandboxed child, no pipeline threads), so
+    that `clock` can time each stage's function, named by its dotted path in `stages`."""
+    with ExitStack() as patches:
+        patches.enter_context(mock.patch("archive.ingest.extract.run_sandboxed", in_process))
+        patches.enter_context(
+            mock.patch("archive.pipeline.processing.ThreadPoolExecutor", InlineExecutor)
+        )
+        for stage, target in stages:
+            timed = clock.wrap(stage, pkgutil.resolve_name(target))
+            patches.enter_context(mock.patch(target, timed))
+        yield
+
+
 def breakdown(run_import: Callable, pdfs: Path, work: Path, text_only: Callable) -> None:
     """Print ms per page for each stage (see the module docstring); `text_only()` switches
     page images off."""
     with text_only():
         sandboxed = run_import(pdfs, work / "archive-stages-sandboxed")
         clock = StageClock()
-        with ExitStack() as patches:
-            patches.enter_context(mock.patch("archive.ingest.extract.run_sandboxed", in_process))
-            patches.enter_context(
-                mock.patch("archive.pipeline.processing.ThreadPoolExecutor", InlineExecutor)
-            )
-            for stage, target in STAGES:
-                module, name = target.rsplit(".", 1)
-                func = getattr(importlib.import_module(module), name)
-                patches.enter_context(mock.patch(target, clock.wrap(stage, func)))
+        with timed_in_process(clock, STAGES):
             inline = run_import(pdfs, work / "archive-stages-inline")
     pages = inline.pages or 1
     spent = dict(clock.spent)

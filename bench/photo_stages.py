@@ -16,15 +16,12 @@ and saving the JPEG (no EXIF, no orientation, no second size, no storing or inde
 
 from __future__ import annotations
 
-import importlib
 import statistics
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
-from unittest import mock
 
-from ingest_stages import InlineExecutor, StageClock, in_process
+from ingest_stages import StageClock, timed_in_process
 from PIL import Image
 
 from archive.catalogue import get_event
@@ -165,30 +162,12 @@ def stage_breakdown(
     """CPU ms per photo in each stage, from an in-process import of the same photos."""
     app = warmed_archive(work / "stages", make_archive)
     clock = StageClock()
-    with ExitStack() as patches:
-        patches.enter_context(mock.patch("archive.ingest.extract.run_sandboxed", in_process))
-        patches.enter_context(
-            mock.patch("archive.pipeline.processing.ThreadPoolExecutor", InlineExecutor)
-        )
-        for stage, target in STAGES:
-            owner, name = target.rsplit(".", 1)
-            holder = resolve(owner)
-            timed = clock.wrap(stage, getattr(holder, name))
-            patches.enter_context(mock.patch.object(holder, name, timed))
+    with timed_in_process(clock, STAGES):
         inline = statistics.median(import_ms(folder, app, now) for _, folder in folders)
     count = len(folders)
     stages = {stage: 1000 * clock.spent.get(stage, 0.0) / count for stage, _ in STAGES}
     stages["other"] = max(0.0, inline - sum(stages.values()))
     return stages, inline
-
-
-def resolve(dotted: str):
-    """A module or a class inside one, by dotted name."""
-    try:
-        return importlib.import_module(dotted)
-    except ModuleNotFoundError:
-        module, name = dotted.rsplit(".", 1)
-        return getattr(importlib.import_module(module), name)
 
 
 def pillow_bare_ms(folder: Path, rounds: int = 5) -> float:
