@@ -68,13 +68,13 @@ def reusable_child(memory_mb: int, filename: str) -> ReusableChild:
 
 def start_child(memory_mb: int, filename: str) -> ReusableChild:
     """A new child from the fork server; a server found dead is started again once."""
-    for attempt in (1, 2):
+    gone = None
+    for _ in range(2):
         try:
             return ReusableChild(memory_mb, fork_server())
         except ServerGone as exc:
-            if attempt == 2:
-                raise ExtractionInterrupted(filename, f"no extraction process: {exc}") from None
-    raise AssertionError("unreachable")
+            gone = exc
+    raise ExtractionInterrupted(filename, f"no extraction process: {gone}")
 
 
 def reap_abandoned() -> None:
