@@ -315,5 +315,8 @@ def test_pages_fit_a_phone_screen(live_server, new_page):
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 375px"
     page.goto(live_server("/search/?q=digital+divide"))
     page.locator(".result h3 a").first.click()
+    # A click does not wait for the next page's stylesheet, and a layout measured before it
+    # has loaded shows the page image at its full 1,200 px: wait as `goto` does above.
+    page.wait_for_url(re.compile(r"/presentations/\d+"), wait_until="load")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, "the viewer scrolls sideways at 375px"
