@@ -130,13 +130,18 @@ def test_the_viewer_keeps_the_readers_place(live_server, new_page, language):
     # the page number box
     page.fill("#page-number", "30")
     page.press("#page-number", "Enter")
+    # The box holds "30" as soon as it is filled: wait until the page the form asks for has
+    # loaded, so that the copy button below is clicked on a settled page.
+    page.wait_for_url(re.compile(r"[?&]page=30\b"))
     expect(page.locator("#page-number")).to_have_value("30")
 
     # copy link to this page
     page.bring_to_front()  # the clipboard is written only from the focused page
     page.locator(".copy-link").click()
+    # The clipboard answers through the browser process: slow on a busy machine (CI once
+    # waited past the default 5 s with the status still empty).
     expect(page.locator(".copy-status")).to_have_text(
-        "Link copied" if language == "en" else "Ссылка скопирована"
+        "Link copied" if language == "en" else "Ссылка скопирована", timeout=15_000
     )
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.endswith("page=30")
