@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
-from archive import materials, pipeline, tasks
+from archive import indexing, materials, pipeline, tasks
 from archive.extensions import db
 from archive.ingest import VersionError, accept_version, restore_version
 from archive.ingest import processing as processing_module
@@ -63,9 +64,13 @@ def test_a_new_version_replaces_the_old_one_in_search_only_when_ready(deck, make
     assert current_storage().has_original(old_sha)  # the old file is kept
 
 
-def test_no_moment_where_neither_version_is_found(deck, make_pdf, app):
+def test_no_moment_where_neither_version_is_found(deck, make_pdf, app, monkeypatch):
     """A reader searches without pause while the new version is queued, processed and
-    indexed through the queue; every answer contains the item."""
+    indexed through the queue; every answer contains the item.
+
+    The reader is sure to search at each step, whatever the machine's speed: before the
+    work starts, once the database has switched to the new version but the index not yet,
+    and afterwards. Between those it searches as often as it can."""
     version = new_version(deck, corrected(make_pdf), "talk-v2.pdf")
     answers, stop = [], threading.Event()
 
@@ -75,15 +80,31 @@ def test_no_moment_where_neither_version_is_found(deck, make_pdf, app):
                 answers.append(deck.id in found("alpha OR beta"))
             db.session.remove()
 
+    def let_reader_answer(count: int = 2) -> None:
+        """Wait until the reader has answered `count` more times (searches begun now)."""
+        wanted, deadline = len(answers) + count + 1, time.monotonic() + 60
+        while len(answers) < wanted and thread.is_alive():
+            assert time.monotonic() < deadline, "the reader stopped answering"
+            time.sleep(0.005)
+
+    index_unindexed = indexing.index_unindexed
+
+    def index_after_the_reader_has_searched() -> int:
+        let_reader_answer()  # the database has the new version, the index the old one
+        return index_unindexed()
+
+    monkeypatch.setattr(indexing, "index_unindexed", index_after_the_reader_has_searched)
     thread = threading.Thread(target=reader)
     thread.start()
     try:
+        let_reader_answer()
         tasks.enqueue_version_processing(version.id)  # immediate queue: runs here
+        let_reader_answer()
     finally:
         stop.set()
         thread.join(timeout=60)
     assert found("beta") == {deck.id}
-    assert len(answers) > 3 and all(answers)
+    assert len(answers) >= 6 and all(answers)
 
 
 def test_the_old_version_keeps_its_page_images(deck, make_pdf):

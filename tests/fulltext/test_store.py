@@ -180,6 +180,8 @@ def test_rebuild_swaps_while_searches_go_on(tmp_path):
     thread = threading.Thread(target=keep_searching)
     thread.start()
     try:
+        while not (results or errors) and thread.is_alive():  # one answer before the rebuild
+            time.sleep(0.005)
         report = index.rebuild(corpus(range(1, 21), word="new", delay=0.01))
     finally:
         stop.set()
