@@ -222,3 +222,43 @@ def test_vectors_made_once_per_item_equal_each_page_parsed_field_by_field(pg):
     assert [(r[0], r[1]) for r in rows] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2)]
     assert [r[2] for r in rows] == [True, False, False, False, True]  # "report", "услуг" x2
     assert all(all(r[3:]) for r in rows), rows
+
+
+@pytest.mark.parametrize(
+    ("query", "every_word"),
+    [
+        ("'a' <-> 'b' | 'c'", "'a' & 'b' | 'c'"),
+        ("( 'a' | 'b' ) <-> 'c' & 'd':*", "( 'a' | 'b' ) & 'c' & 'd':*"),
+        ("'a' <2> 'b' <-> 'c'", "'a' & 'b' & 'c'"),
+        ("'it''s' <-> 'x<->y'", "'it''s' & 'x<->y'"),  # operators inside a word stay
+        ("'a' | 'b'", "'a' | 'b'"),
+    ],
+)
+def test_every_word_of_a_query_is_its_phrases_loosened_to_and(pg, query, every_word):
+    """A page vector without positions (`strong`) cannot hold a phrase, but it can hold each
+    of the phrase's words."""
+    with psycopg.connect(pg.dsn) as conn:
+        row = conn.execute(
+            "SELECT archive_search.all_words(%s::tsquery)::text, "
+            "archive_search.all_words(%s::tsquery) = %s::tsquery",
+            (query, query, every_word),
+        ).fetchone()
+    assert row == (every_word, True)
+
+
+def test_when_too_many_pages_match_to_rank_all_those_holding_every_word_come_first(pg):
+    """More matches than RANK_ALL: the decks whose page holds both searched words four
+    times fill the first page, although a deck that repeats one word and has the other once,
+    beside it, scores higher by cover density; it is found and counted, after them."""
+    both = [make_item(n) for n in range(1, 13)]
+    one = make_item(100)
+    batch = [(item, pages("alpha alpha alpha alpha beta beta beta beta")) for item in both]
+    batch.append((one, pages("alpha beta alpha alpha alpha alpha alpha alpha")))
+    filler = ["alpha and beta, once each"] * 10
+    batch += [(make_item(n), pages(*filler)) for n in range(200, 300)]  # 1,000 pages
+    pg.index_items(batch)
+    first = pg.search(SearchRequest("alpha beta", STAFF))
+    assert first.total_hits == 1013 and first.total_groups == 113
+    assert set(ids(first)) <= {item.item_id for item in both} and len(ids(first)) == 10
+    everything = pg.search(SearchRequest("alpha beta", STAFF, per_page=200))
+    assert ids(everything)[0] == 100  # every page ranked when the page asks for more decks

@@ -164,6 +164,16 @@ def _queries(s: sql.Identifier, schema: str) -> list[sql.Composable]:
         ).format(s=s),
         # Any word (or prefix) of a query: what `repeated` and `strong` are matched with, as a
         # vector without positions cannot hold a phrase. NULL when there is none.
+        # Every word of a query, phrases loosened to AND: what `strong` must hold for a page
+        # to hold all the searched words prominently. The text form of a tsquery brackets by
+        # precedence, and AND binds more loosely than a phrase, so putting & for each phrase
+        # operator keeps the groups as they were. NULL when there is no query.
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {s}.all_words(q tsquery) RETURNS tsquery LANGUAGE sql "
+            "IMMUTABLE PARALLEL SAFE AS $$ SELECT string_agg(CASE WHEN m[1] LIKE '<%' "
+            "THEN '&' ELSE m[1] END, ' ')::tsquery FROM regexp_matches(q::text, "
+            "'(''(?:[^'']|'''')*''(?::[*A-D]+)?|<(?:-|[0-9]+)>|[&|!()])', 'g') AS m $$"
+        ).format(s=s),
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {s}.any_word(q tsquery) RETURNS tsquery LANGUAGE sql "
             "IMMUTABLE PARALLEL SAFE AS $$ SELECT string_agg(DISTINCT m[1], ' | ')::tsquery "

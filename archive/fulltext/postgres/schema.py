@@ -46,7 +46,8 @@ from archive.fulltext.postgres.functions import functions
 # 3: overlay runs (run), title_phrase() for the title phrase bonus.
 # 4: `year` is the event's year (a photo's camera date no longer decides).
 # 5: the item's fields parsed once per item, `prominent()` (rows unchanged; new functions).
-SCHEMA_VERSION = 5
+# 6: `all_words()` for the level of pages holding every searched word (rows unchanged).
+SCHEMA_VERSION = 6
 DEFAULT_SCHEMA = "archive_search"
 PAGES = "pages"
 VOCABULARY = "vocabulary"
