@@ -24,6 +24,9 @@ SEPARATOR_LEXEME = " "
 # `repeated` holds words seen REPEATED times but fewer than STRONG, `strong` the words seen
 # STRONG times or more and those of the title, speakers, tags and programme.
 REPEATED, STRONG = 2, 4
+# A quoted lexeme in the text form of a tsquery, as it stands in an SQL literal (quotes
+# doubled): how the query functions below pick a query's words out of it.
+LEXEME = "''(?:[^'']|'''')*''"
 
 
 def _preparing(s: sql.Identifier) -> list[sql.Composable]:
@@ -160,10 +163,8 @@ def _queries(s: sql.Identifier, schema: str) -> list[sql.Composable]:
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {s}.title_phrase(w text) RETURNS tsquery LANGUAGE sql "
             "IMMUTABLE PARALLEL SAFE AS $$ SELECT regexp_replace({s}.forms({s}.prepare(w))::text, "
-            "'(''(?:[^'']|'''')*'')', '\\1:A', 'g')::tsquery $$"
-        ).format(s=s),
-        # Any word (or prefix) of a query: what `repeated` and `strong` are matched with, as a
-        # vector without positions cannot hold a phrase. NULL when there is none.
+            "'({lexeme})', '\\1:A', 'g')::tsquery $$"
+        ).format(s=s, lexeme=sql.SQL(LEXEME)),
         # Every word of a query, phrases loosened to AND: what `strong` must hold for a page
         # to hold all the searched words prominently. The text form of a tsquery brackets by
         # precedence, and AND binds more loosely than a phrase, so putting & for each phrase
@@ -172,13 +173,15 @@ def _queries(s: sql.Identifier, schema: str) -> list[sql.Composable]:
             "CREATE OR REPLACE FUNCTION {s}.all_words(q tsquery) RETURNS tsquery LANGUAGE sql "
             "IMMUTABLE PARALLEL SAFE AS $$ SELECT string_agg(CASE WHEN m[1] LIKE '<%' "
             "THEN '&' ELSE m[1] END, ' ')::tsquery FROM regexp_matches(q::text, "
-            "'(''(?:[^'']|'''')*''(?::[*A-D]+)?|<(?:-|[0-9]+)>|[&|!()])', 'g') AS m $$"
-        ).format(s=s),
+            "'({lexeme}(?::[*A-D]+)?|<(?:-|[0-9]+)>|[&|!()])', 'g') AS m $$"
+        ).format(s=s, lexeme=sql.SQL(LEXEME)),
+        # Any word (or prefix) of a query: what `repeated` and `strong` are matched with, as a
+        # vector without positions cannot hold a phrase. NULL when there is none.
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {s}.any_word(q tsquery) RETURNS tsquery LANGUAGE sql "
             "IMMUTABLE PARALLEL SAFE AS $$ SELECT string_agg(DISTINCT m[1], ' | ')::tsquery "
-            "FROM regexp_matches(q::text, '(''(?:[^'']|'''')*''(?::\\*)?)', 'g') AS m $$"
-        ).format(s=s),
+            "FROM regexp_matches(q::text, '({lexeme}(?::\\*)?)', 'g') AS m $$"
+        ).format(s=s, lexeme=sql.SQL(LEXEME)),
     ]
 
 
