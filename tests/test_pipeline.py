@@ -22,6 +22,7 @@ from archive.models import Event, Item, Page, Presentation
 from archive.models.common import utcnow
 from archive.pipeline import claim, extract_item, process_item
 from archive.services import current_index, current_storage
+from tests.support import postgres
 
 EVERYTHING = AccessScope(include_staff_only=True)
 
@@ -271,7 +272,7 @@ def hold_lock_and_die(path) -> None:
             "import psycopg, time\n"
             f"conn = psycopg.connect({dsn!r}, autocommit=True)\n"
             f"conn.execute('SELECT pg_advisory_lock({locks.NAMESPACE}, {key})')\n"
-            "print('held', flush=True)\n"
+            "print('held', conn.info.backend_pid, flush=True)\n"
             "time.sleep(60)\n"
         )
     else:
@@ -283,10 +284,13 @@ def hold_lock_and_die(path) -> None:
             "time.sleep(60)\n"
         )
     holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
-    assert holder.stdout.readline().strip() == b"held"
+    said = holder.stdout.readline().split()
+    assert said[0] == b"held"
     holder.kill()
     holder.wait()
     holder.stdout.close()
+    if locks.shared_database():  # the server ends the holder's session a moment later
+        postgres.wait_for_backend_exit(dsn, int(said[1]))
 
 
 def test_one_indexing_run_at_a_time_and_none_blocked_by_a_dead_worker(tmp_path, make_pdf):

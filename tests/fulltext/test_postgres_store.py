@@ -19,6 +19,7 @@ from archive.fulltext import (
 )
 from archive.fulltext.postgres import PostgresIndex
 from tests.fulltext.fulltext_helpers import STAFF, ids, make_item, pages
+from tests.support import postgres
 
 
 @pytest.fixture
@@ -109,12 +110,14 @@ def test_bad_items_are_left_out_and_reported(pg):
 
 def test_one_rebuild_at_a_time(pg, dsn):
     holder = psycopg.connect(dsn, autocommit=True)
+    holder_pid = holder.info.backend_pid
     try:
         holder.execute("SELECT pg_advisory_lock(hashtext('archive_search:rebuild'), 0)")
         with pytest.raises(RebuildInProgressError):
             pg.rebuild(corpus([1]))
     finally:
         holder.close()
+    postgres.wait_for_backend_exit(dsn, holder_pid)
     assert pg.rebuild(corpus([1])).items == 1  # the lock went with its holder
 
 

@@ -191,3 +191,21 @@ class PostgresServer:
         self.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+def wait_for_backend_exit(dsn: str, pid: int, timeout: float = 10.0) -> None:
+    """Wait until the server has ended backend `pid` and dropped its locks.
+
+    A client that closes its connection or is killed returns at once, but its backend
+    notices and exits a moment later: until then its session locks are still held. Raises
+    if the backend outlives `timeout` (its locks would then really be stuck)."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %(pid)s)"
+            " OR EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %(pid)s)",
+            {"pid": pid},
+        ).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise PostgresError(f"backend {pid} still running after {timeout:.0f} s")
+            time.sleep(0.02)
