@@ -179,13 +179,15 @@ def test_removing_an_event_removes_its_items(pg):
 # A page's vectors by their definition: each field parsed on its own, weighted, followed by
 # the separator, the fields joined in order (title, speakers, tags, programme, text,
 # organisations and event), the stemmed form then the exact one; `strong` the stemmed
-# words of the title, speakers, tags or programme or seen 4 times, `repeated` those seen
-# 2 or 3 times. The indexer parses the item's fields once per item instead of per page.
+# words of the title, speakers, tags or programme or seen 4 times, `dominant` those of the
+# title or seen 8 times, `repeated` those seen 2 or 3 times. The indexer parses the item's
+# fields once per item instead of per page.
 _FIELDS = (("title", "A"), ("people_text", "B"), ("tags_text", "B"), ("programme", "B"),
            ("body", "C"), ("orgs_text || ' ' || event_text", "D"))  # fmt: skip
 _SEPARATOR = "''' '':1'::tsvector"
 _WORDS = "array_to_tsvector(ARRAY(SELECT lexeme FROM unnest({v}) WHERE lexeme <> ' ' AND {c}))"
 _STRONG = "(weights && '{A,B}' OR cardinality(positions) >= 4)"
+_DOMINANT = "(weights && '{A}' OR cardinality(positions) >= 8)"
 _REPEATED = "NOT weights && '{A,B}' AND cardinality(positions) BETWEEN 2 AND 3"
 
 
@@ -201,17 +203,18 @@ def _form(config: str) -> str:
 
 
 def test_vectors_made_once_per_item_equal_each_page_parsed_field_by_field(pg):
-    """Pages of two items in two languages, words seen once, twice and four times: every
-    stored vector equals what its definition gives for that row alone."""
+    """Pages of two items in two languages, words seen once, twice, four and eight times:
+    every stored vector equals what its definition gives for that row alone."""
     item = make_item(1, title="Open data portals", tags=("e-government",), programme="Day one")
     texts = ("governments publish reports reports", "budget_2024 and open data " * 4, "")
     pg.index_item(item, pages(*texts))
-    russian = pages("электронные услуги", "услуги и данные услуги", language="ru")
+    russian = pages("электронные услуги", "услуги и данные услуги", "услуги " * 8, language="ru")
     pg.index_item(make_item(2, title="Электронное правительство"), russian)
     stemmed, exact = _form("config"), _form("'simple'")
     checks = [
         f"doc = {stemmed} || {exact}",
         f"strong = {_WORDS.format(v=stemmed, c=_STRONG)}",
+        f"dominant = {_WORDS.format(v=stemmed, c=_DOMINANT)}",
         f"repeated = {_WORDS.format(v=stemmed, c=_REPEATED)}",
         "people_v = both_forms(config, people_text)",
         "orgs_v = both_forms(config, orgs_text)",
@@ -220,11 +223,15 @@ def test_vectors_made_once_per_item_equal_each_page_parsed_field_by_field(pg):
     with psycopg.connect(pg.dsn) as conn:
         conn.execute("SET search_path = archive_search, public")
         columns = ", ".join(checks)  # written above, no input
-        query = f"SELECT item_id, page, repeated <> '', {columns} FROM pages ORDER BY 1, 2"  # noqa: S608
+        query = (
+            "SELECT item_id, page, repeated <> '', dominant @@ 'услуг'::tsquery, "  # noqa: S608
+            f"{columns} FROM pages ORDER BY 1, 2"
+        )
         rows = conn.execute(query).fetchall()
-    assert [(r[0], r[1]) for r in rows] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2)]
-    assert [r[2] for r in rows] == [True, False, False, False, True]  # "report", "услуг" x2
-    assert all(all(r[3:]) for r in rows), rows
+    assert [(r[0], r[1]) for r in rows] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
+    assert [r[2] for r in rows] == [True, False, False, False, True, False]  # words x2
+    assert [r[3] for r in rows] == [False] * 5 + [True]  # "услуг" x8
+    assert all(all(r[4:]) for r in rows), rows
 
 
 @pytest.mark.parametrize(
@@ -264,4 +271,29 @@ def test_when_too_many_pages_match_to_rank_all_those_holding_every_word_come_fir
     assert first.total_hits == 1013 and first.total_groups == 113
     assert set(ids(first)) <= {item.item_id for item in both} and len(ids(first)) == 10
     everything = pg.search(SearchRequest("alpha beta", STAFF, per_page=200))
+    assert ids(everything)[0] == 100  # every page ranked when the page asks for more decks
+
+
+def test_when_too_many_pages_hold_a_word_strongly_those_with_it_in_the_title_or_8_times_come_first(
+    pg,
+):
+    """More matches than RANK_ALL, and more decks with the word strong (four times or in
+    the speakers) than a page holds: the decks with it eight times, and the one with it in
+    its title, fill the first page. A deck with it six times and in its speakers' names
+    scores higher than all of them; it is found and counted, after them. The title counts
+    as often as the Whoosh backend's BM25F makes it: its weight is three times the text's,
+    and the text's term frequency saturates."""
+    often = [make_item(n) for n in range(1, 10)]
+    titled = make_item(50, title="Gamma report")
+    named = make_item(100, speakers=("Gamma Person",))
+    batch = [(item, pages(" ".join(["gamma"] * 8))) for item in often]
+    batch.append((titled, pages("gamma once")))
+    batch.append((named, pages(" ".join(["gamma"] * 6))))
+    batch += [(make_item(n), pages("gamma four times: gamma gamma gamma")) for n in range(60, 80)]
+    batch += [(make_item(n), pages(*["gamma, once"] * 10)) for n in range(200, 300)]
+    pg.index_items(batch)
+    first = pg.search(SearchRequest("gamma", STAFF))
+    assert first.total_hits == 1031 and first.total_groups == 131
+    assert set(ids(first)) == {item.item_id for item in often} | {50}
+    everything = pg.search(SearchRequest("gamma", STAFF, per_page=200))
     assert ids(everything)[0] == 100  # every page ranked when the page asks for more decks

@@ -22,8 +22,10 @@ SEPARATOR = "''' '':1'::tsvector"  # a lexeme no query holds: phrases stop at it
 SEPARATOR_LEXEME = " "
 # How often a word must be in a page's text for the page to rank early (see `searching`):
 # `repeated` holds words seen REPEATED times but fewer than STRONG, `strong` the words seen
-# STRONG times or more and those of the title, speakers, tags and programme.
-REPEATED, STRONG = 2, 4
+# STRONG times or more and those of the title, speakers, tags and programme, `dominant`
+# those seen DOMINANT times or more and those of the title. Each threshold doubles the one
+# below, as term-frequency buckets do.
+REPEATED, STRONG, DOMINANT = 2, 4, 8
 # A quoted lexeme in the text form of a tsquery, as it stands in an SQL literal (quotes
 # doubled): how the query functions below pick a query's words out of it.
 LEXEME = "''(?:[^'']|'''')*''"
@@ -110,23 +112,36 @@ def _vectors(s: sql.Identifier) -> list[sql.Composable]:
             "AS $$ SELECT {stemmed}, {exact} FROM (SELECT {s}.prepare(body) AS b) AS x $$"
         ).format(s=s, stemmed=form("c", (("b", "C"),)), exact=form("'simple'", (("b", "C"),))),
         # The words of a vector seen at least REPEATED and fewer than STRONG times
-        # (`repeated`), and those seen STRONG times or more (`strong`), in one pass; a word
-        # of the title, speakers, tags or programme (weights A and B) counts as seen often.
+        # (`repeated`), those seen STRONG times or more (`strong`) and those seen DOMINANT
+        # times or more (`dominant`, a part of `strong`), in one pass; a word of the title
+        # (weight A) counts as seen DOMINANT times, one of the speakers, tags or programme
+        # (weight B) as seen STRONG times.
         sql.SQL(
             "CREATE OR REPLACE FUNCTION {s}.prominent(v tsvector, OUT repeated tsvector, "
-            "OUT strong tsvector) LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
-            "SELECT array_to_tsvector(coalesce(array_agg(lexeme) FILTER (WHERE n < {high}), "
-            "'{{}}')), array_to_tsvector(coalesce(array_agg(lexeme) FILTER (WHERE n >= {high}), "
-            "'{{}}')) FROM (SELECT lexeme, CASE WHEN weights && '{{A,B}}'::text[] THEN {high} "
+            "OUT strong tsvector, OUT dominant tsvector) LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+            "AS $$ SELECT {repeated}, {strong}, {dominant} "
+            "FROM (SELECT lexeme, CASE WHEN weights && '{{A}}'::text[] THEN {top} "
+            "WHEN weights && '{{B}}'::text[] THEN greatest(cardinality(positions), {high}) "
             "ELSE cardinality(positions) END AS n FROM unnest(v)) AS u "
             "WHERE lexeme <> {sep} AND n >= {low} $$"
         ).format(
             s=s,
+            repeated=_words_where(f"n < {STRONG}"),
+            strong=_words_where(f"n >= {STRONG}"),
+            dominant=_words_where(f"n >= {DOMINANT}"),
             sep=sql.Literal(SEPARATOR_LEXEME),
             low=sql.Literal(REPEATED),
             high=sql.Literal(STRONG),
+            top=sql.Literal(DOMINANT),
         ),  # fmt: skip
     ]
+
+
+def _words_where(condition: str) -> sql.Composable:
+    """The lexemes of prominent()'s rows that meet `condition`, as a vector."""
+    return sql.SQL(
+        "array_to_tsvector(coalesce(array_agg(lexeme) FILTER (WHERE {}), '{{}}'))"
+    ).format(sql.SQL(condition))
 
 
 def _queries(s: sql.Identifier, schema: str) -> list[sql.Composable]:

@@ -14,9 +14,10 @@ the exact form. A query looks a word up in every form, so stemming finds "govern
 separator between the parts keeps a phrase from running from one field into the next.
 `people_v`, `orgs_v` and `event_v` hold the fields that `speaker:`, `org:` and `event:`
 search alone. `strong` lists, without positions, the page's words that are in its title,
-speakers, tags or programme or at least STRONG times in its text, and `repeated` those seen
-REPEATED times but fewer (see `functions`): a search ranks the pages where a searched word
-is strong first, and the others only when they are needed (see `searching`). `unsure`
+speakers, tags or programme or at least STRONG times in its text, `dominant` those in its
+title or at least DOMINANT times in its text, and `repeated` those seen REPEATED times but
+fewer than STRONG (see `functions`): a search ranks the pages where a searched word is
+dominant or strong first, and the others only when they are needed (see `searching`). `unsure`
 holds the words that OCR read with low confidence (never offered as "did you mean"),
 `recognised` whether OCR read any of the page, `run` the complete page of the page's
 Beamer overlay run (see `overlays`), or 0.
@@ -47,7 +48,8 @@ from archive.fulltext.postgres.functions import functions
 # 4: `year` is the event's year (a photo's camera date no longer decides).
 # 5: the item's fields parsed once per item, `prominent()` (rows unchanged; new functions).
 # 6: `all_words()` for the level of pages holding every searched word (rows unchanged).
-SCHEMA_VERSION = 6
+# 7: `dominant`, the words of the title and those seen DOMINANT times (two more levels).
+SCHEMA_VERSION = 7
 DEFAULT_SCHEMA = "archive_search"
 PAGES = "pages"
 VOCABULARY = "vocabulary"
@@ -83,7 +85,7 @@ NULLABLE = {"label"}
 ITEM_FIELDS = (
     "config", "title", "people_text", "tags_text", "programme", "orgs_text", "event_text",
 )  # fmt: skip
-VECTORS = ("doc", "repeated", "strong", "people_v", "orgs_v", "event_v")
+VECTORS = ("doc", "repeated", "strong", "dominant", "people_v", "orgs_v", "event_v")
 
 
 def _configurations(s: sql.Identifier, unaccent: sql.Composable) -> list[sql.Composable]:
@@ -180,13 +182,14 @@ def insert_vectors(s: sql.Identifier, target: sql.Composable) -> sql.Composable:
         "h.head_exact || b.exact || h.tail_exact AS exact "
         "FROM {staging} AS i JOIN heads AS h USING ({item_fields}) "
         "CROSS JOIN LATERAL {s}.body_vectors(i.config, i.body) AS b) "
-        "INSERT INTO {target} ({columns}, doc, repeated, strong, people_v, orgs_v, event_v) "
-        "SELECT {plain}, p.stemmed || p.exact, w.repeated, w.strong, p.people_v, p.orgs_v, "
-        "p.event_v FROM pages AS p CROSS JOIN LATERAL {s}.prominent(p.stemmed) AS w"
+        "INSERT INTO {target} ({columns}, {vectors}) "
+        "SELECT {plain}, p.stemmed || p.exact, w.repeated, w.strong, w.dominant, p.people_v, "
+        "p.orgs_v, p.event_v FROM pages AS p CROSS JOIN LATERAL {s}.prominent(p.stemmed) AS w"
     ).format(
         s=s,
         target=target,
         columns=columns,
+        vectors=sql.SQL(", ").join(map(sql.Identifier, VECTORS)),
         staged=staged,
         plain=sql.SQL(", ").join(sql.SQL("p.{}").format(sql.Identifier(c)) for c in COLUMNS),
         item_fields=sql.SQL(", ").join(map(sql.Identifier, ITEM_FIELDS)),
