@@ -85,10 +85,14 @@ base AS MATERIALIZED (
   FROM {pages} p, w WHERE ({where}) AND ({scope})),
 final AS MATERIALIZED (SELECT * FROM base WHERE {all_flags}),
 facet_rows AS MATERIALIZED (
-  SELECT DISTINCT item_id, event_id, event_title, year, kind, lang, session_id, session_label,
-         orgs, speakers, {flag_names} FROM base),
-items AS MATERIALIZED (SELECT item_id, min(kind) AS kind, count(*) AS n, max(level) AS level
-                       FROM final GROUP BY item_id),
+  SELECT item_id, min(event_id) AS event_id, min(event_title) AS event_title, min(year) AS year,
+         min(kind) AS kind, lang, min(session_id) AS session_id,
+         min(session_label) AS session_label, min(orgs) AS orgs, min(speakers) AS speakers,
+         {flag_names}, count(*) AS n, max(level) AS level
+  FROM base GROUP BY item_id, lang, {flag_names}),
+items AS MATERIALIZED (SELECT item_id, min(kind) AS kind, sum(n)::bigint AS n,
+                              max(level) AS level
+                       FROM facet_rows WHERE {all_flags} GROUP BY item_id),
 plan AS MATERIALIZED (
   SELECT CASE WHEN sum(n) <= {rank_all} THEN 0 {deck_levels} ELSE 0 END AS decks,
          CASE WHEN sum(n) <= {rank_all} THEN 0 {photo_levels} ELSE 0 END AS photos
