@@ -13,21 +13,21 @@ without looking the page up again (a third of a ranking's time). So not every ma
 ranked: each has a level from its stored words (`schema`). 5 where every searched word is
 dominant (in the title, or very often in the text), 4 where every one is strong (in the
 title, speakers, tags or programme, or often in the text), 3 where one is dominant, 2 where
-one is strong, 1 where one is repeated, else 0. Every word before one word: a page that
-holds all of them prominently comes before one that holds one of them, much as a search
-engine rewards a document for each query word it matches; common words would otherwise
-put most pages at one level (10,281 pages of 1,230 decks for one two-word query of the
-bench, of which 423 pages of 45 decks hold both words). Dominant before strong: twice the
-occurrences, in buckets that double like the term-frequency buckets of a search engine's
-skip lists, and the title, which the Whoosh backend's BM25F ranks above many occurrences in
-the text (the title weighs three times the text there, and the text's term frequency
-saturates). For the bench's commonest words, 9,000 to 14,000 pages hold one strongly and
-700 to 2,600 dominantly. The statement ranks the
-matches of the highest level whose items alone fill the requested page of groups and of
-photos, and leaves the others after them; with at most RANK_ALL matches, or when no level
-is enough, it ranks every match. The pages shown of each deck on the page are then ranked
-again, all of them, so that a group shows its best pages. Totals and facets always count
-every match.
+one is strong, 1 where one is repeated, else 0 (most matches are 0 or 1: they are told
+apart first, with two tests of the page's words instead of five). Every word before one
+word: a page that holds all of them prominently comes before one that holds one of them,
+much as a search engine rewards a document for each query word it matches; common words
+would otherwise put most pages at one level (10,281 pages of 1,230 decks for one two-word
+query of the bench, of which 423 pages of 45 decks hold both words). Dominant before
+strong: twice the occurrences, in buckets that double like the term-frequency buckets of a
+search engine's skip lists, and the title, which the Whoosh backend's BM25F ranks above
+many occurrences in the text (the title weighs three times the text there, and the text's
+term frequency saturates). For the bench's commonest words, 9,000 to 14,000 pages hold one
+strongly and 700 to 2,600 dominantly. The statement ranks the matches of the highest level
+whose items alone fill the requested page of groups and of photos, and leaves the others
+after them; with at most RANK_ALL matches, or when no level is enough, it ranks every
+match. The pages shown of each deck on the page are then ranked again, all of them, so that
+a group shows its best pages. Totals and facets always count every match.
 
 Snippets come from `ts_headline` with control characters as hit markers; the text around
 them is HTML-escaped here and only the markers become `<mark>`, so no markup of a page ever
@@ -57,6 +57,23 @@ from archive.fulltext.results import (
 )
 from archive.fulltext.snippets import Highlighter, collapsed
 
+SEARCH_TIMEOUT_MS = 20_000
+# For the one statement of a search. A sequential scan would read the vector of every page
+# to test it, which the planner does not count: the GIN index always answers a text query
+# for less. JIT compiling would cost more than the statement saves. The matches of a common
+# word (tens of thousands of rows) are kept and sorted in memory, not on disk. Priced for
+# spinning disks (random_page_cost 4, the server's default), a partner's search of a common
+# word takes the pages of the partner's events from the event index and tests each one's
+# vector, read out of line, a cost the planner does not count either; priced as pages in
+# memory (1.1, the usual value for SSDs) it ANDs that index with the GIN index and reads no
+# vector (a partner's "government" at 100,000 pages: 240 -> 86 ms).
+SEARCH_SETTINGS = {
+    "statement_timeout": SEARCH_TIMEOUT_MS,
+    "enable_seqscan": "off",
+    "random_page_cost": 1.1,
+    "jit": "off",
+    "work_mem": "64MB",
+}
 ELLIPSIS = "…"
 RANK_ALL = 1000  # up to this many matches, every one is ranked
 # Added to the score of a page whose title holds the typed words side by side: a deck titled
@@ -79,9 +96,9 @@ w AS MATERIALIZED (SELECT tsq, title_phrase, {s}.any_word(tsq) AS words,
 base AS MATERIALIZED (
   SELECT p.item_id, p.page, p.kind, p.event_id, p.event_title, p.year, p.lang, p.orgs,
          p.speakers, p.session_id, p.session_label, p.item_date, p.run, p.doc,
-         CASE WHEN p.dominant @@ w.every THEN 5 WHEN p.strong @@ w.every THEN 4
-              WHEN p.dominant @@ w.words THEN 3 WHEN p.strong @@ w.words THEN 2
-              WHEN p.repeated @@ w.words THEN 1 ELSE 0 END AS level, {flags}
+         CASE WHEN NOT p.strong @@ w.words THEN CASE WHEN p.repeated @@ w.words THEN 1 ELSE 0 END
+              WHEN p.dominant @@ w.every THEN 5 WHEN p.strong @@ w.every THEN 4
+              WHEN p.dominant @@ w.words THEN 3 ELSE 2 END AS level, {flags}
   FROM {pages} p, w WHERE ({where}) AND ({scope})),
 final AS MATERIALIZED (SELECT * FROM base WHERE {all_flags}),
 facet_rows AS MATERIALIZED (

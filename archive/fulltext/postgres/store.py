@@ -38,7 +38,12 @@ from archive.fulltext.postgres.compiler import compile_query
 from archive.fulltext.postgres.rebuild import Rebuilding
 from archive.fulltext.postgres.rebuild import reason as _reason
 from archive.fulltext.postgres.rows import item_rows, vocabulary
-from archive.fulltext.postgres.searching import match_pages_statement, search_page, statement
+from archive.fulltext.postgres.searching import (
+    SEARCH_SETTINGS,
+    match_pages_statement,
+    search_page,
+    statement,
+)
 from archive.fulltext.postgres.suggest import suggest
 from archive.fulltext.results import PageMatches, SearchPage, SearchRequest, autocorrected, clamped
 from archive.fulltext.scope import AccessScope
@@ -46,23 +51,6 @@ from archive.fulltext.scope import AccessScope
 logger = logging.getLogger(__name__)
 
 EVERYTHING = AccessScope(include_staff_only=True)
-SEARCH_TIMEOUT_MS = 20_000
-# For the one statement of a search. A sequential scan would read the vector of every page
-# to test it, which the planner does not count: the GIN index always answers a text query
-# for less. JIT compiling would cost more than the statement saves. The matches of a common
-# word (tens of thousands of rows) are kept and sorted in memory, not on disk. Priced for
-# spinning disks (random_page_cost 4, the server's default), a partner's search of a common
-# word takes the pages of the partner's events from the event index and tests each one's
-# vector, read out of line, a cost the planner does not count either; priced as pages in
-# memory (1.1, the usual value for SSDs) it ANDs that index with the GIN index and reads no
-# vector (a partner's "government" at 100,000 pages: 240 -> 86 ms).
-SEARCH_SETTINGS = {
-    "statement_timeout": SEARCH_TIMEOUT_MS,
-    "enable_seqscan": "off",
-    "random_page_cost": 1.1,
-    "jit": "off",
-    "work_mem": "64MB",
-}
 
 
 class PostgresIndex(Rebuilding):
