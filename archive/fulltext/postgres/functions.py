@@ -126,9 +126,9 @@ def _vectors(s: sql.Identifier) -> list[sql.Composable]:
             "WHERE lexeme <> {sep} AND n >= {low} $$"
         ).format(
             s=s,
-            repeated=_words_where(f"n < {STRONG}"),
-            strong=_words_where(f"n >= {STRONG}"),
-            dominant=_words_where(f"n >= {DOMINANT}"),
+            repeated=_words_where("<", STRONG),
+            strong=_words_where(">=", STRONG),
+            dominant=_words_where(">=", DOMINANT),
             sep=sql.Literal(SEPARATOR_LEXEME),
             low=sql.Literal(REPEATED),
             high=sql.Literal(STRONG),
@@ -137,11 +137,12 @@ def _vectors(s: sql.Identifier) -> list[sql.Composable]:
     ]
 
 
-def _words_where(condition: str) -> sql.Composable:
-    """The lexemes of prominent()'s rows that meet `condition`, as a vector."""
+def _words_where(comparison: str, times: int) -> sql.Composable:
+    """The lexemes of prominent()'s rows whose count `n` compares so with `times`, as a
+    vector."""
     return sql.SQL(
-        "array_to_tsvector(coalesce(array_agg(lexeme) FILTER (WHERE {}), '{{}}'))"
-    ).format(sql.SQL(condition))
+        "array_to_tsvector(coalesce(array_agg(lexeme) FILTER (WHERE n {} {}), '{{}}'))"
+    ).format(sql.SQL(comparison), sql.Literal(times))
 
 
 def _queries(s: sql.Identifier, schema: str) -> list[sql.Composable]:
